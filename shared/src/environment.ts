@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { configEntry, envBoolean, envList, envPort, envUrl } from './config.js';
+
+/**
+ * Every environment variable of the operational contract (DESIGN.md), with its default.
+ * Services pick the entries they need; the README's table is checked against this list.
+ */
+export const environment = {
+  port: configEntry({ env: 'PORT', schema: envPort, default: 8080, example: '8080', description: 'Gateway HTTP port.' }),
+  workerPort: configEntry({ env: 'WORKER_PORT', schema: envPort, default: 8787, example: '8787', description: 'Worker HTTP port.' }),
+  host: configEntry({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', example: '0.0.0.0', description: 'Address the gateway listens on (0.0.0.0 in containers / on EC2).' }),
+  dataDir: configEntry({ env: 'DATA_DIR', schema: z.string().min(1), default: './data', example: './data', description: 'Local state: embedded Chroma, logs, caches.' }),
+  chromaUrl: configEntry({ env: 'CHROMA_URL', schema: envUrl.optional(), example: 'http://127.0.0.1:8000', description: 'External Chroma server; unset: the embedded one.' }),
+  ollamaHost: configEntry({ env: 'OLLAMA_HOST', schema: envUrl, default: 'http://127.0.0.1:11434', example: 'http://127.0.0.1:11434', description: 'Ollama server (keep it on loopback).' }),
+  modelBackend: configEntry({ env: 'MODEL_BACKEND', schema: z.enum(['auto', 'ollama', 'offline']), default: 'auto', example: 'offline', description: 'auto: Ollama when reachable, else offline.' }),
+  chatModel: configEntry({ env: 'CHAT_MODEL', schema: z.string().min(1), default: 'llama3.2', example: 'llama3.2', description: 'Ollama chat model.' }),
+  embedModel: configEntry({ env: 'EMBED_MODEL', schema: z.string().min(1), default: 'mxbai-embed-large', example: 'mxbai-embed-large', description: 'Ollama embedding model.' }),
+  workerUrls: configEntry({ env: 'WORKER_URLS', schema: envList, default: '', example: 'http://127.0.0.1:8787', description: 'Static worker list (comma-separated).' }),
+  workerSharedSecret: configEntry({ env: 'WORKER_SHARED_SECRET', schema: z.string().min(16, 'must be at least 16 characters').optional(), example: '$(openssl rand -hex 32)', description: 'HMAC secret shared by gateway and workers.', secret: true }),
+  gatewayUrl: configEntry({ env: 'GATEWAY_URL', schema: envUrl.optional(), example: 'https://gateway.example.com', description: 'Where a worker sends heartbeats.' }),
+  ngrokAuthtoken: configEntry({ env: 'NGROK_AUTHTOKEN', schema: z.string().min(1).optional(), example: '2abc...', description: 'ngrok token; unset: no tunnel.', secret: true }),
+  ngrokDomain: configEntry({ env: 'NGROK_DOMAIN', schema: z.string().min(1).optional(), example: 'my-worker.ngrok-free.app', description: 'Static ngrok domain.' }),
+  intentModelUri: configEntry({ env: 'INTENT_MODEL_URI', schema: z.string().min(1).optional(), example: 's3://bucket/intent-model.json', description: 'Intent model artifact (path or s3://); unset: the bundled one.' }),
+  logStore: configEntry({ env: 'LOG_STORE', schema: z.enum(['local', 'dynamodb']), default: 'local', example: 'dynamodb', description: 'Where interaction logs go.' }),
+  logTable: configEntry({ env: 'LOG_TABLE', schema: z.string().min(3).optional(), example: 'review-assistant-interactions', description: 'DynamoDB table for interaction logs.' }),
+  adminToken: configEntry({ env: 'ADMIN_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), example: '$(openssl rand -hex 24)', description: 'Bearer token for admin pages; unset: admin disabled.', secret: true }),
+  apiKeys: configEntry({ env: 'API_KEYS', schema: envList, default: '', example: 'key-one,key-two', description: 'Keys for /api/embed|retrieve|generate.', secret: true }),
+  logLevel: configEntry({ env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', example: 'debug', description: 'pino log level.' }),
+  allowPublicOllama: configEntry({ env: 'ALLOW_PUBLIC_OLLAMA', schema: envBoolean, default: false, example: 'true', description: 'Start even if Ollama answers on a non-loopback address.' }),
+} as const;

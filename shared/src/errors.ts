@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/**
+ * The one catalogue of error codes used on every HTTP endpoint and in `error` stream events.
+ * The HTTP status that goes with each code lives here too, so every service renders the same
+ * code with the same status.
+ */
+export const errorCatalogue = {
+  bad_request: { status: 400, retryable: false },
+  validation_failed: { status: 400, retryable: false },
+  invalid_json: { status: 400, retryable: false },
+  invalid_csv: { status: 400, retryable: false },
+  unauthorized: { status: 401, retryable: false },
+  bad_signature: { status: 401, retryable: false },
+  forbidden: { status: 403, retryable: false },
+  not_found: { status: 404, retryable: false },
+  method_not_allowed: { status: 405, retryable: false },
+  payload_too_large: { status: 413, retryable: false },
+  unsupported_media_type: { status: 415, retryable: false },
+  rate_limited: { status: 429, retryable: true },
+  internal: { status: 500, retryable: true },
+  not_ready: { status: 503, retryable: true },
+  no_worker: { status: 503, retryable: true },
+  worker_busy: { status: 503, retryable: true },
+  worker_unavailable: { status: 502, retryable: true },
+  worker_timeout: { status: 504, retryable: true },
+  worker_stream_broken: { status: 502, retryable: true },
+  model_unavailable: { status: 503, retryable: true },
+  model_error: { status: 502, retryable: true },
+  vector_store_unavailable: { status: 503, retryable: true },
+  cancelled: { status: 499, retryable: false },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+export const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]];
+export const ErrorCodeSchema = z.enum(errorCodes);
+
+/** Body of every non-2xx HTTP response: `{"error": {"code", "message"}}`. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    requestId: z.string().optional(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** Overrides the catalogue's status (rarely needed). */
+  status?: number;
+  /** Overrides the catalogue's retryability. */
+  retryable?: boolean;
+  details?: unknown;
+}
+
+/** A typed error that knows its code, HTTP status and whether a retry may help. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly isRetryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? errorCatalogue[code].status;
+    this.isRetryable = options.retryable ?? errorCatalogue[code].retryable;
+    this.details = options.details;
+  }
+
+  toBody(requestId?: string): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(requestId === undefined ? {} : { requestId }),
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** Builds the error body for a code without throwing. */
+export function errorBody(code: ErrorCode, message: string, requestId?: string): ErrorBody {
+  return new AppError(code, message).toBody(requestId);
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { ChatRequestSchema } from './chat.js';
+import { StreamEventSchema } from './events.js';
+import { AppError, ErrorBodySchema } from './errors.js';
+import { IntentBatchRequestSchema, IntentRequestSchema } from './intent.js';
+import { HeartbeatSchema, RetrieveRequestSchema } from './worker-api.js';
+import { readNdjson, ndjsonLine } from './ndjson.js';
+
+describe('wire schemas', () => {
+  it('round-trips a full chat request', () => {
+    const request = {
+      message: 'Which place has the best vegan options?',
+      sessionId: 's-1',
+      history: [
+        { role: 'user' as const, content: 'hi' },
+        { role: 'assistant' as const, content: 'Hello!' },
+      ],
+      filters: { restaurant: 'Casa Olivo', minRating: 4, from: '2024-01-01' },
+      k: 5,
+    };
+    expect(ChatRequestSchema.parse(JSON.parse(JSON.stringify(request)))).toEqual(request);
+  });
+
+  it('rejects empty, oversized, mistyped and unknown fields in chat requests', () => {
+    expect(ChatRequestSchema.safeParse({ message: '   ' }).success).toBe(false);
+    expect(ChatRequestSchema.safeParse({ message: 'x'.repeat(4001) }).success).toBe(false);
+    expect(ChatRequestSchema.safeParse({ message: 42 }).success).toBe(false);
+    expect(ChatRequestSchema.safeParse({ message: 'hi', history: [{ role: 'system', content: 'x' }] }).success).toBe(false);
+    expect(ChatRequestSchema.safeParse({ message: 'hi', k: 0 }).success).toBe(false);
+    expect(ChatRequestSchema.safeParse({ message: 'hi', admin: true }).success).toBe(false);
+    expect(ChatRequestSchema.safeParse({ message: 'hi', filters: { from: 'last week' } }).success).toBe(false);
+  });
+
+  it('keeps unicode and emoji intact', () => {
+    const message = 'Ist das Essen gut? 🍕 — naïve café 東京';
+    expect(ChatRequestSchema.parse({ message }).message).toBe(message);
+  });
+
+  it('round-trips every stream event type', () => {
+    const events = [
+      { type: 'intent', name: 'restaurant_reviews', confidence: 0.93, domain: 'dining', outOfScope: false, route: 'worker' },
+      { type: 'sources', items: [{ id: 'r1', score: 0.8, text: 'Great pasta', metadata: { source: 'a.csv', row: 0, rating: 4.5 } }] },
+      { type: 'answer-delta', text: 'The ' },
+      { type: 'answer-end', usage: { promptTokens: 10, completionTokens: 3 }, timings: { firstTokenMs: 12 } },
+      { type: 'error', code: 'worker_unavailable', message: 'gone', retryable: true },
+    ];
+    for (const event of events) expect(StreamEventSchema.parse(JSON.parse(JSON.stringify(event)))).toEqual(event);
+  });
+
+  it('rejects unknown event types and bad routes', () => {
+    expect(StreamEventSchema.safeParse({ type: 'answer-begin' }).success).toBe(false);
+    expect(
+      StreamEventSchema.safeParse({ type: 'intent', name: 'x', confidence: 0.5, domain: 'd', outOfScope: false, route: 'elsewhere' }).success,
+    ).toBe(false);
+    expect(StreamEventSchema.safeParse({ type: 'sources', items: [{ id: 'r', score: 1, text: 't', metadata: { row: 0 } }] }).success).toBe(false);
+  });
+
+  it('validates intent requests and batch limits', () => {
+    expect(IntentRequestSchema.safeParse({ text: '' }).success).toBe(false);
+    expect(IntentRequestSchema.safeParse({ text: 7 }).success).toBe(false);
+    expect(IntentRequestSchema.safeParse({ text: 'x'.repeat(1001) }).success).toBe(false);
+    expect(IntentBatchRequestSchema.safeParse({ texts: Array(100).fill('hi') }).success).toBe(true);
+    expect(IntentBatchRequestSchema.safeParse({ texts: Array(101).fill('hi') }).success).toBe(false);
+  });
+
+  it('validates retrieve requests and heartbeats', () => {
+    expect(RetrieveRequestSchema.parse({ query: 'pizza', k: 3, filter: { minRating: 4 } }).k).toBe(3);
+    expect(RetrieveRequestSchema.safeParse({ query: 'pizza', collection: 'a' }).success).toBe(false);
+    const heartbeat = {
+      workerId: 'w1',
+      url: 'https://abc.ngrok.app',
+      backend: 'offline',
+      state: 'ready',
+      models: [{ name: 'offline-hash', role: 'embed', state: 'builtin' }],
+      queueDepth: 0,
+      active: 0,
+      capacity: 2,
+      version: '0.1.0',
+      intervalSeconds: 5,
+    };
+    expect(HeartbeatSchema.parse(heartbeat)).toEqual(heartbeat);
+    expect(HeartbeatSchema.safeParse({ ...heartbeat, url: 'not a url' }).success).toBe(false);
+  });
+
+  it('renders typed errors in the shared body shape', () => {
+    const error = new AppError('worker_busy', 'all workers are busy');
+    expect(error.status).toBe(503);
+    expect(error.isRetryable).toBe(true);
+    const body = error.toBody('req-1');
+    expect(ErrorBodySchema.parse(body)).toEqual({ error: { code: 'worker_busy', message: 'all workers are busy', requestId: 'req-1' } });
+  });
+});
+
+describe('readNdjson', () => {
+  async function collect(chunks: string[]): Promise<unknown[]> {
+    const encoder = new TextEncoder();
+    async function* source() {
+      for (const chunk of chunks) yield encoder.encode(chunk);
+    }
+    const values: unknown[] = [];
+    for await (const value of readNdjson(source())) values.push(value);
+    return values;
+  }
+
+  it('joins lines split across chunks and splits chunks holding many lines', async () => {
+    const text = ndjsonLine({ a: 1 }) + ndjsonLine({ b: 'é🍕' }) + ndjsonLine({ c: 3 });
+    const bytes = new TextEncoder().encode(text);
+    // split in the middle of the multi-byte emoji
+    const cut = text.indexOf('🍕') + 2;
+    const decoded = [new TextDecoder().decode(bytes.slice(0, cut)), new TextDecoder().decode(bytes.slice(cut))];
+    expect(await collect(decoded)).toHaveLength(3);
+    expect(await collect(['{"a":', '1}\n\n{"b"', ':2}'])).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+
+  it('throws a SyntaxError naming a malformed line', async () => {
+    await expect(collect(['{"a":1}\n', 'oops\n'])).rejects.toThrow(/malformed NDJSON line: oops/);
+  });
+});

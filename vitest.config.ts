@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+
+// Workspace sources are imported through the "development" export condition, so tests run
+// against src/*.ts without a build step.
+const resolve = { conditions: ['development'] };
+const ssr = { resolve: { conditions: ['development'], externalConditions: ['development'] } };
+
+const unit = (name: string, extra: Record<string, unknown> = {}) => ({
+  resolve,
+  ssr,
+  test: {
+    name,
+    root: `./${name}`,
+    include: ['src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    ...extra,
+  },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      unit('shared'),
+      unit('local-worker'),
+      unit('cloud-gateway'),
+      unit('scripts'),
+      unit('infra'),
+      {
+        resolve,
+        ssr,
+        test: {
+          name: 'e2e',
+          root: './e2e',
+          include: ['**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          // whole-system tests start real processes and ports; run their files one at a time
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
