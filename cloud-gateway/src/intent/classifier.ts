@@ -24,3 +24,18 @@ export interface IntentClassifier {
   /** Synchronous and fast (p99 < 1 ms): it runs on the gateway's event loop. */
   predict(text: string, topK?: number): IntentPrediction;
 }
+
+/** Load state of the intent model, for /readyz, /api/status and the test page. */
+export interface IntentModelStatus {
+  ready: boolean;
+  version: string | null;
+  /** Why the model is not ready (e.g. checksum mismatch), or a short note when it is. */
+  message: string | null;
+}
+
+/** Holds the current classifier; loading happens in the background at start-up. */
+export interface IntentService {
+  status(): IntentModelStatus;
+  /** The loaded classifier, or undefined while loading or after a failed load. */
+  current(): IntentClassifier | undefined;
+}
