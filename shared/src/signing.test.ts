@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   NONCE_HEADER,
+  checkSignatureHeaders,
+  createSignedFetch,
   NonceCache,
   SIGNATURE_HEADER,
   SignatureError,
@@ -120,5 +124,214 @@ describe('NonceCache', () => {
     const cache = new NonceCache(60_000, 10);
     for (let index = 0; index < 100; index += 1) cache.checkAndRemember(`n${index}`, index);
     expect(cache.size).toBe(10);
+  });
+});
+
+/**
+ * Vectors computed independently of this code with OpenSSL, e.g.
+ * `printf 'POST\n/v1/chat\n1700000000\n<nonce>\n<sha256 of body>' | openssl dgst -sha256 -hmac <secret>`.
+ */
+const vectors = [
+  { secret: 's', method: 'GET', path: '/v1/health', timestamp: '1', nonce: 'ab', body: '', expected: 'e5193d6a66364386db85165867ba8380ac2e6b18a6fd9c76275463e59772d8f1' },
+  {
+    secret: 'test-secret-0123456789',
+    method: 'POST',
+    path: '/v1/chat',
+    timestamp: '1700000000',
+    nonce: '00112233445566778899aabbccddeeff',
+    body: '{"message":"Is the biryani spicy?"}',
+    expected: 'c5dcabbd61341c80d7c3a8a833fa9f4ea0947488cb2a5df7f3f7807058939100',
+  },
+  {
+    secret: 'another secret with spaces!',
+    method: 'POST',
+    path: '/internal/workers/heartbeat',
+    timestamp: '1763771000',
+    nonce: 'ffeeddccbbaa99887766554433221100ffee',
+    body: '{"workerId":"w1"}',
+    expected: 'de01deb187ffe928e78bbb3f24162fca0c845bb3eabb14cd9bc860719a65abe8',
+  },
+  {
+    secret: 'ünïcödé-secret-☕-1234',
+    method: 'POST',
+    path: '/v1/retrieve?collection=reviews&k=3',
+    timestamp: '42',
+    nonce: '0123456789abcdef0123456789abcdef',
+    body: '{"query":"crème brûlée 🍮"}',
+    expected: '718f5ba2e9a048115f831cf6a344e86296f0c83db35d7dc3f0d889f26f7568dd',
+  },
+];
+
+describe('request signing: known answers computed with openssl', () => {
+  it.each(vectors)('signs $method $path with the expected HMAC', (vector) => {
+    expect(computeSignature(vector.secret, vector.method, vector.path, vector.timestamp, vector.nonce, vector.body)).toBe(vector.expected);
+    expect(computeSignature(vector.secret, vector.method, vector.path, vector.timestamp, vector.nonce, Buffer.from(vector.body, 'utf8'))).toBe(vector.expected);
+  });
+
+  it('upper-cases the method before signing', () => {
+    const vector = vectors[1]!;
+    expect(computeSignature(vector.secret, 'post', vector.path, vector.timestamp, vector.nonce, vector.body)).toBe(vector.expected);
+  });
+});
+
+describe('request signing: tampering and freshness', () => {
+  const base = { secret, method: 'POST', path: '/v1/chat?stream=1', body: '{"message":"hi"}' };
+  const nowMs = 1_700_000_000_000;
+  const fresh = () => signRequest({ ...base, timestamp: nowMs / 1000 });
+  const check = (headers: Record<string, string>, overrides: Partial<{ method: string; path: string; body: string; secret: string; nowMs: number; cache: NonceCache }> = {}) =>
+    reason(() => verify(headers, { method: base.method, path: base.path, body: base.body, nowMs, ...overrides }));
+
+  it.each([
+    ['method', { method: 'GET' }],
+    ['path', { path: '/v1/chat?stream=2' }],
+    ['path without its query', { path: '/v1/chat' }],
+    ['body', { body: '{"message":"hi" }' }],
+    ['empty body', { body: '' }],
+    ['secret', { secret: 'test-secret-0123456788' }],
+  ] as const)('fails when the %s differs from what was signed', (_field, overrides) => {
+    expect(check(fresh(), overrides)).toBe('mismatch');
+  });
+
+  it('fails when any signed header is altered', () => {
+    const headers = fresh();
+    const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
+    expect(check({ ...headers, [TIMESTAMP_HEADER]: String(Number(headers[TIMESTAMP_HEADER]) + 1) })).toBe('mismatch');
+    expect(check({ ...headers, [NONCE_HEADER]: flip(headers[NONCE_HEADER]!) })).toBe('mismatch');
+    expect(check({ ...headers, [SIGNATURE_HEADER]: flip(headers[SIGNATURE_HEADER]!) })).toBe('mismatch');
+  });
+
+  it('rejects upper-case hex and oversized nonces as malformed', () => {
+    const headers = fresh();
+    expect(check({ ...headers, [SIGNATURE_HEADER]: headers[SIGNATURE_HEADER]!.toUpperCase() })).toBe('malformed');
+    expect(check({ ...headers, [NONCE_HEADER]: 'a'.repeat(258) })).toBe('malformed');
+    expect(check({ ...headers, [TIMESTAMP_HEADER]: '-5' })).toBe('malformed');
+  });
+
+  it('rejects a correctly signed request that is too old or from too far in the future', () => {
+    const old = signRequest({ ...base, timestamp: nowMs / 1000 - 61 });
+    const future = signRequest({ ...base, timestamp: nowMs / 1000 + 61 });
+    expect(check(old)).toBe('expired');
+    expect(check(future)).toBe('expired');
+    expect(check(signRequest({ ...base, timestamp: nowMs / 1000 - 59 }))).toBeUndefined();
+  });
+
+  it('rejects a replay within the window and does not let an expired entry be replayed later', () => {
+    const cache = new NonceCache();
+    const headers = fresh();
+    expect(check(headers, { cache })).toBeUndefined();
+    expect(check(headers, { cache, nowMs: nowMs + 30_000 })).toBe('replayed');
+    // Once the nonce could have been forgotten, the timestamp window already rejects the copy.
+    expect(check(headers, { cache, nowMs: nowMs + 130_000 })).toBe('expired');
+  });
+
+  it('checks header shape and window without the secret or the body', () => {
+    const headers = fresh();
+    expect(checkSignatureHeaders((name) => headers[name], { nowMs }).nonce).toBe(headers[NONCE_HEADER]);
+    expect(() => checkSignatureHeaders(() => undefined, { nowMs })).toThrow(SignatureError);
+  });
+});
+
+describe('request signing: properties', () => {
+  const nowMs = 1_700_000_000_000;
+  const methodArb = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH');
+  const pathArb = fc.webPath().map((path) => (path.startsWith('/') ? path : `/${path}`));
+  const bodyArb = fc.oneof(fc.string(), fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes).toString('latin1')));
+
+  it('accepts every honestly signed request exactly once', () => {
+    fc.assert(
+      fc.property(methodArb, pathArb, bodyArb, fc.integer({ min: -60, max: 60 }), (method, path, body, skew) => {
+        const cache = new NonceCache();
+        const headers = signRequest({ secret, method, path, body, timestamp: nowMs / 1000 + skew });
+        expect(reason(() => verify(headers, { method, path, body, nowMs, cache }))).toBeUndefined();
+        expect(reason(() => verify(headers, { method, path, body, nowMs, cache }))).toBe('replayed');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects any change of method, path, body or secret without remembering the nonce', () => {
+    fc.assert(
+      fc.property(
+        methodArb,
+        pathArb,
+        bodyArb,
+        fc.record({ method: fc.option(methodArb), path: fc.option(pathArb), body: fc.option(bodyArb), secret: fc.option(fc.string({ minLength: 1 })) }),
+        (method, path, body, change) => {
+          const tampered = {
+            method: change.method ?? method,
+            path: change.path ?? path,
+            body: change.body ?? body,
+            secret: change.secret ?? secret,
+          };
+          fc.pre(tampered.method !== method || tampered.path !== path || tampered.body !== body || tampered.secret !== secret);
+          const cache = new NonceCache();
+          const headers = signRequest({ secret, method, path, body, timestamp: nowMs / 1000 });
+          expect(reason(() => verify(headers, { ...tampered, nowMs, cache }))).toBe('mismatch');
+          expect(cache.size).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects every timestamp outside the window and never throws anything but SignatureError', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 61, max: 10_000_000 }), fc.boolean(), (offset, past) => {
+        const headers = signRequest({ secret, method: 'GET', path: '/v1/health', timestamp: nowMs / 1000 + (past ? -offset : offset) });
+        expect(reason(() => verify(headers, { method: 'GET', path: '/v1/health', body: '', nowMs }))).toBe('expired');
+      }),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER, 'x-other'), fc.string()), (headers) => {
+        const outcome = reason(() => verify(headers, { nowMs }));
+        expect(['missing', 'malformed', 'expired', 'mismatch']).toContain(outcome);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('createSignedFetch', () => {
+  it('sends requests that the verifier accepts, with the query string signed', async () => {
+    const seen: string[] = [];
+    const cache = new NonceCache();
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const outcome = reason(() =>
+          verifyRequest({
+            secret,
+            method: request.method ?? '',
+            path: request.url ?? '',
+            body: Buffer.concat(chunks),
+            header: (name) => {
+              const value = request.headers[name];
+              return Array.isArray(value) ? value[0] : value;
+            },
+            nonceCache: cache,
+          }),
+        );
+        seen.push(outcome ?? 'ok');
+        response.writeHead(outcome ? 401 : 200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const signedFetch = createSignedFetch(secret);
+      const first = await signedFetch(`http://127.0.0.1:${port}/v1/retrieve?k=3&q=caf%C3%A9`, { method: 'POST', body: '{"query":"café"}' });
+      const second = await signedFetch(`http://127.0.0.1:${port}/v1/health`);
+      const wrong = await createSignedFetch('a-different-secret-123')(`http://127.0.0.1:${port}/v1/health`);
+      expect([first.status, second.status, wrong.status]).toEqual([200, 200, 401]);
+      expect(seen).toEqual(['ok', 'ok', 'mismatch']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses bodies it cannot hash before sending', async () => {
+    const signedFetch = createSignedFetch(secret, async () => new Response('unreachable'));
+    await expect(signedFetch('http://127.0.0.1:1/x', { method: 'POST', body: new Blob(['x']) })).rejects.toThrow(TypeError);
   });
 });

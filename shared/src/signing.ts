@@ -81,6 +81,8 @@ export class NonceCache {
     this.evictExpired(nowMs);
     const expiry = this.seen.get(nonce);
     if (expiry !== undefined && expiry > nowMs) return false;
+    // Delete first so a re-used (expired) nonce moves to the back: eviction relies on insertion order.
+    this.seen.delete(nonce);
     if (this.seen.size >= this.maxEntries) {
       const oldest = this.seen.keys().next();
       if (!oldest.done) this.seen.delete(oldest.value);
@@ -128,22 +130,38 @@ export class SignatureError extends AppError {
 }
 
 const HEX = /^[0-9a-f]+$/;
+const TIMESTAMP = /^\d{1,12}$/;
+const MAX_NONCE_HEX_CHARS = 256;
+
+/** The three signature headers, checked for presence, shape and freshness (no secret needed). */
+export interface SignatureHeaders {
+  timestamp: string;
+  nonce: string;
+  signature: string;
+}
 
 /**
- * Verifies a signed request; throws `SignatureError` (HTTP 401) on any problem.
- * The nonce is remembered only once the signature is valid, so forged requests cannot fill the cache.
+ * Cheap checks that need neither the secret nor the body: presence, format, and the ±60 s window.
+ * Middleware runs this before reading the body so unsigned floods cost almost nothing.
  */
-export function verifyRequest(options: VerifyOptions): void {
-  const timestamp = options.header(TIMESTAMP_HEADER);
-  const nonce = options.header(NONCE_HEADER);
-  const signature = options.header(SIGNATURE_HEADER);
+export function checkSignatureHeaders(
+  header: (name: string) => string | null | undefined,
+  options: { nowMs?: number | undefined; windowSeconds?: number | undefined } = {},
+): SignatureHeaders {
+  const timestamp = header(TIMESTAMP_HEADER);
+  const nonce = header(NONCE_HEADER);
+  const signature = header(SIGNATURE_HEADER);
   if (!timestamp || !nonce || !signature) {
     throw new SignatureError('missing', 'request is not signed');
   }
-  if (!/^\d{1,12}$/.test(timestamp) || nonce.length < MIN_NONCE_HEX_CHARS || nonce.length > 256 || !HEX.test(nonce)) {
-    throw new SignatureError('malformed', 'signature headers are malformed');
-  }
-  if (signature.length !== 64 || !HEX.test(signature)) {
+  if (
+    !TIMESTAMP.test(timestamp) ||
+    nonce.length < MIN_NONCE_HEX_CHARS ||
+    nonce.length > MAX_NONCE_HEX_CHARS ||
+    !HEX.test(nonce) ||
+    signature.length !== 64 ||
+    !HEX.test(signature)
+  ) {
     throw new SignatureError('malformed', 'signature headers are malformed');
   }
   const nowSeconds = (options.nowMs ?? Date.now()) / 1000;
@@ -151,6 +169,20 @@ export function verifyRequest(options: VerifyOptions): void {
   if (Math.abs(nowSeconds - Number(timestamp)) > window) {
     throw new SignatureError('expired', 'signature timestamp is outside the allowed window');
   }
+  return { timestamp, nonce, signature };
+}
+
+/**
+ * Verifies a signed request; throws `SignatureError` (HTTP 401) on any problem.
+ * The comparison is constant-time (both sides are 32-byte HMACs), and the nonce is remembered
+ * only once the signature is valid, so forged requests cannot fill the replay cache.
+ * The Host header is deliberately not signed: tunnels rewrite it (see docs/TUNNEL.md).
+ */
+export function verifyRequest(options: VerifyOptions): void {
+  const { timestamp, nonce, signature } = checkSignatureHeaders(options.header, {
+    nowMs: options.nowMs,
+    windowSeconds: options.windowSeconds,
+  });
   const expected = Buffer.from(
     computeSignature(options.secret, options.method, options.path, timestamp, nonce, options.body),
     'hex',
@@ -166,16 +198,21 @@ export function verifyRequest(options: VerifyOptions): void {
 
 /**
  * A `fetch` that signs every request it sends. The body must be a string or bytes (streams
- * cannot be hashed before sending); the path signed is the URL's pathname plus search.
+ * cannot be hashed before sending); the path signed is the URL's pathname plus search, which is
+ * exactly what `fetch` puts on the request line after WHATWG URL normalisation.
  */
 export function createSignedFetch(secret: string, fetchImpl: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
+    if (input instanceof Request && input.body !== null && init?.body === undefined) {
+      throw new TypeError('createSignedFetch needs the body in init (a Request body cannot be hashed first)');
+    }
     const request = new Request(input, init);
     const body = init?.body;
     let bodyBytes: SignableBody;
     if (body === undefined || body === null) bodyBytes = undefined;
     else if (typeof body === 'string' || body instanceof Uint8Array) bodyBytes = body;
-    else throw new TypeError('createSignedFetch needs a string or Uint8Array body');
+    else if (body instanceof ArrayBuffer) bodyBytes = new Uint8Array(body);
+    else throw new TypeError('createSignedFetch needs a string, Uint8Array or ArrayBuffer body');
     const url = new URL(request.url);
     const headers = new Headers(init?.headers ?? request.headers);
     const signed = signRequest({ secret, method: request.method, path: url.pathname + url.search, body: bodyBytes });
