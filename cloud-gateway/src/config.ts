@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import {
+  configEntry,
+  envBoolean,
+  envList,
+  envPositiveInt,
+  environment,
+  loadConfig,
+  type ConfigOf,
+  type ConfigOverrides,
+} from '@review-assistant/shared';
+
+const milliseconds = (env: string, fallback: number, description: string) =>
+  configEntry({ env, schema: envPositiveInt, default: fallback, example: String(fallback), description });
+
+/**
+ * Everything the gateway reads from the environment: the shared contract entries it uses plus
+ * gateway-only tuning knobs (timeouts, pool limits, rate limit), each with a documented default.
+ */
+export const gatewayConfigSpec = {
+  port: environment.port,
+  host: environment.host,
+  dataDir: environment.dataDir,
+  workerUrls: environment.workerUrls,
+  workerSharedSecret: environment.workerSharedSecret,
+  intentModelUri: environment.intentModelUri,
+  logStore: environment.logStore,
+  logTable: environment.logTable,
+  adminToken: environment.adminToken,
+  apiKeys: environment.apiKeys,
+  logLevel: environment.logLevel,
+  connectTimeoutMs: milliseconds('WORKER_CONNECT_TIMEOUT_MS', 5_000, 'Time to get response headers from a worker.'),
+  firstByteTimeoutMs: milliseconds(
+    'WORKER_FIRST_BYTE_TIMEOUT_MS',
+    45_000,
+    'Time to the first stream event (covers embedding, retrieval and a cold model load).',
+  ),
+  idleTimeoutMs: milliseconds('WORKER_IDLE_TIMEOUT_MS', 30_000, 'Longest silence between two stream events.'),
+  requestBudgetMs: milliseconds('WORKER_REQUEST_BUDGET_MS', 180_000, 'Overall time budget of one worker request.'),
+  workerConcurrency: milliseconds('WORKER_CONCURRENCY', 8, 'Concurrent requests the gateway sends to one worker.'),
+  workerQueue: configEntry({
+    env: 'WORKER_QUEUE',
+    schema: z.coerce.number().int().min(0),
+    default: 32,
+    example: '32',
+    description: 'Requests waiting for a slot on one worker before it counts as full.',
+  }),
+  breakerThreshold: milliseconds('WORKER_BREAKER_THRESHOLD', 3, 'Consecutive failures that open a worker\'s circuit.'),
+  breakerHalfOpenMs: milliseconds('WORKER_BREAKER_HALF_OPEN_MS', 10_000, 'Time an open circuit waits before one probe call.'),
+  rateLimitPerMinute: milliseconds('CHAT_RATE_LIMIT_PER_MINUTE', 30, 'Chat turns per client IP per minute (refill rate).'),
+  rateLimitBurst: milliseconds('CHAT_RATE_LIMIT_BURST', 10, 'Chat turns a client IP may send at once.'),
+  maxBodyBytes: milliseconds('MAX_BODY_BYTES', 1024 * 1024, 'Largest request body accepted.'),
+  trustProxy: configEntry({
+    env: 'TRUST_PROXY',
+    schema: envBoolean,
+    default: false,
+    example: 'true',
+    description: 'Take the client IP from X-Forwarded-For (behind a load balancer).',
+  }),
+  corsOrigins: configEntry({
+    env: 'CORS_ORIGINS',
+    schema: envList,
+    default: '',
+    example: 'https://reviews.example.com',
+    description: 'Origins allowed to call the API cross-site; empty: CORS closed.',
+  }),
+} as const;
+
+export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
+
+/** Reads and validates the gateway configuration once; throws `ConfigError` naming bad variables. */
+export function loadGatewayConfig(
+  options: { env?: Record<string, string | undefined>; overrides?: ConfigOverrides<typeof gatewayConfigSpec> } = {},
+): GatewayConfig {
+  return loadConfig(gatewayConfigSpec, options);
+}

@@ -1,0 +1,105 @@
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import type { BackendKind, Heartbeat, ModelStatus } from '@review-assistant/shared';
+import { Semaphore } from './semaphore.js';
+import type { BreakerState, WorkerHealthState, WorkerSnapshot, WorkerSource } from './types.js';
+import { isWorkerHealthFailure } from './worker-call-error.js';
+
+export interface PooledWorkerLimits {
+  concurrency: number;
+  maxQueue: number;
+  breakerThreshold: number;
+  breakerHalfOpenMs: number;
+}
+
+const breakerStateNames: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/** One worker known to the pool: what it reported, what calls taught us, its breaker and slots. */
+export class PooledWorker {
+  state: WorkerHealthState = 'unknown';
+  backend: BackendKind | null = null;
+  models: ModelStatus[] = [];
+  lastHeartbeatAtMs: number | null = null;
+  intervalSeconds: number | null = null;
+  lastError: string | null = null;
+  readonly slots: Semaphore;
+  readonly breaker: CircuitBreakerPolicy;
+
+  constructor(
+    public id: string,
+    public url: string,
+    readonly source: WorkerSource,
+    limits: PooledWorkerLimits,
+  ) {
+    this.slots = new Semaphore(limits.concurrency, limits.maxQueue);
+    this.breaker = circuitBreaker(handleWhen(isWorkerHealthFailure), {
+      halfOpenAfter: limits.breakerHalfOpenMs,
+      breaker: new ConsecutiveBreaker(limits.breakerThreshold),
+    });
+  }
+
+  get breakerState(): BreakerState {
+    return breakerStateNames[this.breaker.state];
+  }
+
+  /** Share of this worker's slots in use or queued for; the pool picks the lowest. */
+  get load(): number {
+    return (this.slots.active + this.slots.queued) / this.slots.limit;
+  }
+
+  /** Whether a new request may be sent here (the breaker still decides in half-open). */
+  get eligible(): boolean {
+    return this.breaker.state !== CircuitState.Open && this.breaker.state !== CircuitState.Isolated && this.state !== 'stopping' && !this.slots.full;
+  }
+
+  /** Counts as "up" for the status badge and metrics. */
+  get up(): boolean {
+    return this.state !== 'stopping' && this.state !== 'degraded' && this.breaker.state === CircuitState.Closed;
+  }
+
+  applyHeartbeat(heartbeat: Heartbeat, nowMs: number): void {
+    this.url = heartbeat.url;
+    this.backend = heartbeat.backend;
+    this.models = heartbeat.models;
+    this.state = heartbeat.goodbye ? 'stopping' : heartbeat.state;
+    this.intervalSeconds = heartbeat.intervalSeconds;
+    this.lastHeartbeatAtMs = nowMs;
+  }
+
+  recordSuccess(): void {
+    this.lastError = null;
+    if (this.state === 'unknown' || this.state === 'degraded') this.state = 'ready';
+  }
+
+  recordFailure(message: string): void {
+    this.lastError = message;
+    if (this.state !== 'stopping') this.state = 'degraded';
+  }
+
+  snapshot(): WorkerSnapshot {
+    return {
+      id: this.id,
+      url: this.url,
+      source: this.source,
+      state: this.state,
+      breaker: this.breakerState,
+      active: this.slots.active,
+      queue: this.slots.queued,
+      capacity: this.slots.limit,
+      backend: this.backend,
+      models: this.models,
+      lastHeartbeatAt: this.lastHeartbeatAtMs === null ? null : new Date(this.lastHeartbeatAtMs).toISOString(),
+      lastError: this.lastError,
+    };
+  }
+}
