@@ -1,0 +1,154 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HeartbeatSchema, NonceCache, SignatureError, verifyRequest } from '@review-assistant/shared';
+import type { Heartbeat } from '@review-assistant/shared';
+import { HeartbeatSender } from './heartbeat-sender.js';
+import type { HeartbeatStatus } from './heartbeat-sender.js';
+import { resolveWorkerId } from './worker-id.js';
+
+const secret = 'heartbeat-secret-0123456789';
+
+interface Received {
+  path: string;
+  verdict: string;
+  body: Heartbeat | null;
+}
+
+/** A stand-in gateway: verifies the signature exactly as the real route must, records each call. */
+async function startGateway(options: { status?: number } = {}) {
+  const received: Received[] = [];
+  const waiters: (() => void)[] = [];
+  const cache = new NonceCache();
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      let verdict = 'ok';
+      try {
+        verifyRequest({
+          secret,
+          method: request.method ?? '',
+          path: request.url ?? '',
+          body: raw,
+          header: (name) => {
+            const value = request.headers[name];
+            return Array.isArray(value) ? value[0] : value;
+          },
+          nonceCache: cache,
+        });
+      } catch (error) {
+        verdict = error instanceof SignatureError ? error.reason : 'error';
+      }
+      const parsed = HeartbeatSchema.safeParse(JSON.parse(raw.toString('utf8') || 'null'));
+      received.push({ path: request.url ?? '', verdict, body: parsed.success ? parsed.data : null });
+      waiters.splice(0).forEach((wake) => wake());
+      response.writeHead(verdict === 'ok' ? (options.status ?? 200) : 401, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const waitFor = async (count: number) => {
+    while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  return { server, url, received, waitFor };
+}
+
+const status: HeartbeatStatus = {
+  workerId: 'worker-test',
+  backend: 'offline',
+  state: 'ready',
+  models: [{ name: 'offline-hashed', role: 'embed', state: 'builtin' }],
+  queueDepth: 0,
+  active: 1,
+  capacity: 2,
+  version: '0.1.0',
+};
+
+const servers: Server[] = [];
+const senders: HeartbeatSender[] = [];
+afterEach(async () => {
+  await Promise.all(senders.splice(0).map((sender) => sender.stop({ goodbye: false })));
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+describe('HeartbeatSender', () => {
+  it('sends signed heartbeats on a schedule with the current URL, and says goodbye on stop', async () => {
+    const gateway = await startGateway();
+    servers.push(gateway.server);
+    let url = 'https://first.ngrok.app';
+    const sender = new HeartbeatSender({ gatewayUrl: gateway.url, secret, status: () => status, url: () => url, intervalSeconds: 0.05 });
+    senders.push(sender);
+    sender.start();
+    await gateway.waitFor(2);
+    url = 'https://second.ngrok.app';
+    await sender.sendNow();
+    await sender.stop();
+    const last = gateway.received.at(-1)!;
+    expect(gateway.received.every((call) => call.verdict === 'ok' && call.path === '/internal/workers/heartbeat')).toBe(true);
+    expect(gateway.received[0]?.body).toEqual({ ...status, url: 'https://first.ngrok.app', intervalSeconds: 0.05 });
+    expect(last.body).toEqual({ ...status, url: 'https://second.ngrok.app', intervalSeconds: 0.05, goodbye: true });
+    expect(gateway.received.filter((call) => call.body?.goodbye)).toHaveLength(1);
+  });
+
+  it('is rejected by a gateway with another secret, logs it once, and keeps running', async () => {
+    const gateway = await startGateway();
+    servers.push(gateway.server);
+    const logs: string[] = [];
+    const sender = new HeartbeatSender({
+      gatewayUrl: gateway.url,
+      secret: 'some-other-secret-000000',
+      status: () => status,
+      url: () => 'https://first.ngrok.app',
+      intervalSeconds: 0.02,
+      log: (level, message) => logs.push(`${level} ${message}`),
+    });
+    senders.push(sender);
+    sender.start();
+    await gateway.waitFor(4);
+    expect(gateway.received.every((call) => call.verdict === 'mismatch')).toBe(true);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/^warn .*401.*WORKER_SHARED_SECRET/);
+    expect(logs[0]).not.toContain('some-other-secret');
+  });
+
+  it('survives an unreachable gateway without throwing', async () => {
+    const gateway = await startGateway();
+    const deadUrl = gateway.url;
+    await new Promise((resolve) => gateway.server.close(resolve));
+    const logs: string[] = [];
+    const sender = new HeartbeatSender({ gatewayUrl: deadUrl, secret, status: () => status, url: () => 'https://x.ngrok.app', log: (level, message) => logs.push(`${level} ${message}`) });
+    await expect(sender.sendNow()).resolves.toBe(false);
+    await expect(sender.sendNow()).resolves.toBe(false);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain('heartbeat to');
+  });
+
+  it('sends nothing while there is no URL to announce', async () => {
+    const gateway = await startGateway();
+    servers.push(gateway.server);
+    const sender = new HeartbeatSender({ gatewayUrl: gateway.url, secret, status: () => status, url: () => null });
+    await expect(sender.sendNow()).resolves.toBe(false);
+    expect(gateway.received).toEqual([]);
+  });
+});
+
+describe('resolveWorkerId', () => {
+  it('keeps the same generated id across restarts, and prefers WORKER_ID', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'worker-id-'));
+    try {
+      const first = await resolveWorkerId({ dataDir });
+      expect(first).toMatch(/^[a-z0-9.-]+-[0-9a-f]{6}$/);
+      expect(await resolveWorkerId({ dataDir })).toBe(first);
+      expect((await readFile(join(dataDir, 'worker-id'), 'utf8')).trim()).toBe(first);
+      expect(await resolveWorkerId({ dataDir, configured: 'gpu-pc-1' })).toBe('gpu-pc-1');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
