@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compareVersions, hostNeedsNewerGlibc, defaultGlibcCacheDir, isGlibcLoadError, needsNewerGlibc, prepareGlibcLoader, runtimeGlibcVersion } from './glibc-loader.js';
+
+describe('glibc version checks', () => {
+  it('compares dotted versions numerically', () => {
+    expect(compareVersions('2.36', '2.39')).toBeLessThan(0);
+    expect(compareVersions('2.41', '2.39')).toBeGreaterThan(0);
+    expect(compareVersions('2.39', '2.39')).toBe(0);
+    expect(compareVersions('2.4', '2.39')).toBeLessThan(0);
+  });
+
+  it('asks for the newer loader only below glibc 2.39 and never off glibc', () => {
+    expect(needsNewerGlibc('2.36')).toBe(true);
+    expect(needsNewerGlibc('2.39')).toBe(false);
+    expect(needsNewerGlibc('2.41')).toBe(false);
+    expect(needsNewerGlibc(undefined)).toBe(false);
+  });
+
+  it('recognises the dynamic linker refusing the bindings', () => {
+    expect(isGlibcLoadError("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.39' not found (required by chromadb.node)")).toBe(true);
+    expect(isGlibcLoadError("version `GLIBCXX_3.4.32' not found")).toBe(true);
+    expect(isGlibcLoadError('Error: listen EADDRINUSE')).toBe(false);
+  });
+
+  it('keeps the loader cache inside node_modules so git ignores it', () => {
+    expect(defaultGlibcCacheDir()).toMatch(/node_modules[/\\]\.cache[/\\]trixie-glibc$/);
+  });
+});
+
+describe.runIf(hostNeedsNewerGlibc())('prepareGlibcLoader on this old-glibc host', () => {
+  it('provides a loader that runs Node with glibc 2.39 or newer', async () => {
+    const loader = await prepareGlibcLoader();
+    expect(existsSync(loader.loaderPath)).toBe(true);
+    expect(compareVersions(loader.glibcVersion, '2.39')).toBeGreaterThanOrEqual(0);
+    expect(compareVersions(loader.glibcVersion, runtimeGlibcVersion() ?? '0')).toBeGreaterThan(0);
+  });
+});
