@@ -57,9 +57,9 @@ export class PooledWorker {
     return (this.slots.active + this.slots.queued) / this.slots.limit;
   }
 
-  /** Whether a new request may be sent here (the breaker still decides in half-open). */
+  /** Whether a new request may be tried here (an open breaker still decides whether to probe). */
   get eligible(): boolean {
-    return this.breaker.state !== CircuitState.Open && this.breaker.state !== CircuitState.Isolated && this.state !== 'stopping' && !this.slots.full;
+    return this.breaker.state !== CircuitState.Isolated && this.state !== 'stopping' && !this.slots.full;
   }
 
   /** Counts as "up" for the status badge and metrics. */

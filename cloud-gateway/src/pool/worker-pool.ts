@@ -221,7 +221,8 @@ export class WorkerPool {
   private async withFailover<T>(context: WorkerCallContext, run: (worker: PooledWorker) => Promise<T>): Promise<T> {
     const tried = new Set<PooledWorker>();
     let lastError: unknown;
-    for (let attempt = 0; attempt < 2; attempt += 1) {
+    let attempts = 0;
+    while (attempts < 2) {
       const worker = this.pick(tried);
       if (!worker) break;
       tried.add(worker);
@@ -231,9 +232,11 @@ export class WorkerPool {
         if (context.signal?.aborted) throw new AppError('cancelled', 'the request was cancelled', { cause: error });
         lastError = error;
         if (!(error instanceof AppError) || !error.isRetryable) throw error;
+        // An open circuit rejects without touching the network, so it does not use up the retry.
+        if (!(error instanceof CircuitOpenError)) attempts += 1;
       }
     }
-    if (lastError !== undefined) throw lastError;
+    if (lastError !== undefined && !(lastError instanceof CircuitOpenError)) throw lastError;
     const known = this.workers.size;
     if (known > 0 && [...this.workers.values()].some((worker) => worker.slots.full)) {
       throw new AppError('worker_busy', 'every worker is busy; try again in a moment');
@@ -257,11 +260,7 @@ export class WorkerPool {
 
   private noteFailure(worker: PooledWorker, error: unknown): unknown {
     if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-      return new WorkerCallError('worker_unavailable', `worker ${worker.id} is failing (circuit open)`, {
-        workerId: worker.id,
-        retryable: true,
-        countsForBreaker: false,
-      });
+      return new CircuitOpenError(worker.id);
     }
     if (error instanceof WorkerCallError && error.countsForBreaker) worker.recordFailure(error.message);
     return error;
@@ -404,6 +403,14 @@ export class WorkerPool {
 }
 
 function rank(worker: PooledWorker): number {
-  // Prefer workers known to be ready over unknown ones at equal load.
-  return worker.load + (worker.state === 'ready' ? 0 : 0.001);
+  // Prefer closed circuits, then workers known to be ready, then the lowest load. A worker whose
+  // circuit is open stays a candidate so that cockatiel can let its half-open probe through.
+  return worker.load + (worker.state === 'ready' ? 0 : 0.001) + (worker.breakerState === 'closed' ? 0 : 1000);
+}
+
+/** A worker skipped because its circuit is open (no request was sent). */
+class CircuitOpenError extends WorkerCallError {
+  constructor(workerId: string) {
+    super('worker_unavailable', `worker ${workerId} is failing (circuit open)`, { workerId, retryable: true, countsForBreaker: false });
+  }
 }

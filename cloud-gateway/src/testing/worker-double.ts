@@ -163,6 +163,8 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
       if (index > 0 && event.type === 'answer-delta' && options.tokenDelayMs) await sleep(options.tokenDelayMs);
       if (response.destroyed) return;
       if (options.fault === 'die-mid-stream' && index >= (options.dieAfterEvents ?? 2)) {
+        // Let the events already written leave the socket first, as they would from a real process.
+        await sleep(50);
         response.socket?.destroy();
         return;
       }

@@ -1,0 +1,208 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StreamEvent } from '@review-assistant/shared';
+import { startWorkerDouble, type WorkerDouble } from '../testing/worker-double.js';
+import { WorkerPool } from './worker-pool.js';
+
+const secret = 'pool-test-secret-0123456789';
+const doubles: WorkerDouble[] = [];
+
+async function double(options: Parameters<typeof startWorkerDouble>[0] = {}): Promise<WorkerDouble> {
+  const started = await startWorkerDouble({ secret, ...options });
+  doubles.push(started);
+  return started;
+}
+
+async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
+  const seen: StreamEvent[] = [];
+  for await (const event of events) seen.push(event);
+  return seen;
+}
+
+afterEach(async () => {
+  await Promise.all(doubles.splice(0).map((started) => started.close()));
+});
+
+const heartbeat = (workerId: string, url: string, intervalSeconds = 5) => ({
+  workerId,
+  url,
+  backend: 'offline' as const,
+  state: 'ready' as const,
+  models: [],
+  queueDepth: 0,
+  active: 0,
+  capacity: 2,
+  version: '0.1.0',
+  intervalSeconds,
+});
+
+describe('WorkerPool', () => {
+  it('streams a chat from a static worker with a signed request carrying the request id', async () => {
+    const worker = await double();
+    const pool = new WorkerPool({ staticUrls: [worker.url], secret });
+    const stream = await pool.openChat({ message: 'best pasta?' }, { requestId: 'req-42', intent: 'restaurant_reviews' });
+    const events = await collect(stream.events);
+    expect(events[0]?.type).toBe('sources');
+    expect(events.at(-1)?.type).toBe('answer-end');
+    expect(worker.calls[0]).toMatchObject({ path: '/v1/chat', signed: true, requestId: 'req-42', intent: 'restaurant_reviews', body: { message: 'best pasta?' } });
+    expect(pool.snapshot()[0]).toMatchObject({ source: 'static', state: 'ready', breaker: 'closed', active: 0 });
+  });
+
+  it('sends each request to the least-loaded worker', async () => {
+    let releaseHeld: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      releaseHeld = resolve;
+    });
+    const busy = await double({ beforeEvent: (index) => (index === 1 ? held : undefined) });
+    const idle = await double();
+    const pool = new WorkerPool({ staticUrls: [busy.url, idle.url], secret, concurrency: 4 });
+    // Both idle: the first request may go anywhere; hold it on whichever got it.
+    const first = await pool.openChat({ message: 'one' }, { requestId: 'a' });
+    const firstWorker = first.workerId;
+    const second = await pool.openChat({ message: 'two' }, { requestId: 'b' });
+    expect(second.workerId).not.toBe(firstWorker);
+    releaseHeld();
+    await collect(second.events);
+    await collect(first.events);
+    const loads = pool.snapshot().map((snapshot) => snapshot.active);
+    expect(loads).toEqual([0, 0]);
+  });
+
+  it('retries once on another worker when the first fails before the first byte', async () => {
+    const broken = await double({ fault: 'refuse' });
+    const healthy = await double();
+    const pool = new WorkerPool({ staticUrls: [broken.url, healthy.url], secret });
+    // Make the broken worker the preferred one by giving the healthy one a queue of load.
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const stream = await pool.openChat({ message: 'hi' }, { requestId: `r${attempt}` });
+      expect(stream.workerId).toBe('static-2');
+      await collect(stream.events);
+    }
+    expect(healthy.calls).toHaveLength(4);
+    const brokenSnapshot = pool.snapshot().find((snapshot) => snapshot.url === broken.url);
+    expect(brokenSnapshot?.lastError).toMatch(/unreachable/);
+  });
+
+  it('never retries once the stream has started: a worker dying mid-stream yields an error event', async () => {
+    const dying = await double({ fault: 'die-mid-stream', dieAfterEvents: 2 });
+    const other = await double();
+    const pool = new WorkerPool({ staticUrls: [dying.url], secret });
+    const stream = await pool.openChat({ message: 'hi' }, { requestId: 'mid' });
+    const events = await collect(stream.events);
+    expect(events.map((event) => event.type)).toEqual(['sources', 'answer-delta', 'error']);
+    expect(events.at(-1)).toMatchObject({ code: 'worker_stream_broken', retryable: true });
+    expect(other.calls).toHaveLength(0);
+    expect(dying.calls).toHaveLength(1);
+  });
+
+  it('turns a silent worker into a timeout error event after the idle timeout', async () => {
+    const hanging = await double({ fault: 'hang' });
+    const pool = new WorkerPool({ staticUrls: [hanging.url], secret, idleTimeoutMs: 200 });
+    const stream = await pool.openChat({ message: 'hi' }, { requestId: 'idle' });
+    const events = await collect(stream.events);
+    expect(events.at(-1)).toMatchObject({ type: 'error', code: 'worker_timeout' });
+    await hanging.waitFor((call) => call.aborted);
+  });
+
+  it('fails over when the first worker does not send its first byte in time', async () => {
+    const slow = await double({ fault: 'slow-first-byte', firstByteDelayMs: 2000 });
+    const pool = new WorkerPool({ staticUrls: [slow.url], secret, connectTimeoutMs: 150 });
+    await expect(pool.openChat({ message: 'hi' }, { requestId: 'slow' })).rejects.toMatchObject({ code: 'worker_timeout' });
+  });
+
+  it('opens the breaker after consecutive failures and lets one probe through after the half-open delay', async () => {
+    const flaky = await double({ fault: 'http-error' });
+    const pool = new WorkerPool({ staticUrls: [flaky.url], secret, breakerThreshold: 2, breakerHalfOpenMs: 150 });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await expect(pool.openChat({ message: 'hi' }, { requestId: `f${attempt}` })).rejects.toMatchObject({ code: 'internal' });
+    }
+    expect(pool.snapshot()[0]?.breaker).toBe('open');
+    await expect(pool.openChat({ message: 'hi' }, { requestId: 'blocked' })).rejects.toMatchObject({ code: 'no_worker' });
+    expect(flaky.calls).toHaveLength(2);
+    flaky.setFault('none');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const probe = await pool.openChat({ message: 'hi' }, { requestId: 'probe' });
+    await collect(probe.events);
+    expect(flaky.calls).toHaveLength(3);
+    expect(pool.snapshot()[0]?.breaker).toBe('closed');
+  });
+
+  it('passes a worker\'s own 4xx through without failover or breaker damage', async () => {
+    const worker = await double();
+    const pool = new WorkerPool({ staticUrls: [worker.url], secret: 'another-secret-0123456789', breakerThreshold: 1 });
+    await expect(pool.openChat({ message: 'hi' }, { requestId: 'sig' })).rejects.toMatchObject({ code: 'worker_unavailable', message: /WORKER_SHARED_SECRET/ });
+  });
+
+  it('bounds concurrency per worker and reports worker_busy when slots and queue are full', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const worker = await double({ beforeEvent: (index) => (index === 1 ? held : undefined) });
+    const pool = new WorkerPool({ staticUrls: [worker.url], secret, concurrency: 1, maxQueue: 1 });
+    const first = await pool.openChat({ message: 'one' }, { requestId: '1' });
+    const queued = pool.openChat({ message: 'two' }, { requestId: '2' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(pool.snapshot()[0]).toMatchObject({ active: 1, queue: 1 });
+    await expect(pool.openChat({ message: 'three' }, { requestId: '3' })).rejects.toMatchObject({ code: 'worker_busy' });
+    release();
+    await collect(first.events);
+    await collect((await queued).events);
+    expect(worker.calls.map((call) => call.requestId)).toEqual(['1', '2']);
+  });
+
+  it('aborting the caller\'s signal aborts the worker request', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const worker = await double({ beforeEvent: (index) => (index === 2 ? held : undefined) });
+    const pool = new WorkerPool({ staticUrls: [worker.url], secret });
+    const controller = new AbortController();
+    const stream = await pool.openChat({ message: 'hi' }, { requestId: 'abort', signal: controller.signal });
+    const iterator = stream.events[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.type).toBe('sources');
+    expect((await iterator.next()).value?.type).toBe('answer-delta');
+    const pending = iterator.next();
+    controller.abort();
+    expect((await pending).done).toBe(true);
+    await worker.waitFor((call) => call.aborted);
+    release();
+    expect(pool.snapshot()[0]?.active).toBe(0);
+  });
+
+  it('registers heartbeat workers at once, expires them after three missed intervals and drops them on goodbye', () => {
+    let now = 1_000_000;
+    const pool = new WorkerPool({ secret, now: () => now });
+    expect(pool.applyHeartbeat(heartbeat('w1', 'http://127.0.0.1:9/'))).toEqual({ registered: true, removed: false });
+    expect(pool.snapshot()).toMatchObject([{ id: 'w1', source: 'heartbeat', state: 'ready', url: 'http://127.0.0.1:9' }]);
+    now += 14_000; // 2.8 intervals of 5 s
+    expect(pool.snapshot()).toHaveLength(1);
+    expect(pool.applyHeartbeat(heartbeat('w1', 'http://127.0.0.1:9/')).registered).toBe(false);
+    now += 15_001; // just over 3 intervals since the last heartbeat
+    expect(pool.snapshot()).toHaveLength(0);
+    pool.applyHeartbeat(heartbeat('w2', 'http://127.0.0.1:10'));
+    expect(pool.applyHeartbeat({ ...heartbeat('w2', 'http://127.0.0.1:10'), goodbye: true })).toEqual({ registered: false, removed: true });
+    expect(pool.snapshot()).toHaveLength(0);
+    expect(pool.availability()).toMatchObject({ up: 0, known: 0 });
+  });
+
+  it('merges a heartbeat from a static worker into its existing entry', () => {
+    const pool = new WorkerPool({ staticUrls: ['http://127.0.0.1:11/'], secret });
+    pool.applyHeartbeat({ ...heartbeat('laptop', 'http://127.0.0.1:11'), backend: 'ollama' });
+    expect(pool.snapshot()).toMatchObject([{ id: 'static-1', source: 'static', backend: 'ollama', state: 'ready' }]);
+    expect(pool.availability()).toMatchObject({ up: 1, ready: 1, backend: 'ollama' });
+  });
+
+  it('reports no_worker at once when the pool is empty', async () => {
+    const pool = new WorkerPool({ secret });
+    await expect(pool.openChat({ message: 'hi' }, { requestId: 'none' })).rejects.toMatchObject({ code: 'no_worker', isRetryable: true });
+  });
+
+  it('forwards JSON calls with one failover', async () => {
+    const broken = await double({ fault: 'refuse' });
+    const healthy = await double();
+    const pool = new WorkerPool({ staticUrls: [broken.url, healthy.url], secret });
+    const results = await Promise.all([0, 1].map((index) => pool.callJson('/v1/retrieve', { query: 'pasta' }, { requestId: `j${index}` })));
+    for (const result of results) expect(result).toMatchObject({ workerId: 'static-2', body: { results: [{ id: 'r1' }] } });
+  });
+});
