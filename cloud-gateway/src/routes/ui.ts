@@ -1,11 +1,67 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { defaultUiAssets, UI_FILES, type UiAsset, type UiAssets, type UiAssetSource } from '../ui/assets.js';
+
+export interface UiRoutesOptions {
+  /** Where the HTML, CSS and bundled client come from. @default defaultUiAssets() */
+  assets?: UiAssetSource;
+}
 
 /**
- * Chat UI: `GET /` and its static assets. Placeholder until the chat UI lands
- * (owned by the UI work); the signature is what `app.ts` mounts.
+ * Chat UI: `GET /` and its files under `/ui/` (`app.js`, `styles.css`, `favicon.svg`). The files
+ * are loaded on the first request and kept in memory (a few tens of kB); building the app does
+ * no I/O. Every file carries an ETag and `Cache-Control: no-cache`, so browsers revalidate cheaply
+ * and never run a stale client against a newer gateway.
  */
-export function createUiRoutes(): Hono {
+export function createUiRoutes(options: UiRoutesOptions = {}): Hono {
+  const source = options.assets ?? defaultUiAssets();
+  let loading: Promise<UiAssets> | undefined;
+  const load = (): Promise<UiAssets> => {
+    loading ??= source.load().catch((error: unknown) => {
+      loading = undefined; // a later request tries again (e.g. after `npm run build:ui`)
+      throw error;
+    });
+    return loading;
+  };
+
+  const serve = async (c: Context, name: string): Promise<Response> => {
+    let assets: UiAssets;
+    try {
+      assets = await load();
+    } catch (error) {
+      return c.json(
+        {
+          error: {
+            code: 'not_ready',
+            message: `chat UI files could not be loaded from ${source.description}: ${error instanceof Error ? error.message : String(error)}`,
+          },
+        },
+        503,
+      );
+    }
+    const file = assets.get(name);
+    if (!file) return notFound(c);
+    return respond(c, file);
+  };
+
   const ui = new Hono();
-  ui.get('/', (c) => c.text('chat UI coming soon'));
+  ui.get('/', (c) => serve(c, 'index.html'));
+  ui.get('/ui/:file', (c) => {
+    const name = c.req.param('file');
+    return (UI_FILES as readonly string[]).includes(name) && name !== 'index.html' ? serve(c, name) : notFound(c);
+  });
   return ui;
+}
+
+function respond(c: Context, file: UiAsset): Response {
+  c.header('Cache-Control', 'no-cache');
+  c.header('ETag', file.etag);
+  const match = c.req.header('if-none-match');
+  if (match && match.split(/\s*,\s*/).includes(file.etag)) return c.body(null, 304);
+  c.header('Content-Type', file.contentType);
+  return c.body(file.body);
+}
+
+function notFound(c: Context): Response {
+  return c.json({ error: { code: 'not_found', message: `no UI file at ${c.req.path}` } }, 404);
 }
