@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { RouteSchema } from '@review-assistant/shared';
+
+/** Longest message excerpt kept in a log record, in characters. */
+export const MAX_LOGGED_MESSAGE_CHARS = 500;
+
+/**
+ * One chat turn in the interaction log. No secrets: the message is kept (truncated) because it is
+ * what operators need to judge routing; headers, keys and signatures never are.
+ */
+export const InteractionRecordSchema = z.object({
+  requestId: z.string(),
+  /** Client-chosen session id; `anonymous` when the client sent none. */
+  sessionId: z.string(),
+  /** ISO time the turn started. */
+  createdAt: z.string(),
+  channel: z.enum(['sse', 'ws']),
+  intent: z.object({ name: z.string(), confidence: z.number(), domain: z.string(), outOfScope: z.boolean() }),
+  route: RouteSchema,
+  workerId: z.string().nullable(),
+  /** `ok`, `cancelled`, or the error code of the turn. */
+  status: z.string(),
+  latencyMs: z.number().nonnegative(),
+  timeToFirstTokenMs: z.number().nonnegative().nullable(),
+  answerChars: z.number().int().nonnegative(),
+  sources: z.number().int().nonnegative(),
+  message: z.string().max(MAX_LOGGED_MESSAGE_CHARS + 1),
+  backend: z.string().nullable(),
+});
+export type InteractionRecord = z.infer<typeof InteractionRecordSchema>;
+
+export function truncateMessage(message: string): string {
+  return message.length > MAX_LOGGED_MESSAGE_CHARS ? `${message.slice(0, MAX_LOGGED_MESSAGE_CHARS)}…` : message;
+}
