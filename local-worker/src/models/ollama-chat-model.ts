@@ -1,9 +1,13 @@
 import { ChatOllama } from '@langchain/ollama';
+import { z } from 'zod';
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { ChatChunk, ChatMessage, ChatModel, ChatStreamOptions } from '../ports.js';
 import { OllamaRequestScope } from './ollama-request-scope.js';
 import type { OllamaConnectionOptions } from './ollama-request-scope.js';
+
+/** Token counts LangChain puts on the last chunk (from Ollama's `prompt_eval_count`/`eval_count`). */
+const UsageMetadataSchema = z.object({ input_tokens: z.number().int().nonnegative(), output_tokens: z.number().int().nonnegative() });
 
 export interface OllamaChatModelOptions extends OllamaConnectionOptions {
   /** Ollama model name. @default 'llama3.2' */
@@ -43,10 +47,10 @@ export class OllamaChatModel implements ChatModel {
       for await (const chunk of stream) {
         const text = typeof chunk.content === 'string' ? chunk.content : '';
         if (text.length > 0) yield { text };
-        const usage = chunk.usage_metadata;
-        if (usage && !reportedUsage && (usage.input_tokens > 0 || usage.output_tokens > 0)) {
+        const usage = UsageMetadataSchema.safeParse(chunk.usage_metadata);
+        if (usage.success && !reportedUsage && (usage.data.input_tokens > 0 || usage.data.output_tokens > 0)) {
           reportedUsage = true;
-          options.onUsage?.({ promptTokens: usage.input_tokens, completionTokens: usage.output_tokens });
+          options.onUsage?.({ promptTokens: usage.data.input_tokens, completionTokens: usage.data.output_tokens });
         }
       }
     } catch (error) {
