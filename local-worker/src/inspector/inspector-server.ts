@@ -93,7 +93,7 @@ export function createInspectorApp(options: InspectorAppOptions): Hono {
       const response = await signedFetch(new URL(original.path, options.workerUrl).toString(), {
         method: original.method,
         headers,
-        ...(hasBody && original.body ? { body: original.body } : {}),
+        ...(hasBody && original.body ? { body: new Uint8Array(original.body) } : {}),
       });
       const bytes = (await response.arrayBuffer()).byteLength;
       return c.json({ replayOf: id, status: response.status, bytes });

@@ -181,7 +181,8 @@ export class TrafficRecorder {
         entry.durationMs = performance.now() - started;
         entry.complete = true;
       };
-      const counter = new TransformStream<Uint8Array, Uint8Array>({
+      // `cancel` (client went away mid-stream) is honoured by runtimes that implement it.
+      const transformer: Transformer<Uint8Array, Uint8Array> & { cancel?: () => void } = {
         transform: (chunk, controller) => {
           if (entry.ttfbMs === null) entry.ttfbMs = performance.now() - started;
           entry.bytesOut += chunk.byteLength;
@@ -194,17 +195,18 @@ export class TrafficRecorder {
         },
         flush: finish,
         cancel: finish,
-      });
+      };
+      const counter = new TransformStream<Uint8Array, Uint8Array>(transformer);
       c.res = new Response(response.body.pipeThrough(counter), response);
     };
   }
 
-  private async captureRequestBody(cached: Promise<ArrayBuffer> | undefined, entry: InspectedRequest, replay: ReplayableRequest): Promise<void> {
+  private async captureRequestBody(cached: Promise<ArrayBuffer> | ArrayBuffer | undefined, entry: InspectedRequest, replay: ReplayableRequest): Promise<void> {
     if (!cached) {
       entry.requestBody = entry.bytesIn > 0 ? '(body not read: the request was rejected before it)' : '';
       return;
     }
-    const bytes = new Uint8Array(await cached.catch(() => new ArrayBuffer(0)));
+    const bytes = new Uint8Array(await Promise.resolve(cached).catch(() => new ArrayBuffer(0)));
     entry.bytesIn = bytes.byteLength;
     const body = this.bodyText(bytes.subarray(0, this.maxBodyChars * 4), bytes.byteLength);
     entry.requestBody = body.text;
