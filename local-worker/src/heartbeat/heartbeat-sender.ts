@@ -67,12 +67,20 @@ export class HeartbeatSender {
     void this.tick();
   }
 
-  /** Sends a heartbeat now (coalesced with one already in flight); resolves true when accepted. */
+  /**
+   * Sends a heartbeat now; resolves true when the gateway accepted it. Calls are serialised, so a
+   * heartbeat requested while another is in flight goes out after it, with fresh status and URL.
+   */
   sendNow(): Promise<boolean> {
-    this.inFlight ??= this.send(false).finally(() => {
-      this.inFlight = null;
-    });
-    return this.inFlight;
+    const previous = this.inFlight ?? Promise.resolve(true);
+    const current: Promise<boolean> = previous
+      .catch(() => false)
+      .then(() => this.send(false))
+      .finally(() => {
+        if (this.inFlight === current) this.inFlight = null;
+      });
+    this.inFlight = current;
+    return current;
   }
 
   /** Stops the schedule and says goodbye (once, best effort). */
