@@ -3,6 +3,7 @@ import type { ChatChunk, ChatMessage, ChatModel, ChatStreamOptions } from '../po
 import { parseGroundedPrompt } from '../chat/grounded-prompt.js';
 import type { QuotedReview } from '../chat/grounded-prompt.js';
 import { terms } from '../text/tokenize.js';
+import { reviewIdOf } from '../ingestion/review-records.js';
 
 export const OFFLINE_CHAT_MODEL_ID = 'offline-extractive-v1';
 
@@ -127,7 +128,7 @@ export function summariseRatings(reviews: QuotedReview[]): string | null {
   for (const review of reviews) {
     const rating = Number(review.attributes['rating']);
     if (review.attributes['rating'] === undefined || !Number.isFinite(rating)) continue;
-    byReview.set(review.id.replace(/#\d+$/, ''), { rating, restaurant: review.attributes['restaurant'] });
+    byReview.set(reviewIdOf(review.id), { rating, restaurant: review.attributes['restaurant'] });
   }
   const rated = [...byReview.values()];
   if (rated.length === 0) return null;
