@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pc from 'picocolors';
+import { DEFAULT_COLLECTION, environment, loadConfig, signRequest } from '@review-assistant/shared';
+import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { createPrefixedPrinter } from './log-lines.js';
+import { assertPortsFree } from './port-check.js';
+import { startService, waitUntilReady, type ServiceProcess } from './service-process.js';
+
+/** The environment entries `npm start` itself reads. */
+export const startConfigSpec = {
+  port: environment.port,
+  workerPort: environment.workerPort,
+  host: environment.host,
+  dataDir: environment.dataDir,
+  chromaUrl: environment.chromaUrl,
+  workerSharedSecret: environment.workerSharedSecret,
+} as const;
+
+/** Options of {@link startSystem}. */
+export interface StartSystemOptions {
+  /** Repository root: holds node_modules, the services and `data/sample`. */
+  repoRoot: string;
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** @default `<repoRoot>/local-worker/src/server.ts` */
+  workerEntry?: string | undefined;
+  /** @default `<repoRoot>/cloud-gateway/src/server.ts` */
+  gatewayEntry?: string | undefined;
+  /**
+   * CSV ingested when the reviews collection is empty; undefined skips it.
+   * @default `<repoRoot>/data/sample/reviews.csv`
+   */
+  sampleCsv?: string | null | undefined;
+  /** Returns the number of records in the reviews collection (tests substitute it). */
+  countReviews?: ((chromaUrl: string) => Promise<number>) | undefined;
+  /** @default `<repoRoot>/scripts/src/ingest.ts` */
+  ingestEntry?: string | undefined;
+  /** @default 120_000 */
+  readyTimeoutMs?: number | undefined;
+  /** @default writes to stdout */
+  write?: ((text: string) => void) | undefined;
+  /** Aborting stops whatever has started and rejects. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The running system. */
+export interface RunningSystem {
+  /** What the user opens: `http://localhost:<PORT>`. */
+  uiUrl: string;
+  gatewayUrl: string;
+  workerUrl: string;
+  chroma: EmbeddedChroma;
+  services: ServiceProcess[];
+  /** Resolves with the service that exited while the system was meant to run. */
+  unexpectedExit: Promise<ServiceProcess>;
+  /** Stops the gateway, then the worker (SIGTERM, SIGKILL after a grace period), then Chroma (SIGKILL). */
+  stop(): Promise<void>;
+  /** Immediate SIGKILL of everything (a second Ctrl-C). */
+  kill(): void;
+}
+
+async function countWithChroma(chromaUrl: string): Promise<number> {
+  const { ChromaVectorStore } = await import('@review-assistant/local-worker/vector-store/chroma-vector-store');
+  return new ChromaVectorStore({ url: chromaUrl }).count(DEFAULT_COLLECTION);
+}
+
+function loopback(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+}
+
+/**
+ * Starts the whole system on one machine: Chroma (embedded unless CHROMA_URL), the sample reviews
+ * when the collection is empty, the worker, then the gateway; waits until each answers.
+ * Every child ends with this process: on stop(), and through watchdogs if this process is killed.
+ */
+export async function startSystem(options: StartSystemOptions): Promise<RunningSystem> {
+  const env = options.env ?? process.env;
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const say = createPrefixedPrinter('start', 'blue', write);
+  const config = loadConfig(startConfigSpec, { env });
+  const repoRoot = resolve(options.repoRoot);
+  const dataDir = resolve(repoRoot, config.dataDir);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+  const signal = options.signal;
+  const probeHost = loopback(config.host);
+
+  await assertPortsFree([
+    { port: config.port, host: config.host, envName: 'PORT', service: 'gateway' },
+    { port: config.workerPort, host: '127.0.0.1', envName: 'WORKER_PORT', service: 'worker' },
+  ]);
+
+  // a secret for this run only when none is configured; it is never printed
+  const secret = config.workerSharedSecret ?? randomBytes(32).toString('hex');
+  if (config.workerSharedSecret === undefined) say('WORKER_SHARED_SECRET is not set: using a random secret for this run');
+
+  const services: ServiceProcess[] = [];
+  let chroma: EmbeddedChroma | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const service of [...services].reverse()) {
+        if (service.isRunning()) say(`stopping ${service.name} (pid ${service.pid})`);
+        await service.stop();
+      }
+      if (chroma?.owned === true) say(`stopping chroma (pid ${chroma.pid})`);
+      await chroma?.stop();
+    })();
+    return stopping;
+  };
+  const kill = () => {
+    for (const service of services) service.child.kill('SIGKILL');
+    if (chroma?.owned === true && chroma.pid !== undefined) {
+      try {
+        process.kill(chroma.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+
+  try {
+    chroma = await ensureChroma({
+      dataDir,
+      chromaUrl: config.chromaUrl,
+      handleSignals: false,
+      onOutput: createPrefixedPrinter('chroma', 'yellow', write),
+      logger: { info: (message) => say(message), warn: (message) => say(pc.yellow(message)) },
+    });
+    signal?.throwIfAborted();
+
+    const baseEnv: NodeJS.ProcessEnv = { ...env, DATA_DIR: dataDir, CHROMA_URL: chroma.url, WORKER_SHARED_SECRET: secret };
+    if (options.sampleCsv !== null) {
+      const sampleCsv = options.sampleCsv ?? join(repoRoot, 'data', 'sample', 'reviews.csv');
+      const ingestEntry = options.ingestEntry ?? join(repoRoot, 'scripts', 'src', 'ingest.ts');
+      await ingestSampleIfEmpty({ sampleCsv, ingestEntry, chromaUrl: chroma.url, repoRoot, env: baseEnv, write, say, countReviews: options.countReviews ?? countWithChroma, services });
+    }
+    signal?.throwIfAborted();
+
+    const workerUrl = `http://127.0.0.1:${config.workerPort}`;
+    const gatewayUrl = `http://${probeHost.includes(':') ? `[${probeHost}]` : probeHost}:${config.port}`;
+    const worker = startService(
+      {
+        name: 'worker',
+        color: 'magenta',
+        entry: options.workerEntry ?? join(repoRoot, 'local-worker', 'src', 'server.ts'),
+        env: { ...baseEnv, WORKER_PORT: String(config.workerPort), GATEWAY_URL: gatewayUrl },
+        cwd: repoRoot,
+      },
+      write,
+    );
+    services.push(worker);
+    await waitUntilReady(worker, () => signedHealth(workerUrl, secret), { timeoutMs: readyTimeoutMs, what: 'GET /v1/health (signed)', signal });
+    say(`worker ready at ${workerUrl}`);
+
+    const gateway = startService(
+      {
+        name: 'gateway',
+        color: 'cyan',
+        entry: options.gatewayEntry ?? join(repoRoot, 'cloud-gateway', 'src', 'server.ts'),
+        env: { ...baseEnv, PORT: String(config.port), WORKER_URLS: workerUrl },
+        cwd: repoRoot,
+      },
+      write,
+    );
+    services.push(gateway);
+    await waitUntilReady(gateway, () => httpOk(`${gatewayUrl}/readyz`), { timeoutMs: readyTimeoutMs, what: 'GET /readyz', signal });
+
+    const uiUrl = `http://localhost:${config.port}`;
+    say(pc.bold(pc.green(`ready: open ${uiUrl}  (Ctrl-C stops everything)`)));
+    const unexpectedExit = new Promise<ServiceProcess>((resolveExit) => {
+      for (const service of services) {
+        void service.exited.then(() => {
+          if (stopping === undefined) resolveExit(service);
+        });
+      }
+    });
+    return { uiUrl, gatewayUrl, workerUrl, chroma, services, unexpectedExit, stop, kill };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function ingestSampleIfEmpty(context: {
+  sampleCsv: string;
+  ingestEntry: string;
+  chromaUrl: string;
+  repoRoot: string;
+  env: NodeJS.ProcessEnv;
+  write: (text: string) => void;
+  say: (line: string) => void;
+  countReviews: (chromaUrl: string) => Promise<number>;
+  services: ServiceProcess[];
+}): Promise<void> {
+  const { sampleCsv, ingestEntry, say } = context;
+  if (!existsSync(sampleCsv)) {
+    say(pc.yellow(`no sample reviews at ${sampleCsv}: skipping the first-start ingestion`));
+    return;
+  }
+  const count = await context.countReviews(context.chromaUrl);
+  if (count > 0) {
+    say(`collection "${DEFAULT_COLLECTION}" holds ${count} records: no ingestion needed`);
+    return;
+  }
+  if (!existsSync(ingestEntry)) {
+    say(pc.yellow(`the ingestion CLI ${ingestEntry} is missing: skipping the first-start ingestion`));
+    return;
+  }
+  say(`first start: ingesting the sample reviews (${sampleCsv})`);
+  const ingest = startService(
+    { name: 'ingest', color: 'green', entry: ingestEntry, args: [sampleCsv], env: context.env, cwd: context.repoRoot },
+    context.write,
+  );
+  context.services.push(ingest);
+  const exit = await ingest.exited;
+  context.services.splice(context.services.indexOf(ingest), 1);
+  if (exit.code !== 0) {
+    say(pc.yellow(`ingesting the sample reviews failed (${exit.code ?? exit.signal}); the chat has no reviews until you run: npm run ingest -- ${sampleCsv}`));
+  }
+}
+
+/** GET /v1/health signed with the shared secret; true on 200. */
+export async function signedHealth(workerUrl: string, secret: string): Promise<boolean> {
+  const headers = signRequest({ secret, method: 'GET', path: '/v1/health' });
+  const response = await fetch(`${workerUrl}/v1/health`, { headers, signal: AbortSignal.timeout(2_000) });
+  await response.body?.cancel();
+  return response.ok;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  await response.body?.cancel();
+  return response.ok;
+}

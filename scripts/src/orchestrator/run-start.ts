@@ -1,0 +1,62 @@
+import pc from 'picocolors';
+import { ConfigError } from '@review-assistant/shared';
+import { createPrefixedPrinter } from './log-lines.js';
+import { startSystem, type RunningSystem, type StartSystemOptions } from './orchestrator.js';
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * `npm start` as a function: starts the system, stops it on Ctrl-C / SIGTERM / SIGHUP (a second
+ * signal kills at once), shuts everything down when one service dies, and exits the process.
+ */
+export async function runStart(options: Omit<StartSystemOptions, 'signal'>): Promise<never> {
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const say = createPrefixedPrinter('start', 'blue', write);
+  const aborter = new AbortController();
+  let system: RunningSystem | undefined;
+  let signalled = false;
+
+  const onSignal = (received: NodeJS.Signals) => {
+    if (signalled) {
+      say(`${received} again: killing everything now`);
+      system?.kill();
+      process.exit(130);
+    }
+    signalled = true;
+    say(`${received} received: stopping (press Ctrl-C again to kill at once)`);
+    if (system === undefined) {
+      aborter.abort(new Error(`${received} received during start-up`));
+      return;
+    }
+    void system.stop().then(
+      () => {
+        say('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        say(pc.red(`stopping failed: ${(error as Error).message}`));
+        system?.kill();
+        process.exit(1);
+      },
+    );
+  };
+  for (const name of SIGNALS) process.on(name, onSignal);
+
+  try {
+    system = await startSystem({ ...options, write, signal: aborter.signal });
+  } catch (error) {
+    if (signalled) {
+      say('stopped during start-up');
+      process.exit(0);
+    }
+    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    say(pc.red(`could not start: ${message}`));
+    process.exit(1);
+  }
+
+  const died = await system.unexpectedExit;
+  const exit = await died.exited;
+  say(pc.red(`${died.name} exited unexpectedly (${exit.code ?? exit.signal}); stopping everything`));
+  await system.stop().catch(() => system?.kill());
+  process.exit(1);
+}
