@@ -1,0 +1,178 @@
+import { DEFAULT_COLLECTION, type SourceItem } from '@review-assistant/shared';
+import { reviewIdOf } from '../ingestion/review-records.js';
+import type { EmbeddingModel, RetrieveOptions, Retriever, ReviewRecord, VectorStore } from '../ports.js';
+import { KeywordIndexCache } from './keyword-index-cache.js';
+
+export type FusionMethod = 'rrf' | 'weighted';
+
+export interface HybridRetrieverOptions {
+  store: VectorStore;
+  embedder: EmbeddingModel;
+  /** Shared keyword indexes (e.g. with the health route). @default a new cache on `store` */
+  keywordIndexes?: KeywordIndexCache;
+  /** @default "reviews" */
+  defaultCollection?: string;
+  /** @default 5 */
+  defaultK?: number;
+  /** Candidates taken from each ranking before fusion. @default max(4k, 40) */
+  candidates?: number;
+  /**
+   * `weighted`: `keywordWeight · bm25 / max bm25 + vectorWeight · similarity / max similarity`
+   * over the candidates; `rrf`: weighted reciprocal rank fusion (Cormack et al., SIGIR 2009).
+   * @default 'weighted'
+   */
+  fusion?: FusionMethod;
+  /** Reciprocal-rank-fusion constant. @default 60 */
+  rrfK?: number;
+  /** Weight of the vector side. @default 0.3 */
+  vectorWeight?: number;
+  /** Weight of the keyword side (BM25 is the stronger signal with the offline model; tuned on data/sample/realistic-questions.json). @default 0.7 */
+  keywordWeight?: number;
+  /**
+   * Relevance floor for the whole query: results are returned only when some candidate review
+   * contains at least this share of the query's IDF mass (see `KeywordIndex.coverage`)...
+   * @default 0.34
+   */
+  minCoverage?: number;
+  /**
+   * ...or reaches this cosine similarity to the query. Depends on the embedding model: hashed
+   * n-gram vectors of unrelated texts sit below 0.2, mxbai-embed-large's near 0.4.
+   * @default 0.3 for the offline model, 0.6 otherwise
+   */
+  minSimilarity?: number;
+  /**
+   * ...or when at least two of its words, making up this share of its IDF mass, occur in the
+   * collection at all (a question spread over several reviews). @default 0.4
+   */
+  minCorpusCoverage?: number;
+  /**
+   * Per-review floor once the query passed: a review needs this coverage or half of
+   * `minSimilarity`, so weak tail matches are not padded in. @default 0.1
+   */
+  minItemCoverage?: number;
+}
+
+interface Candidate {
+  reviewId: string;
+  record: ReviewRecord;
+  vectorRank: number | null;
+  keywordRank: number | null;
+  similarity: number | null;
+  keywordScore: number;
+  coverage: number;
+}
+
+/**
+ * Hybrid retrieval: Chroma kNN on the query embedding and BM25 on the same collection, both
+ * restricted by the metadata filters, fused at review level (one review → its best chunk), then
+ * cut by a relevance floor so that an unrelated question returns nothing. Scores are in [0, 1].
+ */
+export class HybridRetriever implements Retriever {
+  private readonly store: VectorStore;
+  private readonly embedder: EmbeddingModel;
+  private readonly keywordIndexes: KeywordIndexCache;
+  private readonly defaultCollection: string;
+  private readonly defaultK: number;
+  private readonly fusion: FusionMethod;
+  private readonly rrfK: number;
+  private readonly vectorWeight: number;
+  private readonly keywordWeight: number;
+  private readonly minCoverage: number;
+  private readonly minSimilarity: number;
+  private readonly minItemCoverage: number;
+  private readonly minCorpusCoverage: number;
+  private readonly candidates: number | undefined;
+
+  constructor(options: HybridRetrieverOptions) {
+    this.store = options.store;
+    this.embedder = options.embedder;
+    this.keywordIndexes = options.keywordIndexes ?? new KeywordIndexCache(options.store);
+    this.defaultCollection = options.defaultCollection ?? DEFAULT_COLLECTION;
+    this.defaultK = options.defaultK ?? 5;
+    this.fusion = options.fusion ?? 'weighted';
+    this.rrfK = options.rrfK ?? 60;
+    this.vectorWeight = options.vectorWeight ?? 0.3;
+    this.keywordWeight = options.keywordWeight ?? 0.7;
+    this.minCoverage = options.minCoverage ?? 0.34;
+    this.minSimilarity = options.minSimilarity ?? (options.embedder.provider === 'offline' ? 0.3 : 0.6);
+    this.minItemCoverage = options.minItemCoverage ?? 0.1;
+    this.minCorpusCoverage = options.minCorpusCoverage ?? 0.4;
+    this.candidates = options.candidates;
+  }
+
+  async retrieve(query: string, options: RetrieveOptions = {}): Promise<SourceItem[]> {
+    const k = options.k ?? this.defaultK;
+    const collection = options.collection ?? this.defaultCollection;
+    const candidates = this.candidates ?? Math.max(4 * k, 40);
+    const index = await this.keywordIndexes.get(collection);
+    const queryTerms = index.queryTerms(query);
+    if (queryTerms.length === 0 || index.size === 0) return [];
+    options.signal?.throwIfAborted();
+
+    const embedding = await this.embedder.embedQuery(query, options.signal);
+    const vectorMatches = await this.store.query(collection, embedding, { k: Math.min(candidates, index.size), filters: options.filters });
+    const keywordHits = index.search(query, { k: candidates, filters: options.filters });
+
+    const byReview = new Map<string, Candidate>();
+    let rank = 0;
+    let lowestSimilarity = 0;
+    for (const match of vectorMatches) {
+      const reviewId = reviewIdOf(match.id);
+      if (byReview.has(reviewId)) continue;
+      rank += 1;
+      const similarity = 1 - match.distance;
+      lowestSimilarity = similarity;
+      byReview.set(reviewId, {
+        reviewId,
+        record: match,
+        vectorRank: rank,
+        keywordRank: null,
+        similarity,
+        keywordScore: index.scoreOf(queryTerms, match.id),
+        coverage: index.coverage(queryTerms, match.id),
+      });
+    }
+    rank = 0;
+    for (const hit of keywordHits) {
+      const reviewId = reviewIdOf(hit.record.id);
+      const existing = byReview.get(reviewId);
+      if (existing?.keywordRank != null) continue;
+      rank += 1;
+      if (existing) {
+        existing.keywordRank = rank;
+        if (hit.score > existing.keywordScore) {
+          existing.keywordScore = hit.score;
+          existing.coverage = hit.coverage;
+        }
+      } else {
+        byReview.set(reviewId, { reviewId, record: hit.record, vectorRank: null, keywordRank: rank, similarity: null, keywordScore: hit.score, coverage: hit.coverage });
+      }
+    }
+    const judged = [...byReview.values()];
+    const corpus = index.corpusCoverage(queryTerms);
+    const relevant =
+      (corpus.knownTerms >= 2 && corpus.coverage >= this.minCorpusCoverage) ||
+      judged.some((item) => item.coverage >= this.minCoverage || (item.similarity ?? 0) >= this.minSimilarity);
+    if (!relevant) return [];
+
+    // a review missing from the vector top-N is at most as similar as the last one listed there
+    for (const item of judged) if (item.similarity === null) item.similarity = Math.min(lowestSimilarity, this.minSimilarity);
+    const maxKeyword = Math.max(...judged.map((item) => item.keywordScore), Number.MIN_VALUE);
+    const maxSimilarity = Math.max(...judged.map((item) => item.similarity ?? 0), Number.MIN_VALUE);
+    const totalWeight = this.vectorWeight + this.keywordWeight || 1;
+    const scored: SourceItem[] = [];
+    for (const item of judged) {
+      const similarity = item.similarity ?? 0;
+      if (item.coverage < this.minItemCoverage && similarity < this.minSimilarity / 2) continue;
+      const fused =
+        this.fusion === 'rrf'
+          ? ((item.vectorRank === null ? 0 : this.vectorWeight / (this.rrfK + item.vectorRank)) +
+              (item.keywordRank === null ? 0 : this.keywordWeight / (this.rrfK + item.keywordRank))) /
+            (totalWeight / (this.rrfK + 1))
+          : (this.keywordWeight * (item.keywordScore / maxKeyword) + this.vectorWeight * (Math.max(0, similarity) / maxSimilarity)) / totalWeight;
+      scored.push({ id: item.reviewId, score: Math.min(1, Math.max(0, fused)), text: item.record.text, metadata: item.record.metadata });
+    }
+    scored.sort((left, right) => right.score - left.score || (left.id < right.id ? -1 : 1));
+    return scored.slice(0, k);
+  }
+}

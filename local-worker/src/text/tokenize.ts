@@ -1,0 +1,56 @@
+import { stemmer } from 'stemmer';
+
+/**
+ * Tokenisation shared by the offline embedding model and the BM25 keyword index, so that both
+ * see the same terms: Unicode NFKC, lower case, apostrophes dropped (`couldn't` → `couldnt`),
+ * runs of letters/digits as words, each pictographic emoji as its own token, English stop words
+ * removed, Porter stems for words of ASCII letters (other scripts are kept as written).
+ */
+
+// A compact English stop list: function words, pronouns, auxiliaries and question words, which
+// carry no topic in a diner's question ("how", "which", "do") or a review.
+const STOP_WORDS = new Set(
+  `a about above after again against all also am an and any are arent as at be because been before
+  being below between both but by can cant could couldnt did didnt do does doesnt doing dont down
+  during each even ever every few for from further get gets got had hadnt has hasnt have havent
+  having he hed hell hes her here heres hers herself him himself his how hows i id ill im ive if
+  in into is isnt it its itself just lets me more most much must mustnt my myself no nor not of off
+  on once only or other ought our ours ourselves out over own really same shant she shed shell
+  shes should shouldnt so some such than that thats the their theirs them themselves then there
+  theres these they theyd theyll theyre theyve this those through to too under until up upon us
+  very was wasnt we wed well were weve werent what whats when whens where wheres which while who
+  whos whom why whys will with wont would wouldnt you youd youll youre youve your yours yourself
+  yourselves anyone anything anybody someone something somebody tell know think want like wanna
+  please place places restaurant restaurants eat eating ate go went going`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
+const TOKEN_PATTERN = /[\p{L}\p{N}]+|\p{Extended_Pictographic}/gu;
+const APOSTROPHES = /['\u2019\u02bc]/g;
+const ASCII_WORD = /^[a-z]+$/;
+
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word);
+}
+
+/** Lower-cased surface words, stop words included (for bigrams and character n-grams). */
+export function words(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().replace(APOSTROPHES, '').match(TOKEN_PATTERN) ?? [];
+}
+
+/** Normalises one lower-cased word to its index term. */
+export function stem(word: string): string {
+  return ASCII_WORD.test(word) && word.length > 3 ? stemmer(word) : word;
+}
+
+/** Index terms: stems of the non-stop words, in order. */
+export function terms(text: string): string[] {
+  const result: string[] = [];
+  for (const word of words(text)) {
+    if (STOP_WORDS.has(word)) continue;
+    if (word.length === 1 && ASCII_WORD.test(word)) continue;
+    result.push(stem(word));
+  }
+  return result;
+}

@@ -1,0 +1,51 @@
+/**
+ * `npx tsx --conditions=development scripts/src/eval-retrieval.ts --csv FILE --questions FILE [--k 5]`
+ * Ingests the CSV with the offline embedding model into a scratch collection and prints recall@k
+ * of vector-only, BM25-only and hybrid retrieval for the question set.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
+import { OfflineEmbeddingModel } from '@review-assistant/local-worker/models/offline-embeddings';
+import { evaluateRetrieval, QuestionSetSchema } from '@review-assistant/local-worker/retrieval/retrieval-evaluation';
+import { connectVectorStore } from './cli/vector-store-connection.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      csv: { type: 'string' },
+      questions: { type: 'string' },
+      k: { type: 'string', default: '5' },
+      collection: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  if (values.csv === undefined || values.questions === undefined) {
+    throw new Error('usage: eval-retrieval.ts --csv reviews.csv --questions questions.json [--k 5] [--collection NAME] [--verbose]');
+  }
+  const k = Number(values.k);
+  if (!Number.isInteger(k) || k < 1) throw new Error('--k must be a positive integer');
+  const questionSet = QuestionSetSchema.parse(JSON.parse(await readFile(values.questions, 'utf8')));
+  const collection = values.collection ?? `eval-${basename(values.csv).replace(/[^a-zA-Z0-9]+/g, '-').replace(/-+$/, '')}`;
+  const connection = await connectVectorStore({ dataDir: process.env['DATA_DIR'] ?? './data', chromaUrl: process.env['CHROMA_URL'] });
+  try {
+    const embedder = new OfflineEmbeddingModel();
+    await ingestCsv({ file: values.csv, store: connection.store, embedder, collection, reset: true, progress: 'none' });
+    const result = await evaluateRetrieval({ store: connection.store, embedder, collection, questionSet, k });
+    console.log(`recall@${k} over ${result.questions} questions (${embedder.modelId})`);
+    console.log(`  vector-only  ${result.recall.vector.toFixed(3)}`);
+    console.log(`  BM25-only    ${result.recall.keyword.toFixed(3)}`);
+    console.log(`  hybrid       ${result.recall.hybrid.toFixed(3)}`);
+    if (result.unrelatedEmpty !== null) console.log(`  unrelated questions with no results: ${(result.unrelatedEmpty * 100).toFixed(0)}%`);
+    if (values.verbose) for (const miss of result.misses) console.log(`  miss: ${miss.question} expected ${miss.expected.join(',')} got ${miss.returned.join(',')}`);
+    await connection.store.deleteCollection(collection);
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
