@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/** How the public reaches the gateway. */
+export type IngressMode = 'direct' | 'caddy' | 'alb';
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+const contextBoolean = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform((value) => value === true || value === 'true');
+
+const contextInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const s3Key = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9!_.*'()/-]+$/, 'expected an S3 key such as intent/intent-model.json')
+  .refine((key) => !key.startsWith('/'), 'must not start with "/"');
+
+const parameterPrefix = z
+  .string()
+  .regex(/^(\/[A-Za-z0-9_.-]+)+$/, 'expected an SSM path such as /review-assistant');
+
+/**
+ * Deployment knobs, read from CDK context (`cdk.json` or `-c key=value`). Values given on the
+ * command line arrive as strings, so booleans and numbers are coerced.
+ */
+const contextSchema = z.object({
+  /** Put an Application Load Balancer in front (not in the Free Tier). @default false */
+  alb: contextBoolean.default(false),
+  /** ACM certificate for the ALB's HTTPS listener (only with `alb=true`). */
+  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:/, 'expected an ACM certificate ARN').optional(),
+  /** Public DNS name of the gateway; without the ALB this turns on Caddy with Let's Encrypt. */
+  domainName: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'expected a DNS name such as chat.example.com')
+    .optional(),
+  /** Caddy release fetched from GitHub when Caddy is used. @default 2.10.2 */
+  caddyVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version such as 2.10.2').default('2.10.2'),
+  /** Give the instance a fixed public address (re-attached by every replacement instance). @default true */
+  elasticIp: contextBoolean.default(true),
+  /** E-mail address subscribed to the alarm topic. */
+  alarmEmail: z.string().email('expected an e-mail address').optional(),
+  /** Where the intent model artifact lives in the bucket. @default intent/intent-model.json */
+  intentModelKey: s3Key.default('intent/intent-model.json'),
+  /** Where the gateway release tarball lives in the bucket. @default releases/cloud-gateway.tgz */
+  releaseKey: s3Key.default('releases/cloud-gateway.tgz'),
+  /** SSM path under which the SecureString secrets are stored. @default /review-assistant */
+  parameterPrefix: parameterPrefix.default('/review-assistant'),
+  /** Static worker list handed to the gateway (usually empty: workers announce themselves). */
+  workerUrls: z.string().default(''),
+  /** Days the gateway's logs are kept in CloudWatch Logs. @default 30 */
+  logRetentionDays: z.coerce
+    .number()
+    .int()
+    .refine((days) => LOG_RETENTION_DAYS.includes(days), `expected one of ${LOG_RETENTION_DAYS.join(', ')}`)
+    .default(30),
+  /** Provisioned DynamoDB capacity (25 RCU/WCU are in the always-free tier). @default 5 */
+  tableReadCapacity: contextInt(1, 25).default(5),
+  /** @default 5 */
+  tableWriteCapacity: contextInt(1, 25).default(5),
+  /** Keep the bucket and the table when the stack is deleted. @default true */
+  retainData: contextBoolean.default(true),
+});
+
+export type GatewayStackConfig = z.infer<typeof contextSchema> & { ingress: IngressMode };
+
+/** The context keys the stack reads; anything else in context is CDK's own business. */
+export const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof z.infer<typeof contextSchema>)[];
+
+/**
+ * Parses the stack's context values. `read` returns the raw context value for a key (e.g.
+ * `app.node.tryGetContext`). Fails with the key's name and what was expected.
+ */
+export function readStackConfig(read: (key: string) => unknown): GatewayStackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const value = read(key);
+    if (value !== undefined && value !== null && value !== '') raw[key] = value;
+  }
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `context "${issue.path.join('.')}": ${issue.message}`);
+    throw new Error(`Invalid CDK context for the gateway stack:\n  ${problems.join('\n  ')}`);
+  }
+  const config = parsed.data;
+  if (config.certificateArn && !config.alb) {
+    throw new Error('Invalid CDK context for the gateway stack:\n  context "certificateArn" needs alb=true (without the ALB, set domainName for Caddy + Let\'s Encrypt)');
+  }
+  const ingress: IngressMode = config.alb ? 'alb' : config.domainName ? 'caddy' : 'direct';
+  return { ...config, ingress };
+}
