@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pc from 'picocolors';
 import { ConfigError } from '@review-assistant/shared';
 import { createPrefixedPrinter } from './log-lines.js';
@@ -56,6 +57,10 @@ export async function runStart(options: Omit<StartSystemOptions, 'signal'>): Pro
 
   const died = await system.unexpectedExit;
   const exit = await died.exited;
+  // Ctrl-C in a terminal signals the whole foreground group at once: a service may exit before
+  // our own SIGINT is handled. Give that signal a moment to arrive so it is not reported as a crash.
+  await sleep(500);
+  if (signalled) return new Promise<never>(() => {});
   say(pc.red(`${died.name} exited unexpectedly (${exit.code ?? exit.signal}); stopping everything`));
   await system.stop().catch(() => system?.kill());
   process.exit(1);

@@ -1,0 +1,35 @@
+// `npm run chroma`: runs only the embedded Chroma server for DATA_DIR (the one `npm start` and the
+// CLIs use) until Ctrl-C. If one is already running for this DATA_DIR it prints its URL and exits.
+import { resolve } from 'node:path';
+import { environment, loadConfig } from '@review-assistant/shared';
+import { ensureChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+
+try {
+  const config = loadConfig({ dataDir: environment.dataDir, chromaUrl: environment.chromaUrl });
+  const chroma = await ensureChroma({
+    dataDir: resolve(config.dataDir),
+    chromaUrl: config.chromaUrl,
+    handleSignals: false,
+    onOutput: (line) => process.stdout.write(`[chroma] ${line}\n`),
+    logger: { info: (message) => console.log(message), warn: (message) => console.warn(message) },
+  });
+  if (!chroma.owned) {
+    console.log(`Chroma is already running at ${chroma.url}; nothing to start.`);
+    process.exit(0);
+  }
+  console.log(`Chroma at ${chroma.url} (CHROMA_URL=${chroma.url}); Ctrl-C stops it.`);
+  const stop = () => {
+    chroma.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error((error as Error).message);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
+  setInterval(() => {}, 1 << 30);
+} catch (error) {
+  console.error(`npm run chroma: ${(error as Error).message}`);
+  process.exit(1);
+}
