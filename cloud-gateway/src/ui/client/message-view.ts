@@ -60,7 +60,13 @@ export class MessageView {
     if (message.intent !== this.rendered.intent) this.renderIntent();
     // sources before content: the answer's citations point into the sources list
     if (message.sources !== this.rendered.sources) this.renderSources();
-    if (message.content !== this.rendered.content || message.sources !== this.rendered.sources) this.renderContent();
+    if (
+      message.content !== this.rendered.content ||
+      message.sources !== this.rendered.sources ||
+      message.status !== this.rendered.status
+    ) {
+      this.renderContent();
+    }
     if (message.status !== this.rendered.status || message.error !== this.rendered.error) this.renderFooter();
     this.rendered = {
       content: message.content,
@@ -166,9 +172,6 @@ export class MessageView {
       element('span', { class: 'source-restaurant', text: metadata.restaurant ?? metadata.title ?? metadata.source }),
     ]);
     if (typeof metadata.rating === 'number') head.append(renderStars(metadata.rating));
-    if (metadata.date) {
-      head.append(element('time', { class: 'source-date', text: formatDate(metadata.date), attributes: { datetime: metadata.date } }));
-    }
     entry.append(head);
     if (metadata.title && metadata.restaurant) entry.append(element('p', { class: 'source-title', text: metadata.title }));
 
@@ -178,6 +181,9 @@ export class MessageView {
     const foot = element('div', { class: 'source-foot' }, [
       element('code', { class: 'source-id', text: item.id, attributes: { title: `${metadata.source}, row ${metadata.row}` } }),
     ]);
+    if (metadata.date) {
+      foot.append(element('time', { class: 'source-date', text: formatDate(metadata.date), attributes: { datetime: metadata.date } }));
+    }
     if (long) {
       const toggle = element('button', {
         class: 'link-button',
