@@ -1,0 +1,218 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { ConfigError } from '@review-assistant/shared';
+import { createApp } from './app.js';
+import { createBackends } from './backends.js';
+import type { Backends } from './backends.js';
+import { ChatService } from './chat/chat-service.js';
+import { ConcurrencyGate } from './chat/concurrency-gate.js';
+import { loadWorkerConfig } from './config.js';
+import type { WorkerConfig } from './config.js';
+import { resolveWorkerId } from './heartbeat/worker-id.js';
+import { HybridRetriever } from './retrieval/hybrid-retriever.js';
+import { HealthReporter } from './routes/health.js';
+import { attachNetworking, createTrafficRecorder } from './tunnel/attach-networking.js';
+import type { Networking } from './tunnel/attach-networking.js';
+import { loadNetworkingConfig } from './tunnel/networking-config.js';
+import { ChromaVectorStore } from './vector-store/chroma-vector-store.js';
+import { ensureChroma } from './vector-store/embedded-chroma.js';
+import type { EmbeddedChroma } from './vector-store/embedded-chroma.js';
+
+/** Thrown when the worker must not start; the message says what to do. */
+export class WorkerStartError extends Error {
+  override readonly name = 'WorkerStartError';
+}
+
+export interface StartWorkerOptions {
+  /** Values that win over the environment (tests). */
+  overrides?: Partial<WorkerConfig>;
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Start the tunnel, heartbeats and inspector. @default true */
+  networking?: boolean;
+  /** Wait for model pulls/preloads before resolving (tests). @default false */
+  awaitWarmUp?: boolean;
+}
+
+export interface RunningWorker {
+  /** e.g. `http://127.0.0.1:8787` */
+  url: string;
+  port: number;
+  config: WorkerConfig;
+  backends: Backends;
+  chroma: EmbeddedChroma;
+  health: HealthReporter;
+  networking: Networking | null;
+  /** Resolves when the start-up pull/preload finished. */
+  warmedUp: Promise<void>;
+  /** Stops accepting requests, says goodbye to the gateway, stops an owned Chroma. */
+  stop(): Promise<void>;
+}
+
+const REFUSE_WITHOUT_SECRET =
+  'WORKER_SHARED_SECRET is not set: the worker refuses to start, because every request to it must be signed with that secret. ' +
+  'Set the same value for the worker and the gateway, e.g. WORKER_SHARED_SECRET=$(openssl rand -hex 32), or use `npm start`, which generates one for the run.';
+
+/**
+ * Builds the real collaborators and serves the app: Chroma (embedded for DATA_DIR, or CHROMA_URL),
+ * the backend chosen by `createBackends` (logged with its reason), hybrid retrieval, the chat
+ * service behind a concurrency gate, and the signed Hono app on WORKER_HOST:WORKER_PORT
+ * (127.0.0.1 by default). Models are pulled/preloaded in the background (`warming-up` in health).
+ */
+export async function startWorker(options: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const env = options.env ?? process.env;
+  const config = loadWorkerConfig({ env, ...(options.overrides ? { overrides: options.overrides } : {}) });
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'worker' } });
+  const secret = config.workerSharedSecret;
+  if (!secret) throw new WorkerStartError(REFUSE_WITHOUT_SECRET);
+
+  const backends = await createBackends(config);
+  logger.info({ backend: backends.kind, reason: backends.reason }, `model backend: ${backends.kind} (${backends.reason})`);
+  if (backends.kind === 'offline') {
+    logger.info('offline backend: answers quote the reviews and summarise ratings; they are made without a language model');
+  }
+
+  const chroma = await ensureChroma({
+    dataDir: resolve(config.dataDir),
+    chromaUrl: config.chromaUrl,
+    handleSignals: false,
+    logger: { info: (message: string) => logger.info(message), warn: (message: string) => logger.warn(message) },
+  });
+  logger.info({ chroma: chroma.url, owned: chroma.owned }, `Chroma at ${chroma.url}${chroma.owned ? ' (started for this worker)' : ''}`);
+  const store = new ChromaVectorStore({ url: chroma.url });
+  const retriever = new HybridRetriever({ store, embedder: backends.embeddingModel });
+  const gate = new ConcurrencyGate(config.workerConcurrency, config.workerMaxQueue);
+  const chatService = new ChatService({
+    retriever,
+    chatModel: backends.chatModel,
+    queryRewriter: backends.queryRewriter,
+    backend: backends.kind,
+  });
+  const workerId = await resolveWorkerId({ dataDir: resolve(config.dataDir), configured: config.workerId });
+  let stopping = false;
+  const health = new HealthReporter({ workerId, backend: backends, store, chromaUrl: chroma.url, gate, stopping: () => stopping });
+
+  const networkingConfig = loadNetworkingConfig({ env });
+  const recorder = options.networking === false ? undefined : createTrafficRecorder(networkingConfig);
+  const app = createApp({
+    secret,
+    logger,
+    chatService,
+    gate,
+    retriever,
+    embeddingModel: backends.embeddingModel,
+    chatModel: backends.chatModel,
+    backend: backends.kind,
+    health,
+    maxBodyBytes: config.maxBodyBytes,
+    ...(recorder ? { beforeSignature: [recorder.middleware()] } : {}),
+  });
+
+  const server = await new Promise<ServerType>((resolveServer, reject) => {
+    const started = serve({ fetch: app.fetch, port: config.workerPort, hostname: config.workerHost }, () => resolveServer(started));
+    started.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.workerPort;
+  const url = `http://${config.workerHost.includes(':') ? `[${config.workerHost}]` : config.workerHost}:${port}`;
+  logger.info(`worker listening on ${url} (every route requires a signed request)`);
+
+  const warmedUp = backends.warmUp().then(() => {
+    for (const model of backends.models()) logger.info({ model: model.name, state: model.state }, `model ${model.name}: ${model.state}${model.detail ? ` (${model.detail})` : ''}`);
+  });
+
+  let networking: Networking | null = null;
+  if (options.networking !== false) {
+    try {
+      networking = await attachNetworking({
+        config: networkingConfig,
+        localUrl: url,
+        logger: { info: (message) => logger.info(message), warn: (message) => logger.warn(message), error: (message) => logger.error(message) },
+        healthProvider: () => health.report(),
+        recorder,
+        workerId,
+        skipOllamaCheck: config.modelBackend === 'offline',
+      });
+    } catch (error) {
+      await closeServer(server);
+      await chroma.stop();
+      throw error;
+    }
+  }
+  if (options.awaitWarmUp) await warmedUp;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    config,
+    backends,
+    chroma,
+    health,
+    networking,
+    warmedUp,
+    stop: () => {
+      stopped ??= (async () => {
+        stopping = true;
+        await networking?.stop();
+        await closeServer(server);
+        await chroma.stop();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolveClose) => {
+    // Streams in flight get a few seconds to finish; then connections are cut.
+    const timer = setTimeout(() => {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, 5000);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolveClose();
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}
+
+async function main(): Promise<void> {
+  let worker: RunningWorker;
+  try {
+    worker = await startWorker();
+  } catch (error) {
+    if (error instanceof WorkerStartError || error instanceof ConfigError) {
+      console.error(`worker: ${error.message}`);
+    } else {
+      console.error('worker: failed to start:', error instanceof Error ? error.message : error);
+    }
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    console.error(`worker: ${signal} received, stopping`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    void worker.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) void main();
