@@ -1,17 +1,79 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+import { ADMIN_CSS, ADMIN_HTML, ADMIN_JS } from '../admin/admin-page.js';
+import type { RoutedRequest, WorkerSnapshot } from '../pool/types.js';
 
 export interface AdminRoutesOptions {
   /** Unset: admin pages answer 404. */
   adminToken: string | undefined;
   /** Snapshot of the worker pool (see pool/types.ts). */
-  listWorkers: () => unknown[];
+  listWorkers: () => WorkerSnapshot[];
   /** Recent routed chat requests, newest first. */
-  recentRequests: () => unknown[];
+  recentRequests: () => RoutedRequest[];
 }
 
-/** Admin pages behind ADMIN_TOKEN. Placeholder until the tunnel/trust work lands (mounted at '/'). */
+const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** Constant-time token check: both sides are hashed first, so lengths never leak either. */
+export function tokenMatches(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function requireAdminToken(adminToken: string): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1] || !tokenMatches(match[1], adminToken)) {
+      c.header('www-authenticate', 'Bearer realm="admin"');
+      return c.json({ error: { code: 'unauthorized', message: 'admin endpoints need Authorization: Bearer <ADMIN_TOKEN>' } }, 401);
+    }
+    await next();
+  };
+}
+
+/**
+ * Admin pages behind ADMIN_TOKEN (mounted at '/'): `GET /admin` (a page that asks for the token and
+ * keeps it in sessionStorage), its script and styles, and the Bearer-protected JSON it reads:
+ * `GET /admin/api/workers`, `/admin/api/requests`, `/admin/api/overview`. The page shell holds no
+ * data, so it is served without the token; every byte of pool data needs the token. With no token
+ * configured, every admin path answers 404 as if it did not exist.
+ */
 export function createAdminRoutes(options: AdminRoutesOptions): Hono {
   const routes = new Hono();
-  routes.get('/admin', (c) => (options.adminToken ? c.text('admin coming soon') : c.notFound()));
+  const adminToken = options.adminToken;
+  if (!adminToken) {
+    routes.all('/admin', (c) => c.json({ error: { code: 'not_found', message: 'not found' } }, 404));
+    routes.all('/admin/*', (c) => c.json({ error: { code: 'not_found', message: 'not found' } }, 404));
+    return routes;
+  }
+
+  routes.use('/admin', async (c, next) => {
+    await next();
+    c.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    c.header('x-frame-options', 'DENY');
+    c.header('referrer-policy', 'no-referrer');
+    c.header('cache-control', 'no-store');
+  });
+  routes.use('/admin/*', async (c, next) => {
+    await next();
+    c.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    c.header('cache-control', 'no-store');
+    c.header('x-content-type-options', 'nosniff');
+  });
+
+  routes.get('/admin', (c) => c.html(ADMIN_HTML));
+  routes.get('/admin/admin.js', (c) => c.body(ADMIN_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  routes.get('/admin/admin.css', (c) => c.body(ADMIN_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
+
+  routes.use('/admin/api/*', requireAdminToken(adminToken));
+  routes.get('/admin/api/workers', (c) => c.json({ workers: options.listWorkers() }));
+  routes.get('/admin/api/requests', (c) => c.json({ requests: options.recentRequests() }));
+  routes.get('/admin/api/overview', (c) => c.json({ workers: options.listWorkers(), requests: options.recentRequests(), time: new Date().toISOString() }));
+  routes.all('/admin/*', (c) => c.json({ error: { code: 'not_found', message: `no admin page ${c.req.path}` } }, 404));
   return routes;
 }

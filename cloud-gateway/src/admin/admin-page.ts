@@ -1,0 +1,183 @@
+/**
+ * The admin page's files, kept as strings so every build (tsx, tsc, esbuild bundle) ships them.
+ * No inline script or style: the HTML loads `/admin/admin.js` and `/admin/admin.css`, and the
+ * script renders data with textContent only.
+ */
+export const ADMIN_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>Gateway admin</title>
+<link rel="stylesheet" href="/admin/admin.css">
+<script src="/admin/admin.js" defer></script>
+</head>
+<body>
+<header>
+<h1>Gateway admin</h1>
+<p id="status" role="status">not signed in</p>
+<button type="button" id="sign-out" hidden>Forget token</button>
+</header>
+<form id="login">
+<label for="token">Admin token (ADMIN_TOKEN)</label>
+<input id="token" name="token" type="password" autocomplete="off" required minlength="16">
+<button type="submit">Show</button>
+<p class="hint">The token stays in this tab only (sessionStorage) and is sent as a Bearer header.</p>
+</form>
+<main id="content" hidden>
+<section>
+<h2>Workers</h2>
+<table>
+<thead><tr><th>id</th><th>state</th><th>breaker</th><th>last heartbeat</th><th>backend</th><th>active / capacity</th><th>queue</th><th>source</th><th>URL</th><th>last error</th></tr></thead>
+<tbody id="workers"></tbody>
+</table>
+<p class="empty" id="no-workers" hidden>No workers known: start a worker with GATEWAY_URL pointing here, or set WORKER_URLS.</p>
+</section>
+<section>
+<h2>Recent routed requests</h2>
+<table>
+<thead><tr><th>time</th><th>request id</th><th>route</th><th>intent</th><th>worker</th><th>status</th><th>ms</th></tr></thead>
+<tbody id="requests"></tbody>
+</table>
+<p class="empty" id="no-requests" hidden>No requests yet.</p>
+</section>
+</main>
+</body>
+</html>
+`;
+
+export const ADMIN_CSS = `:root { color-scheme: light dark; --muted: #6b7280; --line: #d1d5db; --accent: #2563eb; --bad: #b91c1c; --ok: #15803d; --warn: #b45309; }
+[hidden] { display: none !important; }
+body { margin: 0; font: 14px/1.4 system-ui, sans-serif; }
+header { display: flex; gap: 1rem; align-items: baseline; padding: 0.75rem 1rem; border-bottom: 1px solid var(--line); }
+header h1 { font-size: 1.1rem; margin: 0; }
+header p { margin: 0; color: var(--muted); }
+form { padding: 1rem; display: grid; gap: 0.5rem; max-width: 28rem; }
+input { font: inherit; padding: 0.35rem 0.5rem; }
+button { font: inherit; padding: 0.3rem 0.8rem; border: 1px solid var(--accent); background: var(--accent); color: white; border-radius: 4px; cursor: pointer; justify-self: start; }
+.hint, .empty { color: var(--muted); }
+main { padding: 0 1rem 1rem; }
+section h2 { font-size: 1rem; margin: 1rem 0 0.4rem; }
+table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
+td.wrap { white-space: normal; word-break: break-all; }
+.state-ready, .breaker-closed, .status-ok { color: var(--ok); }
+.state-warming-up, .breaker-half-open { color: var(--warn); }
+.state-degraded, .state-stopping, .breaker-open, .breaker-isolated, .status-bad { color: var(--bad); }
+`;
+
+export const ADMIN_JS = `'use strict';
+(function () {
+  var TOKEN_KEY = 'gateway-admin-token';
+  var form = document.getElementById('login');
+  var input = document.getElementById('token');
+  var statusLine = document.getElementById('status');
+  var content = document.getElementById('content');
+  var signOut = document.getElementById('sign-out');
+  var timer = null;
+
+  function cell(row, text, className) {
+    var td = document.createElement('td');
+    td.textContent = text === null || text === undefined ? '' : String(text);
+    if (className) td.className = className;
+    row.appendChild(td);
+  }
+
+  function ago(iso) {
+    if (!iso) return 'never';
+    var seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    return seconds + ' s ago';
+  }
+
+  function renderWorkers(workers) {
+    var body = document.getElementById('workers');
+    body.replaceChildren();
+    document.getElementById('no-workers').hidden = workers.length > 0;
+    workers.forEach(function (worker) {
+      var row = document.createElement('tr');
+      cell(row, worker.id);
+      cell(row, worker.state, 'state-' + worker.state);
+      cell(row, worker.breaker, 'breaker-' + worker.breaker);
+      cell(row, ago(worker.lastHeartbeatAt));
+      cell(row, worker.backend || 'unknown');
+      cell(row, worker.active + ' / ' + worker.capacity);
+      cell(row, worker.queue);
+      cell(row, worker.source);
+      cell(row, worker.url, 'wrap');
+      cell(row, worker.lastError || '', 'wrap');
+      body.appendChild(row);
+    });
+  }
+
+  function renderRequests(requests) {
+    var body = document.getElementById('requests');
+    body.replaceChildren();
+    document.getElementById('no-requests').hidden = requests.length > 0;
+    requests.forEach(function (request) {
+      var row = document.createElement('tr');
+      cell(row, new Date(request.time).toLocaleTimeString());
+      cell(row, request.requestId);
+      cell(row, request.route);
+      cell(row, request.intent || '');
+      cell(row, request.workerId || '—');
+      cell(row, request.status, request.status === 'ok' ? 'status-ok' : 'status-bad');
+      cell(row, Math.round(request.ms));
+      body.appendChild(row);
+    });
+  }
+
+  function stop(message) {
+    if (timer) clearInterval(timer);
+    timer = null;
+    content.hidden = true;
+    form.hidden = false;
+    signOut.hidden = true;
+    statusLine.textContent = message;
+  }
+
+  function refresh() {
+    var token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) return stop('not signed in');
+    return fetch('/admin/api/overview', { headers: { authorization: 'Bearer ' + token }, cache: 'no-store' })
+      .then(function (response) {
+        if (response.status === 401) {
+          sessionStorage.removeItem(TOKEN_KEY);
+          stop('token rejected');
+          return null;
+        }
+        if (!response.ok) throw new Error('HTTP ' + response.status);
+        return response.json();
+      })
+      .then(function (overview) {
+        if (!overview) return;
+        form.hidden = true;
+        content.hidden = false;
+        signOut.hidden = false;
+        renderWorkers(overview.workers);
+        renderRequests(overview.requests);
+        statusLine.textContent = overview.workers.length + ' worker(s) · updated ' + new Date().toLocaleTimeString();
+      })
+      .catch(function (error) {
+        statusLine.textContent = 'refresh failed: ' + error.message;
+      });
+  }
+
+  function begin() {
+    refresh();
+    if (!timer) timer = setInterval(refresh, 3000);
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    input.value = '';
+    begin();
+  });
+  signOut.addEventListener('click', function () {
+    sessionStorage.removeItem(TOKEN_KEY);
+    stop('signed out');
+  });
+  if (sessionStorage.getItem(TOKEN_KEY)) begin();
+})();
+`;
