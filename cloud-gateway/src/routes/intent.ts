@@ -1,18 +1,169 @@
-import { Hono } from 'hono';
-import type { IntentService } from '../intent/classifier.js';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import {
+  ErrorBodySchema,
+  IntentBatchRequestSchema,
+  IntentBatchResponseSchema,
+  IntentRequestSchema,
+  IntentResultSchema,
+  errorBody,
+  type ErrorCode,
+  type IntentResult,
+} from '@review-assistant/shared';
+import type { IntentClassifier, IntentService } from '../intent/classifier.js';
 
 export interface IntentRoutesOptions {
   intent: IntentService;
 }
 
+/** Largest request body the intent API reads (100 texts × 1000 characters fit comfortably). */
+export const MAX_INTENT_BODY_BYTES = 256 * 1024;
+
+// Resolved from the package root so it works from src/ (tsx) and dist/ alike.
+const pageDirectory = fileURLToPath(new URL('../../src/intent/page/', import.meta.url));
+const pageAssets: Record<string, { file: string; type: string }> = {
+  '/intent': { file: 'intent.html', type: 'text/html; charset=utf-8' },
+  '/intent/assets/intent.js': { file: 'intent.js', type: 'text/javascript; charset=utf-8' },
+  '/intent/assets/intent.css': { file: 'intent.css', type: 'text/css; charset=utf-8' },
+};
+
+const ModelInfoResponseSchema = z.object({
+  status: z.object({ ready: z.boolean(), version: z.string().nullable(), message: z.string().nullable() }),
+  model: z
+    .object({
+      version: z.string(),
+      createdAt: z.string(),
+      algorithm: z.string(),
+      labels: z.number(),
+      valMetrics: z.record(z.string(), z.number()),
+    })
+    .nullable(),
+});
+
+function fail(c: Context, code: ErrorCode, message: string, status: 400 | 413 | 415 | 503) {
+  return c.json(errorBody(code, message), status);
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length === 0 ? 'body' : issue.path.join('.');
+      return issue.code === 'unrecognized_keys' ? `${path}: unknown field(s) ${issue.keys.join(', ')}` : `${path}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function predictOne(classifier: IntentClassifier, text: string): IntentResult {
+  const started = performance.now();
+  const prediction = classifier.predict(text, 5);
+  const latencyMs = performance.now() - started;
+  return { text, ...prediction, latencyMs: Math.round(latencyMs * 1000) / 1000 };
+}
+
+async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    return { ok: false, response: fail(c, 'unsupported_media_type', 'send the body as application/json', 415) };
+  }
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_INTENT_BODY_BYTES) {
+    return { ok: false, response: fail(c, 'payload_too_large', `the body is larger than ${MAX_INTENT_BODY_BYTES} bytes`, 413) };
+  }
+  const raw = await c.req.text();
+  if (Buffer.byteLength(raw) > MAX_INTENT_BODY_BYTES) {
+    return { ok: false, response: fail(c, 'payload_too_large', `the body is larger than ${MAX_INTENT_BODY_BYTES} bytes`, 413) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch {
+    return { ok: false, response: fail(c, 'invalid_json', 'the body is not valid JSON', 400) };
+  }
+}
+
+const errorResponses = {
+  400: { description: 'Invalid JSON or invalid input (empty, too long or non-string text)', content: { 'application/json': { schema: ErrorBodySchema } } },
+  415: { description: 'Body is not JSON', content: { 'application/json': { schema: ErrorBodySchema } } },
+  503: { description: 'The intent model is not loaded yet (or failed to load)', content: { 'application/json': { schema: ErrorBodySchema } } },
+};
+
 /**
- * `POST /api/intent`, `POST /api/intent/batch` and the `GET /intent` test page. Placeholder until
- * the intent work lands; the signature is what `app.ts` mounts (at '/').
+ * `POST /api/intent`, `POST /api/intent/batch`, `GET /api/intent/model` and the `GET /intent`
+ * test page with its assets. An OpenAPIHono sub-app: mounting it with `app.route('/', ...)` on an
+ * OpenAPIHono app adds these paths to /openapi.json. Errors are rendered here, so the routes
+ * behave the same whichever app mounts them.
  */
-export function createIntentRoutes(options: IntentRoutesOptions): Hono {
-  const routes = new Hono();
-  routes.post('/api/intent', (c) =>
-    c.json({ error: { code: 'not_ready', message: options.intent.status().message ?? 'intent model not loaded' } }, 503),
-  );
+export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
+  const routes = new OpenAPIHono();
+  const { intent } = options;
+
+  routes.onError((error, c) => {
+    if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('bad_request', error.message), error.status);
+    return c.json(errorBody('internal', 'intent prediction failed'), 500);
+  });
+
+  const ready = (c: Context): IntentClassifier | Response => {
+    const classifier = intent.current();
+    if (classifier === undefined) return fail(c, 'not_ready', intent.status().message ?? 'the intent model is not loaded', 503);
+    return classifier;
+  };
+
+  routes.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/api/intent',
+    summary: 'Predict the intent of one text',
+    tags: ['intent'],
+    request: { body: { content: { 'application/json': { schema: IntentRequestSchema } }, required: true } },
+    responses: { 200: { description: 'Top intent, domain, out-of-scope decision and the top-5 ranking', content: { 'application/json': { schema: IntentResultSchema } } }, ...errorResponses },
+  });
+  routes.post('/api/intent', async (c) => {
+    const body = await readJson(c);
+    if (!body.ok) return body.response;
+    const parsed = IntentRequestSchema.safeParse(body.value);
+    if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
+    const classifier = ready(c);
+    if (classifier instanceof Response) return classifier;
+    return c.json(predictOne(classifier, parsed.data.text));
+  });
+
+  routes.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/api/intent/batch',
+    summary: 'Predict the intents of up to 100 texts',
+    tags: ['intent'],
+    request: { body: { content: { 'application/json': { schema: IntentBatchRequestSchema } }, required: true } },
+    responses: { 200: { description: 'One result per text, in order', content: { 'application/json': { schema: IntentBatchResponseSchema } } }, ...errorResponses },
+  });
+  routes.post('/api/intent/batch', async (c) => {
+    const body = await readJson(c);
+    if (!body.ok) return body.response;
+    const parsed = IntentBatchRequestSchema.safeParse(body.value);
+    if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
+    const classifier = ready(c);
+    if (classifier instanceof Response) return classifier;
+    return c.json({ results: parsed.data.texts.map((text) => predictOne(classifier, text)) });
+  });
+
+  routes.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/api/intent/model',
+    summary: 'Load state, version and validation metrics of the intent model',
+    tags: ['intent'],
+    responses: { 200: { description: 'Model status and info (model is null until loaded)', content: { 'application/json': { schema: ModelInfoResponseSchema } } } },
+  });
+  routes.get('/api/intent/model', (c) => {
+    const classifier = intent.current();
+    return c.json({ status: intent.status(), model: classifier?.info ?? null });
+  });
+
+  for (const [path, asset] of Object.entries(pageAssets)) {
+    routes.get(path, async (c) => {
+      const content = await readFile(`${pageDirectory}${asset.file}`, 'utf8');
+      return c.body(content, 200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
+    });
+  }
+
   return routes;
 }

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { ArtifactIntentClassifier } from './artifact-classifier.js';
+import { ArtifactError, decodeArtifact } from './artifact.js';
+import { tinyArtifact, trainTiny } from './test-support.js';
+
+/** Rewrites the manifest of an artifact and re-signs it, to simulate another format version. */
+function rewriteManifest(bytes: Buffer, change: (manifest: Record<string, unknown>) => void): Buffer {
+  const content = gunzipSync(bytes);
+  const length = content.readUInt32LE(8);
+  const manifest = JSON.parse(content.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
+  change(manifest);
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(manifestBytes.length);
+  const body = content.subarray(12 + length, content.length - 32);
+  const unsigned = Buffer.concat([content.subarray(0, 8), header, manifestBytes, body]);
+  return gzipSync(Buffer.concat([unsigned, createHash('sha256').update(unsigned).digest()]));
+}
+
+describe('intent model artifact', () => {
+  const { bytes, manifest, weights } = tinyArtifact();
+
+  it('round-trips the manifest and every weight exactly', () => {
+    const decoded = decodeArtifact(bytes);
+    expect(decoded.manifest).toEqual(manifest);
+    expect(decoded.weights.featureIds).toEqual(weights.featureIds);
+    expect(decoded.weights.idf).toEqual(weights.idf);
+    expect(decoded.weights.networks).toHaveLength(weights.networks.length);
+    decoded.weights.networks.forEach((network, index) => {
+      const original = weights.networks[index]!;
+      expect(network.embedding.values).toEqual(original.embedding.values);
+      expect(network.embedding.scales).toEqual(original.embedding.scales);
+      expect(network.output.values).toEqual(original.output.values);
+      expect(network.outputBias).toEqual(original.outputBias);
+    });
+  });
+
+  it('predicts the same after decoding as before encoding', () => {
+    const decoded = decodeArtifact(bytes);
+    const before = new ArtifactIntentClassifier({ manifest, weights });
+    const after = new ArtifactIntentClassifier(decoded);
+    for (const text of ['hello there', 'what is my balance', 'book a flight to rome', 'is it going to rain']) {
+      expect(after.predict(text)).toEqual(before.predict(text));
+    }
+  });
+
+  it('refuses a file whose content does not match its checksum', () => {
+    const content = gunzipSync(bytes);
+    content[content.length - 100] = content[content.length - 100]! ^ 0xff;
+    const error = (() => {
+      try {
+        decodeArtifact(gzipSync(content));
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ArtifactError);
+    expect((error as ArtifactError).problem).toBe('checksum_mismatch');
+    expect((error as ArtifactError).message).toMatch(/checksum mismatch/);
+  });
+
+  it('refuses a truncated or non-gzip file as corrupt', () => {
+    expect(() => decodeArtifact(bytes.subarray(0, bytes.length / 2))).toThrow(/not a valid gzip/);
+    expect(() => decodeArtifact(Buffer.from('{"hello": "world"}'))).toThrow(ArtifactError);
+  });
+
+  it('refuses another format version with a message naming both versions', () => {
+    const future = rewriteManifest(bytes, (draft) => {
+      draft.formatVersion = 99;
+    });
+    expect(() => decodeArtifact(future)).toThrow(/format version 99 is not supported.*version 1/);
+  });
+
+  it('refuses a manifest whose tensors do not fit the labels', () => {
+    const broken = rewriteManifest(bytes, (draft) => {
+      draft.labels = [...(draft.labels as string[]), 'extra_label'];
+    });
+    expect(() => decodeArtifact(broken)).toThrow(/does not match the feature rows or labels/);
+  });
+});
+
+describe('training', () => {
+  it('is deterministic: the same seed gives identical weights', () => {
+    const first = trainTiny(11).weights;
+    const second = trainTiny(11).weights;
+    expect(second.featureIds).toEqual(first.featureIds);
+    second.networks.forEach((network, index) => {
+      expect(network.embedding.values).toEqual(first.networks[index]!.embedding.values);
+      expect(network.output.values).toEqual(first.networks[index]!.output.values);
+      expect(network.outputBias).toEqual(first.networks[index]!.outputBias);
+    });
+  });
+
+  it('gives different weights for a different seed', () => {
+    const first = trainTiny(11).weights;
+    const other = trainTiny(12).weights;
+    expect(other.networks[0]!.output.values).not.toEqual(first.networks[0]!.output.values);
+  });
+
+  it('learns the training texts of the tiny subset', () => {
+    const { manifest, weights } = tinyArtifact();
+    const classifier = new ArtifactIntentClassifier({ manifest, weights }, 0);
+    expect(classifier.predict('what is my bank balance').intent.name).toBe('balance');
+    expect(classifier.predict('thank you so much').intent.name).toBe('thank_you');
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The intent model artifact: one gzip file holding
+ * `"RAINTENT" | u32 LE manifest length | manifest JSON | tensor bytes | SHA-256 of all before`.
+ * The manifest says what the model is (labels, domains, features, thresholds, training data hash,
+ * val metrics, creation time); the trailing SHA-256 is verified before anything is trusted.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
+import type { IntentModelWeights, MlpNetwork, QuantizedMatrix } from './mlp-model.js';
+
+export const ARTIFACT_FORMAT = 'review-assistant.intent-model';
+/** Bump when the layout or the meaning of a field changes; loaders refuse other versions. */
+export const ARTIFACT_FORMAT_VERSION = 1;
+const MAGIC = Buffer.from('RAINTENT', 'ascii');
+const CHECKSUM_BYTES = 32;
+
+/** Why an artifact was refused. */
+export type ArtifactProblem = 'corrupt' | 'checksum_mismatch' | 'incompatible';
+
+export class ArtifactError extends Error {
+  override readonly name = 'ArtifactError';
+  constructor(
+    readonly problem: ArtifactProblem,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const TensorSchema = z.object({
+  name: z.string(),
+  dtype: z.enum(['int8', 'float32', 'uint32']),
+  shape: z.array(z.number().int().nonnegative()),
+  offset: z.number().int().nonnegative(),
+  length: z.number().int().nonnegative(),
+});
+
+const FeatureConfigSchema = z.object({
+  wordNgrams: z.array(z.number().int().min(1).max(4)),
+  charMin: z.number().int().min(1),
+  charMax: z.number().int().min(1),
+  hashBits: z.number().int().min(8).max(32),
+});
+
+export const ArtifactManifestSchema = z.object({
+  format: z.literal(ARTIFACT_FORMAT),
+  formatVersion: z.number().int(),
+  version: z.string().min(1),
+  createdAt: z.string(),
+  algorithm: z.string(),
+  labels: z.array(z.string()).min(2),
+  /** intent → CLINC150 domain (`oos` has none). */
+  domains: z.record(z.string(), z.string()),
+  outOfScopeLabel: z.string(),
+  features: FeatureConfigSchema,
+  thresholds: z.object({
+    /** Below this top probability the text is out of scope. */
+    confidence: z.number().min(0).max(1),
+  }),
+  training: z.object({
+    dataSha256: z.record(z.string(), z.string()),
+    seed: z.number().int(),
+    examples: z.number().int(),
+    durationMs: z.number(),
+    options: z.record(z.string(), z.unknown()),
+  }),
+  valMetrics: z.record(z.string(), z.number()),
+  networks: z.number().int().min(1),
+  tensors: z.array(TensorSchema),
+});
+export type ArtifactManifest = z.infer<typeof ArtifactManifestSchema>;
+
+/** The manifest fields the trainer fills in; tensors are laid out by `encodeArtifact`. */
+export type ArtifactDescription = Omit<ArtifactManifest, 'format' | 'formatVersion' | 'tensors' | 'networks' | 'features'>;
+
+export interface DecodedArtifact {
+  manifest: ArtifactManifest;
+  weights: IntentModelWeights;
+  /** SHA-256 of the uncompressed content (before the trailer), hex. */
+  checksum: string;
+}
+
+type TensorData = Int8Array | Float32Array | Uint32Array;
+
+function dtypeOf(data: TensorData): 'int8' | 'float32' | 'uint32' {
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Float32Array) return 'float32';
+  return 'uint32';
+}
+
+function tensorsOf(weights: IntentModelWeights): Array<{ name: string; shape: number[]; data: TensorData }> {
+  const list: Array<{ name: string; shape: number[]; data: TensorData }> = [
+    { name: 'featureIds', shape: [weights.featureIds.length], data: weights.featureIds },
+    { name: 'idf', shape: [weights.idf.length], data: weights.idf },
+  ];
+  weights.networks.forEach((network, index) => {
+    const prefix = `network${index}.`;
+    list.push(
+      { name: `${prefix}embedding`, shape: [network.embedding.rows, network.embedding.cols], data: network.embedding.values },
+      { name: `${prefix}embeddingScales`, shape: [network.embedding.rows], data: network.embedding.scales },
+      { name: `${prefix}hiddenBias`, shape: [network.hiddenBias.length], data: network.hiddenBias },
+      { name: `${prefix}output`, shape: [network.output.rows, network.output.cols], data: network.output.values },
+      { name: `${prefix}outputScales`, shape: [network.output.rows], data: network.output.scales },
+      { name: `${prefix}outputBias`, shape: [network.outputBias.length], data: network.outputBias },
+    );
+  });
+  return list;
+}
+
+/** Serialises the model into the gzip artifact; returns the bytes and the manifest written. */
+export function encodeArtifact(description: ArtifactDescription, weights: IntentModelWeights): { bytes: Buffer; manifest: ArtifactManifest } {
+  const tensors = tensorsOf(weights);
+  let offset = 0;
+  const layout = tensors.map((tensor) => {
+    const entry = { name: tensor.name, dtype: dtypeOf(tensor.data), shape: tensor.shape, offset, length: tensor.data.byteLength };
+    offset += tensor.data.byteLength;
+    return entry;
+  });
+  const manifest: ArtifactManifest = {
+    format: ARTIFACT_FORMAT,
+    formatVersion: ARTIFACT_FORMAT_VERSION,
+    ...description,
+    features: weights.features,
+    networks: weights.networks.length,
+    tensors: layout,
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(manifestBytes.length, 0);
+  const body = Buffer.concat(tensors.map((tensor) => Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)));
+  const content = Buffer.concat([MAGIC, length, manifestBytes, body]);
+  const checksum = createHash('sha256').update(content).digest();
+  return { bytes: gzipSync(Buffer.concat([content, checksum]), { level: 9 }), manifest };
+}
+
+function readTensor(body: Buffer, manifest: ArtifactManifest, name: string, dtype: 'int8' | 'float32' | 'uint32'): TensorData {
+  const entry = manifest.tensors.find((tensor) => tensor.name === name);
+  if (entry === undefined) throw new ArtifactError('incompatible', `tensor ${name} is missing`);
+  if (entry.dtype !== dtype) throw new ArtifactError('incompatible', `tensor ${name} is ${entry.dtype}, expected ${dtype}`);
+  if (entry.offset + entry.length > body.length) throw new ArtifactError('corrupt', `tensor ${name} runs past the end of the file`);
+  const elements = entry.shape.reduce((product, size) => product * size, 1);
+  const width = dtype === 'int8' ? 1 : 4;
+  if (elements * width !== entry.length) throw new ArtifactError('corrupt', `tensor ${name} has ${entry.length} bytes for shape ${entry.shape.join('×')}`);
+  // slice() copies into a fresh, aligned ArrayBuffer, so the typed array views are valid.
+  const copy = new Uint8Array(body.subarray(entry.offset, entry.offset + entry.length)).slice().buffer;
+  if (dtype === 'int8') return new Int8Array(copy);
+  if (dtype === 'float32') return new Float32Array(copy);
+  return new Uint32Array(copy);
+}
+
+function matrix(body: Buffer, manifest: ArtifactManifest, name: string): QuantizedMatrix {
+  const values = readTensor(body, manifest, name, 'int8') as Int8Array;
+  const scales = readTensor(body, manifest, `${name}Scales`, 'float32') as Float32Array;
+  const shape = manifest.tensors.find((tensor) => tensor.name === name)!.shape;
+  const [rows = 0, cols = 0] = shape;
+  if (scales.length !== rows) throw new ArtifactError('corrupt', `tensor ${name}Scales does not match ${name}`);
+  return { rows, cols, values, scales };
+}
+
+/** Parses and verifies an artifact; throws `ArtifactError` saying what is wrong. */
+export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
+  let content: Buffer;
+  try {
+    content = gunzipSync(compressed);
+  } catch (error) {
+    throw new ArtifactError('corrupt', `the artifact is not a valid gzip file (${(error as Error).message})`, { cause: error });
+  }
+  if (content.length < MAGIC.length + 4 + CHECKSUM_BYTES || !content.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new ArtifactError('incompatible', 'the file is not an intent model artifact (bad magic bytes)');
+  }
+  const signed = content.subarray(0, content.length - CHECKSUM_BYTES);
+  const expected = content.subarray(content.length - CHECKSUM_BYTES);
+  const actual = createHash('sha256').update(signed).digest();
+  if (!actual.equals(expected)) {
+    throw new ArtifactError('checksum_mismatch', `checksum mismatch: the artifact says ${expected.toString('hex').slice(0, 16)}…, its content hashes to ${actual.toString('hex').slice(0, 16)}…`);
+  }
+  const manifestLength = signed.readUInt32LE(MAGIC.length);
+  const manifestStart = MAGIC.length + 4;
+  if (manifestStart + manifestLength > signed.length) throw new ArtifactError('corrupt', 'the manifest length runs past the end of the file');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(signed.subarray(manifestStart, manifestStart + manifestLength).toString('utf8'));
+  } catch (error) {
+    throw new ArtifactError('corrupt', 'the manifest is not valid JSON', { cause: error });
+  }
+  const version = z.object({ format: z.string(), formatVersion: z.number() }).safeParse(raw);
+  if (!version.success || version.data.format !== ARTIFACT_FORMAT) {
+    throw new ArtifactError('incompatible', `the manifest is not a ${ARTIFACT_FORMAT} manifest`);
+  }
+  if (version.data.formatVersion !== ARTIFACT_FORMAT_VERSION) {
+    throw new ArtifactError(
+      'incompatible',
+      `artifact format version ${version.data.formatVersion} is not supported by this gateway (it reads version ${ARTIFACT_FORMAT_VERSION}); retrain with npm run train:intent or deploy a matching gateway`,
+    );
+  }
+  const parsed = ArtifactManifestSchema.safeParse(raw);
+  if (!parsed.success) throw new ArtifactError('incompatible', `the manifest is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  const manifest = parsed.data;
+  const body = signed.subarray(manifestStart + manifestLength);
+  const featureIds = readTensor(body, manifest, 'featureIds', 'uint32') as Uint32Array;
+  const idf = readTensor(body, manifest, 'idf', 'float32') as Float32Array;
+  const networks: MlpNetwork[] = [];
+  for (let index = 0; index < manifest.networks; index += 1) {
+    const prefix = `network${index}.`;
+    const embedding = matrix(body, manifest, `${prefix}embedding`);
+    const output = matrix(body, manifest, `${prefix}output`);
+    const hiddenBias = readTensor(body, manifest, `${prefix}hiddenBias`, 'float32') as Float32Array;
+    const outputBias = readTensor(body, manifest, `${prefix}outputBias`, 'float32') as Float32Array;
+    if (embedding.rows !== featureIds.length || output.rows !== manifest.labels.length || output.cols !== embedding.cols) {
+      throw new ArtifactError('corrupt', `network ${index} does not match the feature rows or labels`);
+    }
+    if (hiddenBias.length !== embedding.cols || outputBias.length !== output.rows) throw new ArtifactError('corrupt', `network ${index} has biases of the wrong size`);
+    networks.push({ embedding, output, hiddenBias, outputBias });
+  }
+  if (idf.length !== featureIds.length) throw new ArtifactError('corrupt', 'idf does not match the feature rows');
+  if (!manifest.labels.includes(manifest.outOfScopeLabel)) throw new ArtifactError('incompatible', `the labels do not include ${manifest.outOfScopeLabel}`);
+  return { manifest, weights: { features: manifest.features, featureIds, idf, networks }, checksum: actual.toString('hex') };
+}

@@ -1,0 +1,135 @@
+import { extractFeatures, type FeatureConfig } from './text-features.js';
+
+/** A row-wise int8-quantised matrix: value(r, c) = values[r * cols + c] * scales[r]. */
+export interface QuantizedMatrix {
+  rows: number;
+  cols: number;
+  values: Int8Array;
+  scales: Float32Array;
+}
+
+/** One member of the ensemble: sparse input → ReLU hidden layer → softmax over the labels. */
+export interface MlpNetwork {
+  /** One row per known feature (rows of `IntentModelWeights.featureIds`), `hidden` columns. */
+  embedding: QuantizedMatrix;
+  hiddenBias: Float32Array;
+  /** One row per label, `hidden` columns. */
+  output: QuantizedMatrix;
+  outputBias: Float32Array;
+}
+
+/** Everything the classifier needs to score a text. */
+export interface IntentModelWeights {
+  features: FeatureConfig;
+  /** Hashed feature ids seen in training, sorted ascending; index = embedding row. */
+  featureIds: Uint32Array;
+  /** Inverse document frequency per feature row. */
+  idf: Float32Array;
+  networks: MlpNetwork[];
+}
+
+export function quantizeRows(source: Float32Array, rows: number, cols: number): QuantizedMatrix {
+  const values = new Int8Array(rows * cols);
+  const scales = new Float32Array(rows);
+  for (let row = 0; row < rows; row += 1) {
+    let largest = 0;
+    const base = row * cols;
+    for (let col = 0; col < cols; col += 1) largest = Math.max(largest, Math.abs(source[base + col]!));
+    const scale = largest === 0 ? 1 : largest / 127;
+    scales[row] = scale;
+    for (let col = 0; col < cols; col += 1) values[base + col] = Math.round(source[base + col]! / scale);
+  }
+  return { rows, cols, values, scales };
+}
+
+function findRow(sorted: Uint32Array, id: number): number {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const value = sorted[middle]!;
+    if (value === id) return middle;
+    if (value < id) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+/** Known feature rows of a text and their L2-normalised tf-idf values. */
+export interface ActiveFeatures {
+  rows: Int32Array;
+  values: Float32Array;
+}
+
+export function activeFeatures(text: string, weights: Pick<IntentModelWeights, 'features' | 'featureIds' | 'idf'>): ActiveFeatures {
+  const sparse = extractFeatures(text, weights.features);
+  const rows: number[] = [];
+  const values: number[] = [];
+  let norm = 0;
+  for (let index = 0; index < sparse.ids.length; index += 1) {
+    const row = findRow(weights.featureIds, sparse.ids[index]!);
+    if (row < 0) continue;
+    const value = sparse.weights[index]! * weights.idf[row]!;
+    rows.push(row);
+    values.push(value);
+    norm += value * value;
+  }
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  return { rows: Int32Array.from(rows), values: Float32Array.from(values, (value) => value * scale) };
+}
+
+/** Scores texts with the quantised ensemble; allocation-light so p99 stays well under 1 ms. */
+export class MlpScorer {
+  readonly labels: number;
+  private readonly hidden: Float32Array;
+  private readonly logits: Float32Array;
+
+  constructor(private readonly weights: IntentModelWeights) {
+    const first = weights.networks[0];
+    if (first === undefined) throw new Error('the model has no network');
+    this.labels = first.output.rows;
+    this.hidden = new Float32Array(first.embedding.cols);
+    this.logits = new Float32Array(this.labels);
+  }
+
+  /** Averaged softmax probabilities over the labels. */
+  probabilities(text: string): Float32Array {
+    const active = activeFeatures(text, this.weights);
+    const result = new Float32Array(this.labels);
+    for (const network of this.weights.networks) this.addNetwork(network, active, result);
+    const members = this.weights.networks.length;
+    for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
+    return result;
+  }
+
+  private addNetwork(network: MlpNetwork, active: ActiveFeatures, into: Float32Array): void {
+    const { embedding, output } = network;
+    const width = embedding.cols;
+    const hidden = this.hidden;
+    hidden.set(network.hiddenBias);
+    for (let index = 0; index < active.rows.length; index += 1) {
+      const row = active.rows[index]!;
+      const factor = active.values[index]! * embedding.scales[row]!;
+      const base = row * width;
+      for (let col = 0; col < width; col += 1) hidden[col] = hidden[col]! + factor * embedding.values[base + col]!;
+    }
+    for (let col = 0; col < width; col += 1) if (hidden[col]! < 0) hidden[col] = 0;
+    const logits = this.logits;
+    let largest = -Infinity;
+    for (let label = 0; label < output.rows; label += 1) {
+      const base = label * width;
+      let sum = 0;
+      for (let col = 0; col < width; col += 1) sum += hidden[col]! * output.values[base + col]!;
+      const logit = sum * output.scales[label]! + network.outputBias[label]!;
+      logits[label] = logit;
+      if (logit > largest) largest = logit;
+    }
+    let total = 0;
+    for (let label = 0; label < output.rows; label += 1) {
+      const value = Math.exp(logits[label]! - largest);
+      logits[label] = value;
+      total += value;
+    }
+    for (let label = 0; label < output.rows; label += 1) into[label] = into[label]! + logits[label]! / total;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The whole training run behind `npm run train:intent`: read CLINC150 + the project's dining
+ * utterances, train the ensemble, tune the out-of-scope threshold on val, measure, encode.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArtifactIntentClassifier } from './artifact-classifier.js';
+import { ARTIFACT_FORMAT_VERSION, encodeArtifact, type ArtifactManifest } from './artifact.js';
+import { DiningUtterancesSchema, parseClincFile, parseDomains, type ClincSplit } from './clinc-data.js';
+import { collectPredictions, metricsAt, tuneThreshold, type IntentMetrics } from './evaluation.js';
+import { trainIntentModel, defaultTrainingOptions, type TrainingExample, type TrainingOptions } from './mlp-trainer.js';
+import { defaultFeatureConfig } from './text-features.js';
+
+export const OUT_OF_SCOPE_LABEL = 'oos';
+/** `cloud-gateway/data`, resolved from the package root (works from src/ and dist/). */
+export const defaultDataDirectory = fileURLToPath(new URL('../../data/', import.meta.url));
+
+/** The hyper-parameters of the shipped model (chosen on CLINC150 val). */
+export const shippedTrainingOptions: TrainingOptions = {
+  ...defaultTrainingOptions,
+  features: defaultFeatureConfig,
+};
+
+export interface TrainingData {
+  train: ClincSplit;
+  val: ClincSplit;
+  /** intent → domain */
+  domains: Record<string, string>;
+  dining: { train: Array<[string, string]>; heldOut: Array<[string, string]> };
+  sha256: Record<string, string>;
+}
+
+export async function readTrainingData(dataDirectory = defaultDataDirectory): Promise<TrainingData> {
+  const files = {
+    'clinc150/train.json': join(dataDirectory, 'clinc150', 'train.json'),
+    'clinc150/val.json': join(dataDirectory, 'clinc150', 'val.json'),
+    'clinc150/domains.json': join(dataDirectory, 'clinc150', 'domains.json'),
+    'dining-utterances.json': join(dataDirectory, 'dining-utterances.json'),
+  };
+  const contents: Record<string, string> = {};
+  const sha256: Record<string, string> = {};
+  for (const [name, path] of Object.entries(files)) {
+    const text = await readFile(path, 'utf8');
+    contents[name] = text;
+    sha256[name] = createHash('sha256').update(text).digest('hex');
+  }
+  const dining = DiningUtterancesSchema.parse(JSON.parse(contents['dining-utterances.json']!));
+  return {
+    train: parseClincFile(JSON.parse(contents['clinc150/train.json']!)),
+    val: parseClincFile(JSON.parse(contents['clinc150/val.json']!)),
+    domains: parseDomains(JSON.parse(contents['clinc150/domains.json']!)),
+    dining: { train: dining.train, heldOut: dining.heldOut },
+    sha256,
+  };
+}
+
+export interface TrainingResult {
+  bytes: Buffer;
+  manifest: ArtifactManifest;
+  val: IntentMetrics;
+  /** Share of the held-out dining questions predicted as an in-scope dining intent. */
+  diningHeldOutDining: number;
+  durationMs: number;
+}
+
+/** Sorted intents plus `oos` last. */
+export function labelsOf(split: ClincSplit, extra: Array<[string, string]> = []): string[] {
+  const intents = new Set([...split.inScope, ...extra].map(([, intent]) => intent));
+  intents.delete(OUT_OF_SCOPE_LABEL);
+  return [...[...intents].sort(), OUT_OF_SCOPE_LABEL];
+}
+
+export function toExamples(pairs: Array<[string, string]>, labels: string[]): TrainingExample[] {
+  const index = new Map(labels.map((label, position) => [label, position]));
+  return pairs.map(([text, intent]) => {
+    const label = index.get(intent);
+    if (label === undefined) throw new Error(`unknown intent ${intent} in the training data`);
+    return { text, label };
+  });
+}
+
+export async function trainArtifact(
+  data: TrainingData,
+  options: TrainingOptions = shippedTrainingOptions,
+  now: () => Date = () => new Date(),
+): Promise<TrainingResult> {
+  const started = performance.now();
+  const labels = labelsOf(data.train, data.dining.train);
+  const examples = toExamples([...data.train.inScope, ...data.train.outOfScope, ...data.dining.train], labels);
+  const weights = trainIntentModel(examples, labels.length, options);
+  const durationMs = performance.now() - started;
+
+  const domains: Record<string, string> = {};
+  for (const label of labels) if (data.domains[label] !== undefined) domains[label] = data.domains[label];
+  const draft = { manifest: { labels, domains, outOfScopeLabel: OUT_OF_SCOPE_LABEL, thresholds: { confidence: 0 } } as ArtifactManifest, weights };
+  // threshold 0: the raw top label, so the threshold can be tuned on val afterwards
+  const raw = new ArtifactIntentClassifier(draft, 0);
+  const predictions = collectPredictions(raw, data.val, OUT_OF_SCOPE_LABEL);
+  const untuned = metricsAt(predictions, 0, domains, OUT_OF_SCOPE_LABEL);
+  const { threshold, metrics } = tuneThreshold(predictions, domains, { outOfScopeLabel: OUT_OF_SCOPE_LABEL });
+  const tuned = new ArtifactIntentClassifier(draft, threshold);
+  const diningHeldOutDining =
+    data.dining.heldOut.filter(([text]) => tuned.predict(text).domain === 'kitchen_and_dining').length / Math.max(1, data.dining.heldOut.length);
+
+  const createdAt = now();
+  const dataHash = createHash('sha256').update(Object.values(data.sha256).join('')).digest('hex').slice(0, 8);
+  const { onProgress: _progress, ...recordedOptions } = options;
+  const { bytes, manifest } = encodeArtifact(
+    {
+      version: `${ARTIFACT_FORMAT_VERSION}.${createdAt.toISOString().slice(0, 10).replaceAll('-', '')}.${dataHash}.s${options.seed}`,
+      createdAt: createdAt.toISOString(),
+      algorithm: `hashed word 1-2-gram + char ${options.features.charMin}-${options.features.charMax}-gram tf-idf → ReLU(${options.hidden}) → softmax, ${options.ensemble}× ensemble, int8 weights; oos class + confidence threshold`,
+      labels,
+      domains,
+      outOfScopeLabel: OUT_OF_SCOPE_LABEL,
+      thresholds: { confidence: threshold },
+      training: { dataSha256: data.sha256, seed: options.seed, examples: examples.length, durationMs: Math.round(durationMs), options: { ...recordedOptions } },
+      valMetrics: {
+        threshold,
+        inScopeAccuracy: metrics.inScopeAccuracy,
+        oosRecall: metrics.oosRecall,
+        oosPrecision: metrics.oosPrecision,
+        macroF1: metrics.macroF1,
+        inScopeAccuracyWithoutThreshold: untuned.inScopeAccuracy,
+        oosRecallWithoutThreshold: untuned.oosRecall,
+        diningHeldOutDining,
+      },
+    },
+    weights,
+  );
+  return { bytes, manifest, val: metrics, diningHeldOutDining, durationMs };
+}
