@@ -52,7 +52,7 @@ export interface EnsureChromaOptions {
    * @default 'auto'
    */
   glibcLoader?: 'auto' | 'always' | 'never' | undefined;
-  /** Where the glibc loader is cached. @default `node_modules/.cache/trixie-glibc` */
+  /** Where the glibc loader is cached. @default `<project>/.cache/trixie-glibc` */
   glibcCacheDir?: string | undefined;
 }
 

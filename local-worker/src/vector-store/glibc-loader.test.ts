@@ -1,6 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compareVersions, hostNeedsNewerGlibc, defaultGlibcCacheDir, isGlibcLoadError, needsNewerGlibc, prepareGlibcLoader, runtimeGlibcVersion } from './glibc-loader.js';
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
 describe('glibc version checks', () => {
   it('compares dotted versions numerically', () => {
@@ -23,8 +28,11 @@ describe('glibc version checks', () => {
     expect(isGlibcLoadError('Error: listen EADDRINUSE')).toBe(false);
   });
 
-  it('keeps the loader cache inside node_modules so git ignores it', () => {
-    expect(defaultGlibcCacheDir()).toMatch(/node_modules[/\\]\.cache[/\\]trixie-glibc$/);
+  it('keeps the loader cache in the project folder, where git ignores it', () => {
+    const cacheDir = defaultGlibcCacheDir();
+    expect(cacheDir).toBe(join(repoRoot, '.cache', 'trixie-glibc'));
+    // exits 0 when the path is ignored
+    expect(() => execFileSync('git', ['check-ignore', '-q', join(cacheDir, 'ready.json')], { cwd: repoRoot })).not.toThrow();
   });
 });
 

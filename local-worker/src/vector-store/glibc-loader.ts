@@ -71,9 +71,12 @@ export function isGlibcLoadError(output: string): boolean {
   return /GLIBC_\d+\.\d+'? not found|GLIBCXX_\d[\d.]*'? not found|CXXABI_\d[\d.]*'? not found/.test(output);
 }
 
-/** `<project>/node_modules/.cache/trixie-glibc`: kept between runs, ignored by git, one per checkout. */
+/**
+ * `<project>/.cache/trixie-glibc`: kept between runs and across `npm ci` (which empties
+ * node_modules), ignored by git (`.cache/`), one per checkout.
+ */
 export function defaultGlibcCacheDir(): string {
-  return join(chromadbPackageDir(), '..', '.cache', 'trixie-glibc');
+  return join(chromadbPackageDir(), '..', '..', '.cache', 'trixie-glibc');
 }
 
 /** The installed `chromadb` package folder (`.../node_modules/chromadb`). */
