@@ -68,8 +68,22 @@ export class ChatTransport {
         this.webSocketBlockedUntil = Date.now() + this.webSocketRetryMs;
       }
       if (socket) {
-        await this.runOnSocket(socket, options);
-        return 'websocket';
+        let received = false;
+        try {
+          await this.runOnSocket(socket, {
+            ...options,
+            onEvent: (event) => {
+              received = true;
+              options.onEvent(event);
+            },
+          });
+          return 'websocket';
+        } catch (error) {
+          // A socket that opens and then dies before the turn's first event (a proxy that accepts
+          // the upgrade but not the traffic) is as good as no socket: answer this turn over SSE.
+          if (received || options.signal.aborted) throw error;
+          this.webSocketBlockedUntil = Date.now() + this.webSocketRetryMs;
+        }
       }
     }
     await this.runOnSse(options);
@@ -148,6 +162,10 @@ export class ChatTransport {
       const onAbort = (): void => {
         if (this.active?.turnId === options.turnId) this.active = undefined;
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'cancel', turnId: options.turnId }));
+        // The gateway runs one turn per socket and frees it only once the cancelled turn has
+        // unwound; a fresh socket for the next question never races that clean-up.
+        if (this.socket === socket) this.socket = undefined;
+        socket.close(1000, 'turn cancelled');
         resolve();
       };
       options.signal.addEventListener('abort', onAbort, { once: true });
