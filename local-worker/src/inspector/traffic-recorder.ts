@@ -157,7 +157,9 @@ export class TrafficRecorder {
       }
       const response = c.res;
       entry.status = response.status;
-      entry.requestId = response.headers.get('x-request-id') ?? entry.requestId;
+      // The app may set its request id header after this middleware returns; its context variable is set already.
+      const contextId = (c.var as unknown as Record<string, unknown>)['requestId'];
+      entry.requestId = response.headers.get('x-request-id') ?? (typeof contextId === 'string' ? contextId : entry.requestId);
       entry.responseHeaders = this.redactHeaders(response.headers);
       if (!response.body) {
         entry.durationMs = performance.now() - started;
