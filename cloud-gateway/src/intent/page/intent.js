@@ -1,4 +1,4 @@
-// Intent test page: debounced prediction as you type. Renders with textContent only (no innerHTML).
+// Intent test page: debounced prediction as you type. User text is rendered with textContent only.
 const DEBOUNCE_MS = 180;
 const $ = (id) => document.getElementById(id);
 const input = $('text');

@@ -1,0 +1,113 @@
+import { Hono } from 'hono';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import {
+  WsClientMessageSchema,
+  type StreamEvent,
+  type WsServerMessage,
+} from '@review-assistant/shared';
+import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
+import type { GatewayEnv } from '../middleware/gateway-env.js';
+import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
+import { describeIssues } from '../middleware/validation.js';
+
+export interface ChatSocketRoutesOptions {
+  turn: ChatTurnDeps;
+  limiter: TokenBucketLimiter;
+  trustProxy: boolean;
+  upgradeWebSocket: UpgradeWebSocket;
+  /** Largest client message in bytes. @default 256 KiB */
+  maxMessageBytes?: number;
+}
+
+/** Pause sending while this much is queued on the socket (a slow client must not grow memory). */
+const HIGH_WATER_BYTES = 256 * 1024;
+
+/**
+ * `GET /ws/chat`: `{type:'chat', turnId, request}` starts a turn and `{type:'cancel', turnId}`
+ * aborts it (and the worker request). Events come back as `{turnId, event}`, one turn at a time.
+ */
+export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<GatewayEnv> {
+  const routes = new Hono<GatewayEnv>();
+  const maxMessageBytes = options.maxMessageBytes ?? 256 * 1024;
+  routes.get(
+    '/ws/chat',
+    options.upgradeWebSocket((c) => {
+      const ip = clientIp(c as never, options.trustProxy);
+      const logger = (c as { get(key: 'logger'): GatewayEnv['Variables']['logger'] }).get('logger');
+      const socketId = (c as { get(key: 'requestId'): string }).get('requestId');
+      let current: { turnId: string; controller: AbortController } | undefined;
+      let turnCount = 0;
+
+      const send = async (ws: WSContext, message: WsServerMessage) => {
+        const raw = ws.raw as { bufferedAmount?: number } | undefined;
+        while ((raw?.bufferedAmount ?? 0) > HIGH_WATER_BYTES && ws.readyState === 1) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        if (ws.readyState === 1) ws.send(JSON.stringify(message));
+      };
+      const fail = (ws: WSContext, turnId: string | null, code: string, message: string, retryable = false) =>
+        send(ws, { turnId, event: { type: 'error', code, message, retryable } });
+
+      const runTurn = async (ws: WSContext, turnId: string, request: Parameters<typeof runChatTurn>[1]) => {
+        const controller = new AbortController();
+        current = { turnId, controller };
+        turnCount += 1;
+        const requestId = `${socketId}-${turnCount}`;
+        try {
+          const turn = runChatTurn(options.turn, request, { requestId, channel: 'ws', signal: controller.signal, logger: logger.child({ requestId }) });
+          for await (const event of turn) {
+            if (controller.signal.aborted) break;
+            await send(ws, { turnId, event: event satisfies StreamEvent });
+          }
+        } finally {
+          if (current?.turnId === turnId) current = undefined;
+        }
+      };
+
+      return {
+        onMessage(message, ws) {
+          const text = typeof message.data === 'string' ? message.data : '';
+          if (text.length === 0 || Buffer.byteLength(text) > maxMessageBytes) {
+            void fail(ws, null, text.length === 0 ? 'bad_request' : 'payload_too_large', text.length === 0 ? 'send JSON text messages' : `message exceeds ${maxMessageBytes} bytes`);
+            return;
+          }
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch {
+            void fail(ws, null, 'invalid_json', 'message is not valid JSON');
+            return;
+          }
+          const parsed = WsClientMessageSchema.safeParse(value);
+          if (!parsed.success) {
+            const turnId = typeof (value as { turnId?: unknown })?.turnId === 'string' ? (value as { turnId: string }).turnId : null;
+            void fail(ws, turnId, 'validation_failed', describeIssues(parsed.error));
+            return;
+          }
+          const command = parsed.data;
+          if (command.type === 'cancel') {
+            if (current?.turnId === command.turnId) current.controller.abort();
+            return;
+          }
+          if (current) {
+            void fail(ws, command.turnId, 'bad_request', `turn ${current.turnId} is still running; cancel it or wait for it to end`);
+            return;
+          }
+          const decision = options.limiter.take(ip);
+          if (!decision.allowed) {
+            void fail(ws, command.turnId, 'rate_limited', `too many chat messages; retry in ${decision.retryAfterSeconds} s`, true);
+            return;
+          }
+          void runTurn(ws, command.turnId, command.request).catch((error: unknown) => logger.error({ err: error }, 'websocket turn failed'));
+        },
+        onClose() {
+          current?.controller.abort();
+        },
+        onError() {
+          current?.controller.abort();
+        },
+      };
+    }),
+  );
+  return routes;
+}

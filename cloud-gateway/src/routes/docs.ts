@@ -1,0 +1,181 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import {
+  APP_VERSION,
+  ChatRequestSchema,
+  EmbedRequestSchema,
+  EmbedResponseSchema,
+  ErrorBodySchema,
+  GatewayStatusSchema,
+  GenerateRequestSchema,
+  GenerateResponseSchema,
+  HeartbeatSchema,
+  IntentBatchRequestSchema,
+  IntentBatchResponseSchema,
+  IntentRequestSchema,
+  IntentResultSchema,
+  RetrieveRequestSchema,
+  RetrieveResponseSchema,
+  StreamEventSchema,
+  WsServerMessageSchema,
+} from '@review-assistant/shared';
+import type { GatewayEnv } from '../middleware/gateway-env.js';
+
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { description: `Error (${status})`, content: json(ErrorBodySchema) }]));
+
+/** Builds the OpenAPI 3.1 document from the shared zod schemas (one registry, no hand-written JSON). */
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const docs = new OpenAPIHono();
+  const registry = docs.openAPIRegistry;
+  registry.registerComponent('securitySchemes', 'bearerKey', { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' });
+  registry.registerComponent('securitySchemes', 'apiKeyHeader', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/chat',
+    summary: 'One chat turn as Server-Sent Events',
+    description:
+      'Each event is `event: <type>` plus `data: <json>` of one StreamEvent: first `intent`, then `sources`, `answer-delta`*, `answer-end`, or an `error` (e.g. `no_worker`). Rate-limited per client IP (429 with Retry-After).',
+    request: { body: { content: json(ChatRequestSchema), required: true } },
+    responses: {
+      200: { description: 'Event stream', content: { 'text/event-stream': { schema: StreamEventSchema } } },
+      ...errors(400, 413, 415, 429),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/ws/chat',
+    summary: 'Chat over WebSocket',
+    description:
+      'Client messages: `{type: "chat", turnId, request: ChatRequest}` starts a turn, `{type: "cancel", turnId}` aborts it (and the worker request). Server messages: `{turnId, event: StreamEvent}`, the same events as /api/chat.',
+    responses: { 101: { description: 'Switching protocols', content: json(WsServerMessageSchema) } },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/intent',
+    summary: 'Predict the intent of one text',
+    request: { body: { content: json(IntentRequestSchema), required: true } },
+    responses: { 200: { description: 'Prediction', content: json(IntentResultSchema) }, ...errors(400, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/intent/batch',
+    summary: 'Predict intents of up to 100 texts',
+    request: { body: { content: json(IntentBatchRequestSchema), required: true } },
+    responses: { 200: { description: 'Predictions', content: json(IntentBatchResponseSchema) }, ...errors(400, 503) },
+  });
+  const forwarded: [string, z.ZodType, z.ZodType, string][] = [
+    ['embed', EmbedRequestSchema, EmbedResponseSchema, 'Embed texts with the worker\'s embedding model'],
+    ['retrieve', RetrieveRequestSchema, RetrieveResponseSchema, 'Top-k reviews for a query'],
+    ['generate', GenerateRequestSchema, GenerateResponseSchema, 'Generate text with the worker\'s chat model'],
+  ];
+  for (const [name, request, response, summary] of forwarded) {
+    registry.registerPath({
+      method: 'post',
+      path: `/api/${name}`,
+      summary,
+      description: 'Needs an API key; forwarded (signed) to a worker.',
+      security: [{ bearerKey: [] }, { apiKeyHeader: [] }],
+      request: { body: { content: json(request), required: true } },
+      responses: { 200: { description: 'Worker response', content: json(response) }, ...errors(400, 401, 403, 502, 503, 504) },
+    });
+  }
+  registry.registerPath({
+    method: 'get',
+    path: '/api/status',
+    summary: 'Worker and intent-model status for the UI badge',
+    responses: { 200: { description: 'Status', content: json(GatewayStatusSchema) } },
+  });
+  registry.registerPath({ method: 'get', path: '/healthz', summary: 'Liveness', responses: { 200: { description: 'Alive' } } });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: the intent model is loaded (worker availability is reported, not required)',
+    responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready yet' } },
+  });
+  registry.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': { schema: z.string() } } } } });
+  registry.registerPath({
+    method: 'post',
+    path: '/internal/workers/heartbeat',
+    summary: 'Worker heartbeat (HMAC-signed with WORKER_SHARED_SECRET)',
+    request: {
+      headers: z.object({ 'x-signature-timestamp': z.string(), 'x-signature-nonce': z.string(), 'x-signature': z.string() }),
+      body: { content: json(HeartbeatSchema), required: true },
+    },
+    responses: {
+      200: { description: 'Registered or updated', content: json(z.object({ ok: z.boolean(), registered: z.boolean(), removed: z.boolean() })) },
+      ...errors(400, 401, 413),
+    },
+  });
+  return docs.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Restaurant-review assistant gateway',
+      version: APP_VERSION,
+      description: 'Public API of the cloud gateway. Every error is `{"error": {"code", "message"}}`.',
+    },
+  }) as unknown as Record<string, unknown>;
+}
+
+const swaggerAssets: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+};
+
+const docsPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Gateway API docs</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/init.js"></script>
+</body>
+</html>
+`;
+
+// External initializer: the CSP forbids inline script.
+const initializer = `window.addEventListener('load', function () {
+  window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true });
+});
+`;
+
+/** `/openapi.json` and `/docs` (Swagger UI from the local swagger-ui-dist package; no CDN). */
+export function createDocsRoutes(): Hono<GatewayEnv> {
+  const routes = new Hono<GatewayEnv>();
+  let document: Record<string, unknown> | undefined;
+  const assets = new Map<string, Buffer>();
+  routes.get('/openapi.json', (c) => {
+    document ??= buildOpenApiDocument();
+    return c.json(document);
+  });
+  routes.get('/docs', (c) => c.html(docsPage));
+  routes.get('/docs/assets/init.js', (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(initializer);
+  });
+  routes.get('/docs/assets/:file', async (c) => {
+    const file = c.req.param('file');
+    const type = swaggerAssets[file];
+    if (!type) return c.notFound();
+    let content = assets.get(file);
+    if (!content) {
+      const directory = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+      content = await readFile(join(directory, file));
+      assets.set(file, content);
+    }
+    c.header('Content-Type', type);
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(new Uint8Array(content));
+  });
+  return routes;
+}

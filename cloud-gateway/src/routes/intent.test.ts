@@ -1,0 +1,130 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { describe, expect, it } from 'vitest';
+import { ErrorBodySchema, IntentBatchResponseSchema, IntentResultSchema, MAX_INTENT_BATCH, MAX_INTENT_TEXT_CHARS } from '@review-assistant/shared';
+import { ArtifactIntentClassifier } from '../intent/artifact-classifier.js';
+import { decodeArtifact } from '../intent/artifact.js';
+import type { IntentClassifier, IntentModelStatus, IntentService } from '../intent/classifier.js';
+import { tinyArtifact } from '../intent/test-support.js';
+import { createIntentRoutes } from './intent.js';
+
+function readyService(): IntentService {
+  const classifier: IntentClassifier = new ArtifactIntentClassifier(decodeArtifact(tinyArtifact().bytes));
+  return { status: () => ({ ready: true, version: classifier.info.version, message: 'loaded for the test' }), current: () => classifier };
+}
+
+function notReadyService(message: string): IntentService {
+  const status: IntentModelStatus = { ready: false, version: null, message };
+  return { status: () => status, current: () => undefined };
+}
+
+const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+async function expectError(response: Response, status: number, code: string, message: RegExp): Promise<void> {
+  expect(response.status).toBe(status);
+  const body = ErrorBodySchema.parse(await response.json());
+  expect(body.error.code).toBe(code);
+  expect(body.error.message).toMatch(message);
+}
+
+describe('intent routes', () => {
+  const app = createIntentRoutes({ intent: readyService() });
+
+  it('predicts one text with the shared result shape and a top-5 ranking', async () => {
+    const response = await app.request('/api/intent', json({ text: 'what is my checking account balance' }));
+    expect(response.status).toBe(200);
+    const result = IntentResultSchema.parse(await response.json());
+    expect(result.text).toBe('what is my checking account balance');
+    expect(result.intent.name).toBe('balance');
+    expect(result.domain).toBe('banking');
+    expect(result.outOfScope).toBe(false);
+    expect(result.ranking).toHaveLength(5);
+    expect(result.ranking[0]!.name).toBe('balance');
+    for (let index = 1; index < result.ranking.length; index += 1) {
+      expect(result.ranking[index]!.confidence).toBeLessThanOrEqual(result.ranking[index - 1]!.confidence);
+    }
+  });
+
+  it('predicts a batch in order', async () => {
+    const texts = ['thank you very much', 'what is my balance', 'book a flight to london'];
+    const response = await app.request('/api/intent/batch', json({ texts }));
+    expect(response.status).toBe(200);
+    const { results } = IntentBatchResponseSchema.parse(await response.json());
+    expect(results.map((result) => result.text)).toEqual(texts);
+    expect(results.map((result) => result.intent.name)).toEqual(['thank_you', 'balance', 'book_flight']);
+  });
+
+  it('rejects empty, whitespace-only, too long and non-string text with 400 naming the problem', async () => {
+    await expectError(await app.request('/api/intent', json({ text: '' })), 400, 'validation_failed', /text: text must not be empty/);
+    await expectError(await app.request('/api/intent', json({ text: '   ' })), 400, 'validation_failed', /must not be empty/);
+    await expectError(await app.request('/api/intent', json({ text: 'a'.repeat(MAX_INTENT_TEXT_CHARS + 1) })), 400, 'validation_failed', /at most 1000 characters/);
+    await expectError(await app.request('/api/intent', json({ text: 42 })), 400, 'validation_failed', /text must be a string/);
+    await expectError(await app.request('/api/intent', json({})), 400, 'validation_failed', /text/);
+    await expectError(await app.request('/api/intent', json({ text: 'hi', extra: 1 })), 400, 'validation_failed', /unknown field\(s\) extra/);
+    await expectError(await app.request('/api/intent', json([1, 2])), 400, 'validation_failed', /body/);
+  });
+
+  it('rejects invalid JSON and non-JSON bodies', async () => {
+    await expectError(await app.request('/api/intent', json('{"text": "hi"')), 400, 'invalid_json', /not valid JSON/);
+    await expectError(await app.request('/api/intent', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' }), 415, 'unsupported_media_type', /application\/json/);
+  });
+
+  it('rejects an oversized body with 413', async () => {
+    await expectError(await app.request('/api/intent', json({ text: 'x'.repeat(300_000) })), 413, 'payload_too_large', /larger than/);
+  });
+
+  it('accepts 100 texts in a batch and refuses 101 or none', async () => {
+    const full = await app.request('/api/intent/batch', json({ texts: Array.from({ length: MAX_INTENT_BATCH }, (_, index) => `hello number ${index}`) }));
+    expect(full.status).toBe(200);
+    expect(IntentBatchResponseSchema.parse(await full.json()).results).toHaveLength(MAX_INTENT_BATCH);
+    await expectError(await app.request('/api/intent/batch', json({ texts: Array.from({ length: MAX_INTENT_BATCH + 1 }, () => 'hello') })), 400, 'validation_failed', /at most 100 texts/);
+    await expectError(await app.request('/api/intent/batch', json({ texts: [] })), 400, 'validation_failed', /at least one text/);
+    await expectError(await app.request('/api/intent/batch', json({ texts: ['fine', ''] })), 400, 'validation_failed', /texts\.1: text must not be empty/);
+    await expectError(await app.request('/api/intent/batch', json({ texts: 'hello' })), 400, 'validation_failed', /texts/);
+  });
+
+  it('answers 503 not_ready with the loader message while the model is not loaded', async () => {
+    const waiting = createIntentRoutes({ intent: notReadyService('checksum mismatch: the artifact is damaged') });
+    await expectError(await waiting.request('/api/intent', json({ text: 'hello' })), 503, 'not_ready', /checksum mismatch/);
+    await expectError(await waiting.request('/api/intent/batch', json({ texts: ['hello'] })), 503, 'not_ready', /checksum mismatch/);
+    const info = await waiting.request('/api/intent/model');
+    expect(await info.json()).toEqual({ status: { ready: false, version: null, message: 'checksum mismatch: the artifact is damaged' }, model: null });
+  });
+
+  it('still validates input before saying not ready', async () => {
+    const waiting = createIntentRoutes({ intent: notReadyService('loading') });
+    await expectError(await waiting.request('/api/intent', json({ text: '' })), 400, 'validation_failed', /empty/);
+  });
+
+  it('reports the model version and val metrics', async () => {
+    const response = await app.request('/api/intent/model');
+    const body = (await response.json()) as { status: { ready: boolean }; model: { version: string; valMetrics: Record<string, number> } };
+    expect(body.status.ready).toBe(true);
+    expect(body.model.version).toBe('test.tiny');
+    expect(body.model.valMetrics).toEqual({ inScopeAccuracy: 0.5 });
+  });
+
+  it('serves the test page with external script and stylesheet only (CSP-safe)', async () => {
+    const page = await app.request('/intent');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).toContain('<script src="/intent/assets/intent.js" defer></script>');
+    expect(html).toContain('href="/intent/assets/intent.css"');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\sstyle=/);
+    expect(html).not.toMatch(/<style/);
+    const script = await app.request('/intent/assets/intent.js');
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    const code = await script.text();
+    expect(code).toContain('/api/intent');
+    expect(code).not.toMatch(/innerHTML/);
+    expect((await app.request('/intent/assets/intent.css')).headers.get('content-type')).toMatch(/text\/css/);
+  });
+
+  it('documents its routes in the OpenAPI registry when mounted on an OpenAPIHono app', () => {
+    const parent = new OpenAPIHono();
+    parent.route('/', app);
+    const document = parent.getOpenAPIDocument({ openapi: '3.0.0', info: { title: 'test', version: '1' } });
+    expect(Object.keys(document.paths ?? {})).toEqual(expect.arrayContaining(['/api/intent', '/api/intent/batch', '/api/intent/model']));
+  });
+});

@@ -1,0 +1,54 @@
+import { Hono } from 'hono';
+import type { z } from 'zod';
+import {
+  AppError,
+  EmbedRequestSchema,
+  EmbedResponseSchema,
+  GenerateRequestSchema,
+  GenerateResponseSchema,
+  RetrieveRequestSchema,
+  RetrieveResponseSchema,
+} from '@review-assistant/shared';
+import { apiKeyAuth } from '../middleware/api-key.js';
+import type { GatewayEnv } from '../middleware/gateway-env.js';
+import { jsonBody } from '../middleware/validation.js';
+import type { RecentRequests } from '../pool/recent-requests.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+
+export interface WorkerApiRoutesOptions {
+  pool: WorkerPool;
+  apiKeys: readonly string[];
+  recentRequests: RecentRequests;
+}
+
+/** `POST /api/embed|retrieve|generate` behind API keys, forwarded (signed) to a worker. */
+export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<GatewayEnv> {
+  const routes = new Hono<GatewayEnv>();
+  const auth = apiKeyAuth(options.apiKeys);
+  const forward = <Req extends z.ZodType, Res extends z.ZodType>(name: string, requestSchema: Req, responseSchema: Res) => {
+    routes.post(`/api/${name}`, auth, ...jsonBody(requestSchema), async (c) => {
+      const started = performance.now();
+      const requestId = c.get('requestId');
+      let status = 'ok';
+      let workerId: string | null = null;
+      try {
+        const controller = new AbortController();
+        c.req.raw.signal.addEventListener('abort', () => controller.abort(), { once: true });
+        const result = await options.pool.callJson(`/v1/${name}`, c.req.valid('json'), { requestId, signal: controller.signal });
+        workerId = result.workerId;
+        const parsed = responseSchema.safeParse(result.body);
+        if (!parsed.success) throw new AppError('worker_unavailable', `worker ${result.workerId} sent an unexpected /v1/${name} response`);
+        return c.json(parsed.data as object);
+      } catch (error) {
+        status = error instanceof AppError ? `error:${error.code}` : 'error:internal';
+        throw error;
+      } finally {
+        options.recentRequests.add({ time: new Date().toISOString(), requestId, workerId, route: 'api', intent: null, status, ms: Math.round(performance.now() - started) });
+      }
+    });
+  };
+  forward('embed', EmbedRequestSchema, EmbedResponseSchema);
+  forward('retrieve', RetrieveRequestSchema, RetrieveResponseSchema);
+  forward('generate', GenerateRequestSchema, GenerateResponseSchema);
+  return routes;
+}
