@@ -1,0 +1,136 @@
+// Whole-system smoke test: `npm start` exactly as a user runs it (embedded Chroma, sample ingestion,
+// worker with the offline backend, gateway), one chat answer with sources over POST /api/chat (SSE),
+// then Ctrl-C, and not one process of the tree left behind.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signRequest, StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
+import { findFreePort } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { isRunning, listDescendants } from '@review-assistant/scripts/orchestrator/process-tree';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await sleep(100);
+  }
+  return condition();
+}
+
+/** Reads a whole SSE response and returns the stream events it carried, in order. */
+async function readSseEvents(response: Response): Promise<StreamEvent[]> {
+  const text = await response.text();
+  const events: StreamEvent[] = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    const data = block
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trimStart())
+      .join('\n');
+    if (data === '') continue;
+    events.push(StreamEventSchema.parse(JSON.parse(data)));
+  }
+  return events;
+}
+
+describe('npm start (whole system)', () => {
+  let dataDir: string;
+  let port: number;
+  let workerPort: number;
+  const secret = randomBytes(32).toString('hex');
+  let child: ReturnType<typeof spawn>;
+  let output = '';
+  let exited: Promise<number | null>;
+  let tree: number[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'e2e-start-'));
+    port = await findFreePort();
+    workerPort = await findFreePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      WORKER_PORT: String(workerPort),
+      DATA_DIR: dataDir,
+      MODEL_BACKEND: 'offline',
+      WORKER_SHARED_SECRET: secret,
+      NO_COLOR: '1',
+    };
+    for (const name of ['CHROMA_URL', 'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'WORKER_URLS', 'GATEWAY_URL', 'INTENT_MODEL_URI']) delete env[name];
+    // its own process group, like a foreground job in a shell, so Ctrl-C can go to the whole group
+    child = spawn('npm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    const ready = await waitUntil(() => output.includes('ready: open') || child.exitCode !== null, 240_000);
+    if (!ready || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output}`);
+    tree = [child.pid as number, ...listDescendants(child.pid as number)];
+  });
+
+  afterAll(async () => {
+    // only reached with leftovers if an assertion failed: never leave them running
+    for (const pid of [...tree, ...listDescendants(child.pid as number)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the UI URL and serves the chat page and health endpoints', async () => {
+    expect(output).toContain(`ready: open http://localhost:${port}`);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('runs a worker that answers only signed requests', async () => {
+    expect((await fetch(`http://127.0.0.1:${workerPort}/v1/health`)).status).toBe(401);
+    const signed = await fetch(`http://127.0.0.1:${workerPort}/v1/health`, {
+      headers: signRequest({ secret, method: 'GET', path: '/v1/health' }),
+    });
+    expect(signed.status).toBe(200);
+  });
+
+  it('ingested the sample reviews on first start and answers a question with sources', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message: 'Which restaurant has good vegan options?' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const events = await readSseEvents(response);
+    const types = events.map((event) => event.type);
+    expect(types).not.toContain('error');
+    const sources = events.find((event) => event.type === 'sources');
+    expect(sources?.type === 'sources' ? sources.items.length : 0).toBeGreaterThan(0);
+    if (sources?.type === 'sources') {
+      for (const item of sources.items) expect(item.metadata.source).toBe('reviews.csv');
+    }
+    const answer = events.flatMap((event) => (event.type === 'answer-delta' ? [event.text] : [])).join('');
+    expect(answer.trim().length).toBeGreaterThan(0);
+    expect(types.at(-1)).toBe('answer-end');
+    expect(types.indexOf('sources')).toBeLessThan(types.indexOf('answer-delta'));
+  });
+
+  it('stops everything on Ctrl-C and leaves no process behind', async () => {
+    expect(tree.length).toBeGreaterThanOrEqual(4);
+    const everything = [...new Set([...tree, ...listDescendants(child.pid as number)])];
+    process.kill(-(child.pid as number), 'SIGINT');
+    await exited;
+    expect(await waitUntil(() => everything.every((pid) => !isRunning(pid)), 15_000)).toBe(true);
+    expect(output).toContain('stopping chroma');
+  });
+});
