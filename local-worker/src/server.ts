@@ -19,6 +19,7 @@ import { HealthReporter } from './routes/health.js';
 import { attachNetworking, createTrafficRecorder } from './tunnel/attach-networking.js';
 import type { Networking } from './tunnel/attach-networking.js';
 import { loadNetworkingConfig } from './tunnel/networking-config.js';
+import type { NgrokModule } from './tunnel/ngrok-tunnel.js';
 import { ChromaVectorStore } from './vector-store/chroma-vector-store.js';
 import { ensureChroma } from './vector-store/embedded-chroma.js';
 import type { EmbeddedChroma } from './vector-store/embedded-chroma.js';
@@ -37,6 +38,8 @@ export interface StartWorkerOptions {
   networking?: boolean;
   /** Wait for model pulls/preloads before resolving (tests). @default false */
   awaitWarmUp?: boolean;
+  /** Replaces `@ngrok/ngrok` (tests inject a fake listener). */
+  loadNgrok?: () => Promise<NgrokModule>;
 }
 
 export interface RunningWorker {
@@ -137,6 +140,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
         recorder,
         workerId,
         skipOllamaCheck: config.modelBackend === 'offline',
+        loadNgrok: options.loadNgrok,
       });
     } catch (error) {
       await closeServer(server);

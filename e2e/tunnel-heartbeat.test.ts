@@ -1,0 +1,267 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StreamEventSchema } from '@review-assistant/shared';
+import type { StreamEvent } from '@review-assistant/shared';
+import { createApp as createGatewayApp } from '@review-assistant/cloud-gateway/app';
+import type { GatewayDeps } from '@review-assistant/cloud-gateway/deps';
+import type { InteractionRecord } from '@review-assistant/cloud-gateway/logs/interaction-record';
+import type { LogStore } from '@review-assistant/cloud-gateway/logs/log-store';
+import { GatewayMetrics } from '@review-assistant/cloud-gateway/metrics';
+import { RecentRequests } from '@review-assistant/cloud-gateway/pool/recent-requests';
+import { WorkerPool } from '@review-assistant/cloud-gateway/pool/worker-pool';
+import { createBackends } from '@review-assistant/local-worker/backends';
+import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
+import { startWorker } from '@review-assistant/local-worker/server';
+import type { RunningWorker } from '@review-assistant/local-worker/server';
+import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
+import { ensureChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import type { EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { greetingPolicy, keywordIntentService } from './support/chat-ui-intent.js';
+import { FakeNgrokEdge } from './support/fake-ngrok-edge.js';
+
+/**
+ * A real worker (H2b's server, offline backend, real Chroma) publishes itself through an injected
+ * ngrok listener (a real reverse proxy standing in for the ngrok cloud), announces its URL with
+ * signed heartbeats to a real gateway, and serves a chat turn through it.
+ */
+
+const SECRET = 'e2e-tunnel-secret-0123456789abcdef';
+const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
+const INTERVAL_SECONDS = 1;
+
+const REVIEWS_CSV = [
+  'Restaurant,Reviewer,Review,Rating,Time',
+  '"Saffron House",Asha,"The chicken biryani was fragrant and properly spicy, with tender meat. Service was quick.",5,2024-03-02',
+  '"Saffron House",Ravi,"Biryani was too oily for me and the raita was warm. Staff were friendly though.",3,2024-03-09',
+  '"Green Leaf Cafe",Meera,"Lovely salads and a calm terrace; the coffee is excellent but pricey.",4,2024-04-01',
+  '"Green Leaf Cafe",Tom,"Waited forty minutes for a sandwich. Coffee was cold.",2,2024-04-11',
+].join('\n');
+
+class MemoryLogStore implements LogStore {
+  readonly provider = 'memory';
+  readonly records: InteractionRecord[] = [];
+  append(record: InteractionRecord): Promise<void> {
+    this.records.push(record);
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface TestGateway {
+  url: string;
+  pool: WorkerPool;
+  close(): Promise<void>;
+}
+
+async function startGateway(options: { secret: string; workerUrls?: string[] }): Promise<TestGateway> {
+  const pool = new WorkerPool({
+    staticUrls: options.workerUrls ?? [],
+    secret: options.secret,
+    connectTimeoutMs: 2000,
+    firstByteTimeoutMs: 15_000,
+    idleTimeoutMs: 15_000,
+    requestBudgetMs: 60_000,
+  });
+  pool.startSweeping(100);
+  const deps: GatewayDeps = {
+    settings: {
+      workerSharedSecret: options.secret,
+      adminToken: ADMIN_TOKEN,
+      apiKeys: [],
+      rateLimitPerMinute: 600,
+      rateLimitBurst: 100,
+      maxBodyBytes: 1024 * 1024,
+      trustProxy: false,
+      corsOrigins: [],
+    },
+    intent: keywordIntentService(),
+    policy: greetingPolicy,
+    pool,
+    logStore: new MemoryLogStore(),
+    logger: pino({ level: 'silent' }),
+    metrics: new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: false }),
+    recentRequests: new RecentRequests(),
+  };
+  const { app, injectWebSocket } = createGatewayApp(deps);
+  const server = await new Promise<Server>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
+  });
+  injectWebSocket(server);
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    pool,
+    async close() {
+      pool.stopSweeping();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** POST /api/chat and parse the Server-Sent Events. */
+async function chat(gatewayUrl: string, message: string): Promise<{ status: number; events: StreamEvent[] }> {
+  const response = await fetch(`${gatewayUrl}/api/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ message }),
+  });
+  const text = await response.text();
+  const events: StreamEvent[] = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    const data = block
+      .split(/\r?\n/)
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trimStart())
+      .join('\n');
+    if (data) events.push(StreamEventSchema.parse(JSON.parse(data)));
+  }
+  return { status: response.status, events };
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return Date.now() - started;
+}
+
+let dataDir: string;
+let chroma: EmbeddedChroma;
+let gateway: TestGateway;
+let edge: FakeNgrokEdge;
+let worker: RunningWorker;
+let workerStartedAt: number;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'e2e-tunnel-'));
+  chroma = await ensureChroma({ dataDir, handleSignals: false });
+  const csv = join(dataDir, 'e2e-reviews.csv');
+  await writeFile(csv, REVIEWS_CSV, 'utf8');
+  const offline = await createBackends(
+    { modelBackend: 'offline', ollamaHost: 'http://127.0.0.1:1', chatModel: 'llama3.2', embedModel: 'mxbai-embed-large', ollamaProbeTimeoutMs: 100, ollamaIdleTimeoutMs: 1000, ollamaKeepAlive: '5m', ollamaPullMissing: false },
+    { log: () => undefined },
+  );
+  await ingestCsv({ file: csv, store: new ChromaVectorStore({ url: chroma.url }), embedder: offline.embeddingModel, progress: 'none' });
+
+  gateway = await startGateway({ secret: SECRET });
+  edge = new FakeNgrokEdge();
+  edge.failNext = 1; // the first session attempt fails; the worker retries with backoff
+  workerStartedAt = Date.now();
+  worker = await startWorker({
+    env: {
+      WORKER_SHARED_SECRET: SECRET,
+      GATEWAY_URL: gateway.url,
+      MODEL_BACKEND: 'offline',
+      DATA_DIR: dataDir,
+      CHROMA_URL: chroma.url,
+      WORKER_PORT: '0',
+      WORKER_ID: 'e2e-worker',
+      NGROK_AUTHTOKEN: '2e2eFakeNgrokToken_0123456789',
+      HEARTBEAT_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
+      INSPECTOR_PORT: '0',
+      LOG_LEVEL: 'silent',
+    },
+    loadNgrok: async () => edge,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await gateway?.close();
+  await edge?.closeAll();
+  await chroma?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('tunnel and heartbeats, end to end', () => {
+  it('registers the worker at its tunnel URL within one heartbeat interval', async () => {
+    const publicUrl = worker.networking?.publicUrl;
+    expect(publicUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(publicUrl).not.toBe(worker.url);
+    expect(edge.configs).toHaveLength(2); // one failed attempt, then the session that worked
+    await waitUntil(() => gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 'registration');
+    const [registered] = gateway.pool.snapshot();
+    expect(registered).toMatchObject({ id: 'e2e-worker', url: publicUrl, source: 'heartbeat', backend: 'offline' });
+
+    const admin = await fetch(`${gateway.url}/admin/api/workers`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect((await admin.json()).workers[0]).toMatchObject({ id: 'e2e-worker', url: publicUrl });
+  });
+
+  it('answers a chat through the gateway and the tunnel, as one tunnel request', async () => {
+    const before = edge.requests.length;
+    const { status, events } = await chat(gateway.url, 'Is the biryani at Saffron House spicy?');
+    expect(status).toBe(200);
+    const types = events.map((event) => event.type);
+    expect(types).toContain('sources');
+    expect(types).toContain('answer-delta');
+    expect(types.at(-1)).toBe('answer-end');
+    const sources = events.find((event) => event.type === 'sources');
+    expect(sources?.type === 'sources' && sources.items.some((item) => item.text.includes('biryani'))).toBe(true);
+
+    const crossed = edge.requests.slice(before);
+    expect(crossed.map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual(['POST /v1/chat 200']);
+    // Heartbeats go straight to the gateway: none crossed the tunnel.
+    expect(edge.requests.every((request) => request.path.startsWith('/v1/'))).toBe(true);
+    console.info(`[tunnel quota] one chat turn: ${crossed[0]!.bytesIn} bytes in, ${crossed[0]!.bytesOut} bytes out through the tunnel`);
+
+    const inspected = await fetch(`${worker.networking!.inspectorUrl}/api/requests`);
+    const { requests } = (await inspected.json()) as { requests: { method: string; path: string; status: number; requestHeaders: Record<string, string> }[] };
+    const recorded = requests.find((request) => request.path === '/v1/chat');
+    expect(recorded).toMatchObject({ method: 'POST', status: 200 });
+    expect(recorded?.requestHeaders.host).toBe('fake-worker.ngrok-free.app');
+    expect(recorded?.requestHeaders['x-signature']).toBe('[redacted]');
+    expect(JSON.stringify(requests)).not.toContain(SECRET);
+  });
+
+  it('fails the chat when the gateway signs with another secret', async () => {
+    const impostor = await startGateway({ secret: 'a-different-secret-0123456789abcd', workerUrls: [worker.networking!.publicUrl] });
+    try {
+      const before = edge.requests.length;
+      const { events } = await chat(impostor.url, 'Is the biryani at Saffron House spicy?');
+      expect(events.some((event) => event.type === 'answer-delta')).toBe(false);
+      expect(events.at(-1)?.type).toBe('error');
+      expect(edge.requests.slice(before).every((request) => request.status === 401)).toBe(true);
+      expect(edge.requests.length).toBeGreaterThan(before);
+    } finally {
+      await impostor.close();
+    }
+  });
+
+  it('re-announces a new tunnel URL after the session drops for good', async () => {
+    const oldUrl = worker.networking!.publicUrl;
+    edge.failNext = 1;
+    edge.dropSession();
+    await (worker.networking!.tunnel as { reconnect?: () => Promise<void> }).reconnect?.();
+    const newUrl = worker.networking!.tunnel.publicUrl;
+    expect(newUrl).not.toBeNull();
+    expect(newUrl).not.toBe(oldUrl);
+    await waitUntil(() => gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker' && entry.url === newUrl), INTERVAL_SECONDS * 1000 + 500, 'the new URL at the gateway');
+    const { events } = await chat(gateway.url, 'How is the coffee at Green Leaf Cafe?');
+    expect(events.at(-1)?.type).toBe('answer-end');
+  });
+
+  it('expires a silent worker after three missed intervals, and drops it at once on goodbye', async () => {
+    const heartbeats = worker.networking!.heartbeats!;
+    await heartbeats.stop({ goodbye: false });
+    const lastSeen = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_SECONDS * 1000 * 1.5));
+    expect(gateway.pool.snapshot().map((entry) => entry.id)).toContain('e2e-worker');
+    await waitUntil(() => !gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000 * 3, 'expiry');
+    expect(Date.now() - lastSeen).toBeGreaterThanOrEqual(INTERVAL_SECONDS * 1000 * 2);
+
+    heartbeats.start();
+    await waitUntil(() => gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 're-registration');
+    await heartbeats.stop({ goodbye: true });
+    expect(gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker')).toBe(false);
+  });
+});
