@@ -6,6 +6,7 @@ import {
   type ChatRequest,
   type Heartbeat,
   type StreamEvent,
+  WorkerHealthSchema,
 } from '@review-assistant/shared';
 import { PooledWorker } from './pooled-worker.js';
 import type { WorkerSnapshot } from './types.js';
@@ -174,6 +175,33 @@ export class WorkerPool {
     const ready = up.filter((worker) => worker.state === 'ready');
     const best = [...ready, ...up].find((worker) => worker.backend !== null);
     return { up: up.length, known: all.length, ready: ready.length, backend: best?.backend ?? null };
+  }
+
+  /**
+   * Asks each static worker once for `GET /v1/health` (at start-up: static workers send no
+   * heartbeats unless they also know GATEWAY_URL), so the status badge is right from the start.
+   */
+  async probeStaticWorkers(requestId = 'startup-probe'): Promise<void> {
+    const statics = [...this.workers.values()].filter((worker) => worker.source === 'static');
+    await Promise.all(
+      statics.map(async (worker) => {
+        try {
+          const response = await this.signedFetch(`${worker.url}/v1/health`, {
+            headers: { 'x-request-id': requestId },
+            signal: AbortSignal.timeout(this.options.connectTimeoutMs),
+          });
+          if (!response.ok) throw await errorFromResponse(response, worker.id);
+          const health = WorkerHealthSchema.safeParse(await response.json());
+          if (!health.success) throw new Error('unexpected /v1/health body');
+          worker.backend = health.data.backend;
+          worker.models = health.data.models;
+          worker.state = health.data.status;
+          worker.lastError = null;
+        } catch (error) {
+          worker.recordFailure(`health probe failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
   }
 
   /** Opens a chat stream on the least-loaded worker, retrying once elsewhere before the first event. */

@@ -1,0 +1,93 @@
+import { createNodeWebSocket } from '@hono/node-ws';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Server } from 'node:http';
+import { AppError } from '@review-assistant/shared';
+import type { GatewayDeps } from './deps.js';
+import { renderError, renderNotFound } from './middleware/error-handler.js';
+import type { GatewayEnv } from './middleware/gateway-env.js';
+import { TokenBucketLimiter } from './middleware/rate-limit.js';
+import { requestContext } from './middleware/request-context.js';
+import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
+import { createAdminRoutes } from './routes/admin.js';
+import { createChatSocketRoutes } from './routes/chat-socket.js';
+import { createChatRoutes } from './routes/chat.js';
+import { createDocsRoutes } from './routes/docs.js';
+import { createHealthRoutes } from './routes/health.js';
+import { createHeartbeatRoutes } from './routes/heartbeat.js';
+import { createIntentRoutes } from './routes/intent.js';
+import { createMetricsRoutes } from './routes/metrics.js';
+import { createUiRoutes } from './routes/ui.js';
+import { createWorkerApiRoutes } from './routes/worker-api.js';
+
+export interface GatewayApp {
+  app: Hono<GatewayEnv>;
+  /** Attaches the WebSocket upgrade handler to the HTTP server returned by `serve()`. */
+  injectWebSocket(server: Server): void;
+  /** Closes every open chat socket (going-away), for graceful shutdown. */
+  closeWebSockets(): void;
+}
+
+/** Request ids we accept from clients: short, and only characters that are safe in logs and headers. */
+const REQUEST_ID_MAX = 128;
+
+/**
+ * Builds the gateway from its collaborators. No network, no disk: `server.ts` supplies real
+ * collaborators and listens; tests call `app.request()` or serve it on port 0.
+ */
+export function createApp(deps: GatewayDeps): GatewayApp {
+  const app = new Hono<GatewayEnv>();
+  const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
+  const limiter = new TokenBucketLimiter(deps.settings.rateLimitPerMinute, deps.settings.rateLimitBurst);
+  const turn = {
+    intent: deps.intent,
+    policy: deps.policy,
+    pool: deps.pool,
+    logStore: deps.logStore,
+    metrics: deps.metrics,
+    recentRequests: deps.recentRequests,
+  };
+
+  app.use(requestId({ headerName: 'X-Request-Id', limitLength: REQUEST_ID_MAX }));
+  app.use(requestContext(deps.logger, deps.metrics));
+  app.use(securityHeaders());
+  const cors = corsPolicy(deps.settings.corsOrigins);
+  if (cors) app.use('/api/*', cors);
+  app.use(
+    bodyLimit({
+      maxSize: deps.settings.maxBodyBytes,
+      onError: () => {
+        throw new AppError('payload_too_large', `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`);
+      },
+    }),
+  );
+  app.onError(renderError);
+  app.notFound(renderNotFound);
+
+  app.route('/', createHealthRoutes({ intent: deps.intent, pool: deps.pool }));
+  app.route('/', createMetricsRoutes(deps.metrics));
+  app.route('/', createDocsRoutes());
+  app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy }));
+  app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket }));
+  app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, recentRequests: deps.recentRequests }));
+  app.route('/', createHeartbeatRoutes({ pool: deps.pool, secret: deps.settings.workerSharedSecret }));
+  app.route('/', createIntentRoutes({ intent: deps.intent }));
+  app.route(
+    '/',
+    createAdminRoutes({
+      adminToken: deps.settings.adminToken,
+      listWorkers: () => deps.pool.snapshot(),
+      recentRequests: () => deps.recentRequests.list(),
+    }),
+  );
+  app.route('/', createUiRoutes());
+
+  return {
+    app,
+    injectWebSocket: (server) => injectWebSocket(server),
+    closeWebSockets: () => {
+      for (const client of wss.clients) client.close(1001, 'gateway shutting down');
+    },
+  };
+}

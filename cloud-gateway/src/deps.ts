@@ -1,0 +1,31 @@
+import type { Logger } from 'pino';
+import type { IntentService } from './intent/classifier.js';
+import type { LogStore } from './logs/log-store.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RecentRequests } from './pool/recent-requests.js';
+import type { WorkerPool } from './pool/worker-pool.js';
+import type { RoutingPolicy } from './routing/policy.js';
+
+/** Settings `createApp` reads; a subset of `GatewayConfig` so tests can pass just these. */
+export interface GatewaySettings {
+  workerSharedSecret: string | undefined;
+  adminToken: string | undefined;
+  apiKeys: string[];
+  rateLimitPerMinute: number;
+  rateLimitBurst: number;
+  maxBodyBytes: number;
+  trustProxy: boolean;
+  corsOrigins: string[];
+}
+
+/** Everything the gateway app is built from. `server.ts` builds the real ones; tests build their own. */
+export interface GatewayDeps {
+  settings: GatewaySettings;
+  intent: IntentService;
+  policy: RoutingPolicy;
+  pool: WorkerPool;
+  logStore: LogStore;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  recentRequests: RecentRequests;
+}

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkerSnapshot } from './pool/types.js';
+
+const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The gateway's Prometheus metrics in their own registry (so several apps in one test process
+ * never collide). Worker gauges are computed at scrape time from the pool snapshot.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly activeStreams: Gauge<'channel'>;
+  readonly timeToFirstToken: Histogram<'route'>;
+  readonly chatTurns: Counter<'route' | 'status'>;
+  readonly intents: Counter<'intent'>;
+
+  constructor(options: { listWorkers?: () => WorkerSnapshot[]; defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.httpRequests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['method', 'route', 'status'], registers });
+    this.httpDuration = new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'Time to response headers by route (streams: until the stream starts).',
+      labelNames: ['method', 'route'],
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.activeStreams = new Gauge({ name: 'gateway_active_streams', help: 'Chat streams in progress.', labelNames: ['channel'], registers });
+    this.timeToFirstToken = new Histogram({
+      name: 'gateway_time_to_first_token_seconds',
+      help: 'Time from a chat turn\'s start to its first answer text.',
+      labelNames: ['route'],
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.chatTurns = new Counter({ name: 'gateway_chat_turns_total', help: 'Chat turns by route and outcome.', labelNames: ['route', 'status'], registers });
+    this.intents = new Counter({ name: 'gateway_intents_total', help: 'Predicted intents of chat turns.', labelNames: ['intent'], registers });
+    const listWorkers = options.listWorkers ?? (() => []);
+    new Gauge({
+      name: 'gateway_workers_up',
+      help: 'Workers in the pool that are up (not degraded, stopping or with an open breaker).',
+      registers,
+      collect() {
+        this.set(listWorkers().filter((worker) => worker.breaker === 'closed' && worker.state !== 'degraded' && worker.state !== 'stopping').length);
+      },
+    });
+    new Gauge({
+      name: 'gateway_worker_breaker_state',
+      help: 'Circuit breaker state per worker (1 for the current state).',
+      labelNames: ['worker', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const worker of listWorkers()) {
+          for (const state of ['closed', 'open', 'half-open', 'isolated'] as const) {
+            this.set({ worker: worker.id, state }, worker.breaker === state ? 1 : 0);
+          }
+        }
+      },
+    });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+  }
+}

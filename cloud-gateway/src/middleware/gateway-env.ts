@@ -1,0 +1,15 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+
+/** Hono environment of the gateway: per-request variables and the Node bindings. */
+export interface GatewayEnv {
+  Variables: {
+    requestId: string;
+    /** Child logger carrying the request id. */
+    logger: Logger;
+  };
+  Bindings: {
+    /** Set by @hono/node-server; absent under `app.request()` in tests. */
+    incoming?: IncomingMessage;
+  };
+}

@@ -1,0 +1,57 @@
+import type { Context } from 'hono';
+import type { GatewayEnv } from './gateway-env.js';
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Whole seconds until one more request would be allowed (0 when allowed). */
+  retryAfterSeconds: number;
+}
+
+/**
+ * Per-key token buckets: `burst` requests at once, refilled at `perMinute`. The map is bounded
+ * (least recently used keys are dropped) so a flood of addresses cannot grow memory.
+ */
+export class TokenBucketLimiter {
+  private readonly buckets = new Map<string, { tokens: number; updatedMs: number }>();
+  private readonly refillPerMs: number;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = 50_000,
+  ) {
+    this.refillPerMs = perMinute / 60_000;
+  }
+
+  take(key: string): RateDecision {
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedMs: now };
+    bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updatedMs) * this.refillPerMs);
+    bucket.updatedMs = now;
+    this.buckets.delete(key);
+    this.buckets.set(key, bucket);
+    if (this.buckets.size > this.maxKeys) {
+      const oldest = this.buckets.keys().next();
+      if (!oldest.done) this.buckets.delete(oldest.value);
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000)) };
+  }
+}
+
+/**
+ * The client address used for rate limiting: the socket's peer, or with `trustProxy` (behind a
+ * load balancer that appends it) the last address in X-Forwarded-For.
+ */
+export function clientIp(c: Context<GatewayEnv>, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('x-forwarded-for');
+    const last = forwarded?.split(',').at(-1)?.trim();
+    if (last) return last;
+  }
+  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}

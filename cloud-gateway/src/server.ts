@@ -1,0 +1,147 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { serve } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import { ConfigError } from '@review-assistant/shared';
+import { createApp, type GatewayApp } from './app.js';
+import { loadGatewayConfig, type GatewayConfig } from './config.js';
+import type { GatewayDeps } from './deps.js';
+import type { IntentService } from './intent/classifier.js';
+import { createIntentService } from './intent/intent-service.js';
+import { createLogStore } from './logs/create-log-store.js';
+import type { LogStore } from './logs/log-store.js';
+import { GatewayMetrics } from './metrics.js';
+import { RecentRequests } from './pool/recent-requests.js';
+import { WorkerPool } from './pool/worker-pool.js';
+import { IntentRoutingPolicy } from './routing/intent-routing-policy.js';
+import type { RoutingPolicy } from './routing/policy.js';
+
+export interface StartGatewayOptions {
+  /** Replaces the artifact-backed intent service (tests, benchmarks). */
+  intent?: IntentService;
+  policy?: RoutingPolicy;
+  logStore?: LogStore;
+  logger?: Logger;
+}
+
+export interface RunningGateway {
+  /** `http://host:port` */
+  url: string;
+  server: Server;
+  gateway: GatewayApp;
+  deps: GatewayDeps;
+  /** Stops accepting, lets running streams finish (up to `graceMs`), then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Builds the real collaborators from config and listens. Port 0 picks a free port. */
+export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'gateway' } });
+  if (!config.workerSharedSecret) {
+    logger.warn('WORKER_SHARED_SECRET is not set: requests to workers go unsigned (workers will refuse them) and heartbeats are refused');
+  }
+  const pool = new WorkerPool({
+    staticUrls: config.workerUrls,
+    secret: config.workerSharedSecret,
+    connectTimeoutMs: config.connectTimeoutMs,
+    firstByteTimeoutMs: config.firstByteTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    requestBudgetMs: config.requestBudgetMs,
+    concurrency: config.workerConcurrency,
+    maxQueue: config.workerQueue,
+    breakerThreshold: config.breakerThreshold,
+    breakerHalfOpenMs: config.breakerHalfOpenMs,
+  });
+  pool.startSweeping();
+  const intent =
+    options.intent ?? createIntentService({ uri: config.intentModelUri, cacheDir: join(resolve(config.dataDir), 'cache'), logger: logger.child({ component: 'intent' }) });
+  const deps: GatewayDeps = {
+    settings: {
+      workerSharedSecret: config.workerSharedSecret,
+      adminToken: config.adminToken,
+      apiKeys: config.apiKeys,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      rateLimitBurst: config.rateLimitBurst,
+      maxBodyBytes: config.maxBodyBytes,
+      trustProxy: config.trustProxy,
+      corsOrigins: config.corsOrigins,
+    },
+    intent,
+    policy: options.policy ?? new IntentRoutingPolicy(),
+    pool,
+    logStore: options.logStore ?? createLogStore({ logStore: config.logStore, logTable: config.logTable, dataDir: resolve(config.dataDir) }),
+    logger,
+    metrics: new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: true }),
+    recentRequests: new RecentRequests(),
+  };
+  const gateway = createApp(deps);
+  const server = await new Promise<Server>((resolveServer, reject) => {
+    const started = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () => resolveServer(started as Server));
+    (started as Server).once('error', reject);
+  });
+  gateway.injectWebSocket(server);
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  void pool.probeStaticWorkers();
+  logger.info({ url, workers: config.workerUrls.length, logStore: deps.logStore.provider }, `gateway listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 10_000) => {
+    closing ??= (async () => {
+      pool.stopSweeping();
+      const stopped = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      gateway.closeWebSockets();
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      timer.unref();
+      await stopped;
+      clearTimeout(timer);
+      await deps.logStore.close().catch(() => undefined);
+    })();
+    return closing;
+  };
+  return { url, server, gateway, deps, close };
+}
+
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadGatewayConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const running = await startGateway(config);
+  const logger = running.deps.logger;
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down: finishing running streams');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
