@@ -58,7 +58,7 @@ describe('createBackends', () => {
     ollama = undefined;
     const backends = await createBackends(config({ ollamaHost: url }));
     expect(backends.kind).toBe('offline');
-    expect(backends.reason).toContain(`unreachable at ${url}`);
+    expect(backends.reason).toBe(`MODEL_BACKEND=auto and Ollama is unreachable at ${url} (connection failed: ECONNREFUSED)`);
   });
 
   it('MODEL_BACKEND=offline never contacts Ollama', async () => {

@@ -2,7 +2,7 @@ import { Ollama } from 'ollama';
 import { z } from 'zod';
 import cliProgress from 'cli-progress';
 import type { ModelStatus } from '@review-assistant/shared';
-import { OllamaRequestScope } from './ollama-request-scope.js';
+import { OllamaRequestScope, connectionErrorCode } from './ollama-request-scope.js';
 import type { OllamaConnectionOptions } from './ollama-request-scope.js';
 
 export interface ManagedModel {
@@ -62,7 +62,13 @@ export class OllamaModelManager {
       return { reachable: true, models: tags.models.map((model) => model.name) };
     } catch (error) {
       const appError = scope.toAppError(error, 'probe');
-      const reason = appError.code === 'worker_timeout' ? `no answer within ${timeoutMs} ms` : appError.message.replace(/^probe: /, '');
+      const code = connectionErrorCode(error);
+      const reason =
+        appError.code === 'worker_timeout'
+          ? `no answer within ${timeoutMs} ms`
+          : code
+            ? `connection failed: ${code}`
+            : appError.message.replace(/^probe: /, '');
       return { reachable: false, reason };
     } finally {
       scope.dispose();

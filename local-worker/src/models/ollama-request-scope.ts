@@ -77,7 +77,10 @@ export class OllamaRequestScope {
       return new AppError('model_unavailable', `${what}: ${message}`, { cause: error });
     }
     if (status === undefined && isConnectionError(error)) {
-      return new AppError('model_unavailable', `${what}: Ollama is unreachable at ${this.options.baseURL}`, { cause: error });
+      const code = connectionErrorCode(error);
+      return new AppError('model_unavailable', `${what}: Ollama is unreachable at ${this.options.baseURL}${code ? ` (${code})` : ''}`, {
+        cause: error,
+      });
     }
     return new AppError('model_error', `${what}: ${message}`, { cause: error });
   }
@@ -106,6 +109,15 @@ function statusOf(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'status_code' in error) {
     const status = (error as { status_code: unknown }).status_code;
     return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
+
+/** The system error code behind a failed fetch (`ECONNREFUSED`, ...), if any. */
+export function connectionErrorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
   }
   return undefined;
 }

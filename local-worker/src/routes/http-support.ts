@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { AppError, errorCatalogue } from '@review-assistant/shared';
+import { AppError } from '@review-assistant/shared';
 import type { ErrorCode } from '@review-assistant/shared';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -70,9 +70,4 @@ export function renderError(error: unknown, c: Context<WorkerEnv>): Response {
   const headers: Record<string, string> = {};
   if (appError.code === 'worker_busy') headers['retry-after'] = '1';
   return c.json(appError.toBody(requestId), appError.status as 400, headers);
-}
-
-/** Error body for a status of the catalogue (used by `notFound`). */
-export function errorStatus(code: ErrorCode): number {
-  return errorCatalogue[code].status;
 }
