@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   console.log(`val (threshold ${metrics.threshold?.toFixed(2)}): in-scope accuracy ${percent(metrics.inScopeAccuracy)}, oos recall ${percent(metrics.oosRecall)}, oos precision ${percent(metrics.oosPrecision)}, macro-F1 ${percent(metrics.macroF1)}`);
   console.log(`val (no threshold): in-scope accuracy ${percent(metrics.inScopeAccuracyWithoutThreshold)}, oos recall ${percent(metrics.oosRecallWithoutThreshold)}`);
   console.log(`held-out dining questions predicted as a dining intent: ${percent(metrics.diningHeldOutDining)}`);
-  console.log(`wrote ${out} (${(result.bytes.length / 2 ** 20).toFixed(2)} MiB, version ${result.manifest.version}); training ${(result.durationMs / 1000).toFixed(1)} s, total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`wrote ${out} (${(result.bytes.length / 2 ** 20).toFixed(2)} MiB, version ${result.manifest.version}); training ${(result.durationMs / 1000).toFixed(1)} s wall / ${(result.cpuMs / 1000).toFixed(1)} s CPU, total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 main().catch((error: unknown) => {

@@ -64,6 +64,8 @@ export const ArtifactManifestSchema = z.object({
     seed: z.number().int(),
     examples: z.number().int(),
     durationMs: z.number(),
+    /** CPU time of the training (user + system); close to the wall time on an idle core. */
+    cpuMs: z.number().optional(),
     options: z.record(z.string(), z.unknown()),
   }),
   valMetrics: z.record(z.string(), z.number()),

@@ -63,6 +63,7 @@ export interface TrainingResult {
   /** Share of the held-out dining questions predicted as an in-scope dining intent. */
   diningHeldOutDining: number;
   durationMs: number;
+  cpuMs: number;
 }
 
 /** Sorted intents plus `oos` last. */
@@ -87,10 +88,13 @@ export async function trainArtifact(
   now: () => Date = () => new Date(),
 ): Promise<TrainingResult> {
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const labels = labelsOf(data.train, data.dining.train);
   const examples = toExamples([...data.train.inScope, ...data.train.outOfScope, ...data.dining.train], labels);
   const weights = trainIntentModel(examples, labels.length, options);
   const durationMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
 
   const domains: Record<string, string> = {};
   for (const label of labels) if (data.domains[label] !== undefined) domains[label] = data.domains[label];
@@ -116,7 +120,7 @@ export async function trainArtifact(
       domains,
       outOfScopeLabel: OUT_OF_SCOPE_LABEL,
       thresholds: { confidence: threshold },
-      training: { dataSha256: data.sha256, seed: options.seed, examples: examples.length, durationMs: Math.round(durationMs), options: { ...recordedOptions } },
+      training: { dataSha256: data.sha256, seed: options.seed, examples: examples.length, durationMs: Math.round(durationMs), cpuMs: Math.round(cpuMs), options: { ...recordedOptions } },
       valMetrics: {
         threshold,
         inScopeAccuracy: metrics.inScopeAccuracy,
@@ -130,5 +134,5 @@ export async function trainArtifact(
     },
     weights,
   );
-  return { bytes, manifest, val: metrics, diningHeldOutDining, durationMs };
+  return { bytes, manifest, val: metrics, diningHeldOutDining, durationMs, cpuMs };
 }

@@ -1,0 +1,30 @@
+/**
+ * Child process for the intent benchmark: loads the intent service (unless `--no-model`),
+ * serves the intent routes on 127.0.0.1:0, sends itself 200 predictions, then prints its memory.
+ */
+import { serve } from '@hono/node-server';
+import { tmpdir } from 'node:os';
+import { createIntentService } from '@review-assistant/cloud-gateway/intent/intent-service';
+import { createIntentRoutes } from '@review-assistant/cloud-gateway/routes/intent';
+
+const withModel = !process.argv.includes('--no-model');
+const service = createIntentService(withModel ? { cacheDir: tmpdir() } : { uri: '/nonexistent/model.bin.gz', cacheDir: tmpdir() });
+await service.loaded;
+const app = createIntentRoutes({ intent: service });
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+await new Promise((resolve) => server.once('listening', resolve));
+const address = server.address();
+const port = typeof address === 'object' && address !== null ? address.port : 0;
+let ok = 0;
+for (let index = 0; index < 200; index += 1) {
+  const response = await fetch(`http://127.0.0.1:${port}/api/intent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text: `what do reviewers say about the food at place number ${index}` }),
+  });
+  if (response.status === 200) ok += 1;
+  await response.arrayBuffer();
+}
+server.close();
+const memory = process.memoryUsage();
+console.log(JSON.stringify({ ready: service.status().ready, ok, rss: memory.rss, heapUsed: memory.heapUsed, arrayBuffers: memory.arrayBuffers }));

@@ -1,0 +1,97 @@
+/**
+ * Intent model benchmark: CLINC150 val metrics of the shipped artifact, routing of the held-out
+ * dining questions, prediction latency against the feature-extraction baseline, artifact size,
+ * and the RSS of a process serving the intent routes with and without the model.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
+import { decodeArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
+import { defaultArtifactPath } from '@review-assistant/cloud-gateway/intent/artifact-source';
+import { evaluateArtifact, metricsMarkdown } from '@review-assistant/cloud-gateway/intent/evaluation-report';
+import { extractFeatures } from '@review-assistant/cloud-gateway/intent/text-features';
+import { readTrainingData } from '@review-assistant/cloud-gateway/intent/training-pipeline';
+import { IntentRoutingPolicy } from '@review-assistant/cloud-gateway/routing/intent-routing-policy';
+import { percentile, type BenchSection } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const percent = (value: number | undefined): string => `${((value ?? Number.NaN) * 100).toFixed(2)}%`;
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+async function probe(withModel: boolean): Promise<{ ready: boolean; ok: number; rss: number; heapUsed: number; arrayBuffers: number }> {
+  const args = ['--import', 'tsx', '--conditions=development', join(here, 'intent-rss-probe.ts'), ...(withModel ? [] : ['--no-model'])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: join(here, '..', '..', '..'), timeout: 120_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { ready: boolean; ok: number; rss: number; heapUsed: number; arrayBuffers: number };
+}
+
+export async function run(): Promise<BenchSection> {
+  const bytes = await readFile(defaultArtifactPath);
+  const decoded = decodeArtifact(bytes);
+  const { manifest } = decoded;
+  const data = await readTrainingData();
+  const val = evaluateArtifact(decoded, data.val);
+
+  const classifier = new ArtifactIntentClassifier(decoded);
+  const policy = new IntentRoutingPolicy();
+  const heldOut = data.dining.heldOut.map(([text]) => ({ text, prediction: classifier.predict(text) }));
+  const routes = heldOut.map(({ text, prediction }) => policy.decide(prediction, text).route);
+  const toWorker = routes.filter((route) => route === 'worker').length / routes.length;
+  const asReviews = heldOut.filter(({ prediction }) => prediction.intent.name === 'restaurant_reviews').length / heldOut.length;
+  const misrouted = heldOut.filter((_, index) => routes[index] !== 'worker').map(({ text, prediction }) => `${text} → ${prediction.intent.name}`);
+
+  // latency: full predict() vs the feature-extraction step alone, same texts, same run, warmed up
+  const texts = [...data.val.inScope, ...data.val.outOfScope].map(([text]) => text);
+  for (const text of texts.slice(0, 500)) classifier.predict(text);
+  const predictTimes: number[] = [];
+  const featureTimes: number[] = [];
+  for (const text of texts) {
+    let started = performance.now();
+    extractFeatures(text, manifest.features);
+    featureTimes.push(performance.now() - started);
+    started = performance.now();
+    classifier.predict(text);
+    predictTimes.push(performance.now() - started);
+  }
+  const p50 = percentile(predictTimes, 50);
+  const p99 = percentile(predictTimes, 99);
+  const baseP50 = percentile(featureTimes, 50);
+
+  const [without, withModel] = [await probe(false), await probe(true)];
+  const size = (await stat(defaultArtifactPath)).size;
+
+  const markdown = [
+    `Model \`${manifest.version}\` (${manifest.algorithm}); trained on ${manifest.training.examples} texts in ${(manifest.training.durationMs / 1000).toFixed(0)} s (recorded by \`npm run train:intent\` in the manifest).`,
+    '',
+    '**CLINC150 val** (`npm run eval:intent -- cloud-gateway/data/clinc150/val.json`; the threshold was tuned on this same val split, so these figures are slightly optimistic; the sealed test split is the real check):',
+    '',
+    metricsMarkdown(val),
+    '',
+    `Without the threshold (oos class only): in-scope accuracy ${percent(manifest.valMetrics.inScopeAccuracyWithoutThreshold)}, oos recall ${percent(manifest.valMetrics.oosRecallWithoutThreshold)}. References (Larson et al. 2019, test split): SVM 91.0 / 14.5, MLP on USE 93.5 / 47.4, BERT-large 96.9 / 40.3, BERT threshold variant 96.2 / 52.3 (in-scope accuracy / oos recall).`,
+    '',
+    '**Own held-out review questions** (`cloud-gateway/data/dining-utterances.json` → `heldOut`, never trained on):',
+    '',
+    '| metric | value |',
+    '| --- | ---: |',
+    `| questions | ${heldOut.length} |`,
+    `| routed to a worker (target ≥ 95%) | ${percent(toWorker)} |`,
+    `| predicted as restaurant_reviews | ${percent(asReviews)} |`,
+    '',
+    misrouted.length === 0 ? 'No held-out review question was answered or declined by the gateway.' : `Not routed to a worker: ${misrouted.map((line) => `\`${line}\``).join(', ')}.`,
+    '',
+    '**Latency and size**',
+    '',
+    '| measure | value |',
+    '| --- | ---: |',
+    `| predict() p50 / p99, ${texts.length} val texts, in process | ${p50.toFixed(3)} ms / ${p99.toFixed(3)} ms |`,
+    `| baseline: feature extraction alone, p50 | ${baseP50.toFixed(3)} ms (predict = ${(p50 / baseP50).toFixed(1)}× the baseline) |`,
+    `| artifact size (gzip, int8 weights) | ${mib(size)} (${size} bytes) |`,
+    `| RSS, intent routes served, model loaded, after 200 HTTP predictions | ${mib(withModel.rss)} (heap ${mib(withModel.heapUsed)}, array buffers ${mib(withModel.arrayBuffers)}) |`,
+    `| RSS, same process without the model (baseline) | ${mib(without.rss)} → the model adds ${mib(withModel.rss - without.rss)} |`,
+    '',
+    `The RSS probe is a separate Node process (\`scripts/src/bench/intent-rss-probe.ts\`, run through tsx, which itself costs memory); the full gateway adds its other modules on top. ${withModel.ok}/200 probe requests answered 200.`,
+  ].join('\n');
+  return { title: 'Intent prediction', markdown };
+}
