@@ -59,14 +59,14 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
     this.modelId = this.dimensions === 1024 ? OFFLINE_EMBEDDING_MODEL_ID : `${OFFLINE_EMBEDDING_MODEL_ID}-${this.dimensions}`;
   }
 
-  embedDocuments(texts: string[], signal?: AbortSignal): Promise<number[][]> {
+  async embedDocuments(texts: string[], signal?: AbortSignal): Promise<number[][]> {
     signal?.throwIfAborted();
-    return Promise.resolve(texts.map((text) => this.embed(text)));
+    return texts.map((text) => this.embed(text));
   }
 
-  embedQuery(text: string, signal?: AbortSignal): Promise<number[]> {
+  async embedQuery(text: string, signal?: AbortSignal): Promise<number[]> {
     signal?.throwIfAborted();
-    return Promise.resolve(this.embed(text));
+    return this.embed(text);
   }
 
   /** Synchronous embedding of one text (the method described above). */

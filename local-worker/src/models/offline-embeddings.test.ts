@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { OfflineEmbeddingModel } from './offline-embeddings.js';
+
+const dot = (left: number[], right: number[]): number => left.reduce((sum, value, index) => sum + value * right[index]!, 0);
+
+describe('OfflineEmbeddingModel', () => {
+  const model = new OfflineEmbeddingModel();
+
+  it('returns deterministic unit vectors of the configured length', async () => {
+    const [first] = await model.embedDocuments(['The vegan tacos were great 🌮']);
+    const again = await new OfflineEmbeddingModel().embedQuery('The vegan tacos were great 🌮');
+    expect(first).toHaveLength(1024);
+    expect(first).toEqual(again);
+    expect(dot(first!, first!)).toBeCloseTo(1, 10);
+    expect(new OfflineEmbeddingModel({ dimensions: 256 }).embed('x y z')).toHaveLength(256);
+  });
+
+  it('puts texts about the same thing closer than unrelated ones', async () => {
+    const query = await model.embedQuery('Do they have vegan options?');
+    const [related, unrelated] = await model.embedDocuments(['Plenty of vegan dishes and plant-based cheese.', 'The parking lot was full and the music loud.']);
+    expect(dot(query, related!)).toBeGreaterThan(dot(query, unrelated!) + 0.1);
+  });
+
+  it('matches word forms through stems and character n-grams', () => {
+    const similarity = dot(model.embed('greasy pizzas'), model.embed('the pizza was grease-soaked'));
+    expect(similarity).toBeGreaterThan(0.2);
+  });
+
+  it('gives a zero vector for text without index terms, and honours an aborted signal', async () => {
+    expect(model.embed('the and of ???').every((value) => value === 0)).toBe(true);
+    await expect(model.embedQuery('x', AbortSignal.abort())).rejects.toThrow();
+  });
+});
