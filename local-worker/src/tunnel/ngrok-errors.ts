@@ -23,9 +23,17 @@ const FATAL_CODES: Record<string, string> = {
   ERR_NGROK_103: 'the ngrok account is suspended; see the ngrok dashboard',
   ERR_NGROK_108: 'the ngrok account already has its maximum number of agent sessions (free plan: stop the other agent or worker first)',
   ERR_NGROK_4018: 'ngrok needs a verified account and NGROK_AUTHTOKEN',
-  ERR_NGROK_313: 'NGROK_DOMAIN needs a domain reserved in your ngrok account (free accounts get one static domain on the dashboard)',
-  ERR_NGROK_320: 'NGROK_DOMAIN is reserved by another ngrok account',
-  ERR_NGROK_2106: 'the traffic policy was rejected by ngrok; check NGROK_ALLOW_CIDRS and NGROK_RATE_LIMIT_PER_MINUTE',
+  ERR_NGROK_313: 'NGROK_DOMAIN is not a domain of this account (choosing your own subdomain is a paid feature; copy the free static domain from https://dashboard.ngrok.com/domains)',
+  ERR_NGROK_314: 'NGROK_DOMAIN is a custom hostname, which the free plan cannot bind; use the free static domain from https://dashboard.ngrok.com/domains',
+  ERR_NGROK_319: 'NGROK_DOMAIN must be reserved in your ngrok account first (https://dashboard.ngrok.com/domains)',
+  ERR_NGROK_320: 'NGROK_DOMAIN is reserved by another ngrok account (is NGROK_AUTHTOKEN from the account that owns the domain?)',
+  ERR_NGROK_326: 'NGROK_DOMAIN contains an invalid character',
+  ERR_NGROK_348: 'the ngrok account has reached its session limit (free plan: stop the other agent or worker first)',
+};
+
+/** Codes worth retrying, with a hint: the condition usually clears by itself. */
+const RETRYABLE_HINTS: Record<string, string> = {
+  ERR_NGROK_334: 'the endpoint for NGROK_DOMAIN is already online (another worker, or the previous session of this one that ngrok has not dropped yet)',
 };
 
 const NETWORK_HINTS = /dns|resolve|connect|timed? ?out|network|unreachable|refused|reset|tls|handshake|io error|eof/i;
@@ -37,6 +45,9 @@ export function classifyNgrokError(error: unknown): TunnelError {
   const code = fromProperty ?? /ERR_NGROK_\d+/.exec(message)?.[0];
   if (code !== undefined && FATAL_CODES[code] !== undefined) {
     return new TunnelError(`ngrok: ${FATAL_CODES[code]} (${code})`, code, false, { cause: error });
+  }
+  if (code !== undefined && RETRYABLE_HINTS[code] !== undefined) {
+    return new TunnelError(`ngrok: ${RETRYABLE_HINTS[code]} (${code})`, code, true, { cause: error });
   }
   if (code !== undefined) {
     return new TunnelError(`ngrok refused the tunnel (${code}): see https://ngrok.com/docs/errors/${code.replace('ERR_NGROK_', 'err_ngrok_')}`, code, true, { cause: error });

@@ -161,6 +161,8 @@ describe('classifyNgrokError', () => {
     expect(classifyNgrokError(networkError())).toMatchObject({ code: 'network', retryable: true });
     expect(classifyNgrokError(new Error('x\n\nerror_code: ERR_NGROK_107'))).toMatchObject({ code: 'ERR_NGROK_107', retryable: false });
     expect(classifyNgrokError(new Error('x\n\nerror_code: ERR_NGROK_9999'))).toMatchObject({ code: 'ERR_NGROK_9999', retryable: true });
+    expect(classifyNgrokError(new Error('x\n\nerror_code: ERR_NGROK_313'))).toMatchObject({ code: 'ERR_NGROK_313', retryable: false, message: expect.stringContaining('NGROK_DOMAIN') });
+    expect(classifyNgrokError(new Error('x\n\nerror_code: ERR_NGROK_334'))).toMatchObject({ code: 'ERR_NGROK_334', retryable: true, message: expect.stringContaining('already online') });
   });
 });
 
