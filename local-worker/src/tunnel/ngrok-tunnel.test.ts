@@ -159,6 +159,8 @@ describe('NgrokTunnel', () => {
 describe('classifyNgrokError', () => {
   it('tells a missing network apart from a refused token', () => {
     expect(classifyNgrokError(networkError())).toMatchObject({ code: 'network', retryable: true });
+    // The message @ngrok/ngrok 1.7 really gives on this machine, which has no route to ngrok.
+    expect(classifyNgrokError(new Error('failed to connect session: failed to establish tcp connection'))).toMatchObject({ code: 'network', retryable: true });
     expect(classifyNgrokError(new Error('x\n\nerror_code: ERR_NGROK_107'))).toMatchObject({ code: 'ERR_NGROK_107', retryable: false });
     expect(classifyNgrokError(new Error('x\n\nerror_code: ERR_NGROK_9999'))).toMatchObject({ code: 'ERR_NGROK_9999', retryable: true });
     expect(classifyNgrokError(new Error('x\n\nerror_code: ERR_NGROK_313'))).toMatchObject({ code: 'ERR_NGROK_313', retryable: false, message: expect.stringContaining('NGROK_DOMAIN') });
