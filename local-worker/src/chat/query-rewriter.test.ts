@@ -26,6 +26,12 @@ describe('HeuristicQueryRewriter', () => {
     expect(rewriteHeuristically('Is it expensive?', history)).toBe('Is it expensive? (Paradise Biryani)');
   });
 
+  it('does not drag the previous topic into a follow-up that has its own', () => {
+    expect(rewriteHeuristically('What about the prices there?', [{ role: 'user', content: 'Is the pizza crust good?' }])).toBe(
+      'What about the prices there?',
+    );
+  });
+
   it('keeps a self-contained follow-up unchanged', () => {
     expect(rewriteHeuristically('Which places serve vegan thali with good ambience?', history)).toBe(
       'Which places serve vegan thali with good ambience?',

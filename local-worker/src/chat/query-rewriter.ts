@@ -16,15 +16,17 @@ const USER_TURNS_CONSIDERED = 3;
 const REFERRING = new Set(
   'it its they them their theirs there that this those these he she his her one ones same place restaurant also too else more'.split(' '),
 );
+// Judgement words say what the user wants to know about a topic, not which topic.
+const EVALUATIVE = new Set('good bad nice great best worst worth ok okay fine decent recommend recommended better'.split(' '));
 const FOLLOW_UP_OPENERS = /^(and|also|what about|how about|what else|anything else|same|ok(ay)?|then|but|so)\b/i;
 
 /**
  * Offline rewriter (deterministic): when the message looks like a follow-up (it refers back with
- * "it/they/there/that place…", opens with "and/what about…", or has at most one topic word), it
- * appends the names and topics of the most recent earlier user turn that had any. Names are
- * capitalised word runs not at the start of a sentence and quoted phrases ("Paradise Biryani");
- * topics are that turn's non-stop words. A message that names its own restaurant keeps only its
- * own words plus earlier topics when it has no topic of its own.
+ * "it/they/there/that place…", opens with "and/what about…", or has no topic word of its own), it
+ * appends the restaurant names of the most recent earlier user turn that had any, plus that turn's
+ * topics when the message has none ("and is it good?"). Names are capitalised word runs not at
+ * the start of a sentence and quoted phrases ("Paradise Biryani"); topics are non-stop words other
+ * than judgement words (good, worth, ...). A message that names its own restaurant carries no name.
  */
 export class HeuristicQueryRewriter implements QueryRewriter {
   readonly kind = 'heuristic';
@@ -38,14 +40,14 @@ export function rewriteHeuristically(message: string, history: ChatTurn[]): stri
   const previous = history.filter((turn) => turn.role === 'user').slice(-USER_TURNS_CONSIDERED).reverse();
   if (previous.length === 0) return message;
   const messageWords = words(message);
-  const topicWords = messageWords.filter((word) => !isStopWord(word) && !REFERRING.has(word) && word.length > 1);
+  const topicWords = messageWords.filter((word) => !isStopWord(word) && !REFERRING.has(word) && !EVALUATIVE.has(word) && word.length > 1);
   const refers = messageWords.some((word) => REFERRING.has(word)) || FOLLOW_UP_OPENERS.test(message.trim());
   const ownNames = namesIn(message);
-  if (!refers && topicWords.length > 1) return message;
+  if (!refers && topicWords.length > 0) return message;
   const carried: string[] = [];
   for (const turn of previous) {
     const names = ownNames.length > 0 ? [] : namesIn(turn.content);
-    const topics = topicWords.length > 1 ? [] : topicTermsOf(turn.content, names);
+    const topics = topicWords.length > 0 ? [] : topicTermsOf(turn.content, names);
     if (names.length === 0 && topics.length === 0) continue;
     carried.push(...names, ...topics);
     break;
@@ -81,7 +83,9 @@ export function namesIn(text: string): string[] {
 
 function topicTermsOf(text: string, names: string[]): string[] {
   const inNames = new Set(names.flatMap((name) => words(name)));
-  return unique(words(text).filter((word) => !isStopWord(word) && !REFERRING.has(word) && word.length > 2 && !inNames.has(word)));
+  return unique(
+    words(text).filter((word) => !isStopWord(word) && !REFERRING.has(word) && !EVALUATIVE.has(word) && word.length > 2 && !inNames.has(word)),
+  );
 }
 
 function isQuestionWord(token: string): boolean {

@@ -31,6 +31,16 @@ describe('OfflineChatModel', () => {
     expect(text).not.toContain('Great dosa');
   });
 
+  it('prefers a sentence with the rare question word over one with two common ones', async () => {
+    const pizza = [
+      review('p1', 'Good pizza overall. The pizza was good and hot.', { rating: 4 }),
+      review('p2', 'The crust was thin and crisp.', { rating: 5 }),
+      review('p3', 'Good pizza, good price.', { rating: 3 }),
+    ];
+    const parts = await answer(new OfflineChatModel(), 'Is the pizza crust good?', pizza);
+    expect(parts[1]).toBe('- "The crust was thin and crisp." [p2]\n');
+  });
+
   it('summarises ratings overall and per restaurant', async () => {
     const text = (await answer(new OfflineChatModel(), 'How is the butter chicken?', sources)).join('');
     expect(text).toContain('Ratings: 3.5 / 5 on average over 3 rated reviews (Spice Route 3.0 over 2; Dosa Corner 4.5 over 1).');

@@ -31,8 +31,9 @@ const MAX_SENTENCE_CHARS = 280;
 /**
  * The offline backend's "chat model": an extractive answer composer. It reads the same grounded
  * prompt an LLM would get (reviews in `<review>` blocks, the question in `<question>`), quotes the
- * review sentences that share the most question terms (weighted by how rare the term is among
- * the candidate sentences, with a small bonus for higher-ranked reviews), cites each as [id],
+ * review sentences that share the most question terms (weighted by the squared IDF of the term
+ * among the candidate sentences, with a small bonus for higher-ranked reviews; matches under half
+ * the best score are dropped), cites each as [id],
  * summarises the ratings (average and count, per restaurant when there are several), and says
  * that no language model was used. Deterministic; streamed as several deltas.
  */
@@ -80,7 +81,8 @@ export class OfflineChatModel implements ChatModel {
     const scored: ScoredSentence[] = candidates.map((candidate) => {
       let score = 0;
       for (const term of questionTerms) {
-        if (candidate.sentenceTerms.has(term)) score += Math.log(1 + candidates.length / (documentFrequency.get(term) ?? 1));
+        // squared IDF: a rare question word ("crust") outweighs two common ones ("good pizza")
+        if (candidate.sentenceTerms.has(term)) score += Math.log(1 + candidates.length / (documentFrequency.get(term) ?? 1)) ** 2;
       }
       // ties go to the higher-ranked review (retrieval already judged it more relevant)
       score += 0.05 / (1 + candidate.reviewIndex);
@@ -94,9 +96,11 @@ export class OfflineChatModel implements ChatModel {
       : firstSentencePerReview(scored);
     const taken = new Map<string, number>();
     const picked: ScoredSentence[] = [];
+    const floor = anyMatch ? Math.max(0.1, (ordered[0]?.score ?? 0) / 2) : 0;
     for (const item of ordered) {
       if (picked.length >= maxQuotes) break;
-      if (anyMatch && item.score < 0.1 && picked.length > 0) break;
+      // weak matches (under half the best one) would only dilute the answer
+      if (anyMatch && item.score < floor && picked.length > 0) break;
       const count = taken.get(item.review.id) ?? 0;
       if (count >= perReview || picked.some((other) => other.sentence === item.sentence)) continue;
       taken.set(item.review.id, count + 1);
