@@ -1,6 +1,6 @@
 import type { ChatRequest } from '@review-assistant/shared/chat';
 import type { StreamEvent } from '@review-assistant/shared/events';
-import { ChatTransport, type TransportKind } from './chat-transport.js';
+import { ChatTransport } from './chat-transport.js';
 import { element } from './dom.js';
 import {
   historyForRequest,
@@ -156,12 +156,12 @@ export class ChatApp {
       sessionId: this.conversation.sessionId,
       ...(history.length > 0 ? { history } : {}),
     };
-    let transport: TransportKind | undefined;
     try {
-      transport = await this.transport.run({
+      await this.transport.run({
         turnId: assistant.id,
         request,
         signal: abort.signal,
+        onTransport: (kind) => this.patch(assistant.id, { transport: kind }, false),
         onEvent: (event) => {
           if (this.active?.assistantId === assistant.id) this.onEvent(user.id, assistant.id, event);
         },
@@ -183,7 +183,6 @@ export class ChatApp {
       if (current?.status === 'streaming') {
         this.patch(assistant.id, { status: abort.signal.aborted ? 'stopped' : 'done' });
       }
-      if (transport) this.patch(assistant.id, { transport });
       this.active = undefined;
       this.setStreaming(false);
       this.flushRender();

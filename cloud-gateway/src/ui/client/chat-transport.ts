@@ -14,6 +14,8 @@ export interface TurnOptions {
   turnId: string;
   request: ChatRequest;
   onEvent: (event: StreamEvent) => void;
+  /** Called when the request goes out, with the transport carrying it. */
+  onTransport?: (kind: TransportKind) => void;
   /** Aborting stops the turn: a `cancel` message on the WebSocket, an aborted fetch for SSE. */
   signal: AbortSignal;
 }
@@ -182,11 +184,13 @@ export class ChatTransport {
         },
       };
       socket.send(JSON.stringify({ type: 'chat', turnId: options.turnId, request: options.request }));
+      options.onTransport?.('websocket');
     });
   }
 
   private async runOnSse(options: TurnOptions): Promise<void> {
     let response: Response;
+    options.onTransport?.('sse');
     try {
       response = await fetch(this.sseUrl, {
         method: 'POST',

@@ -56,6 +56,11 @@ describe('parseInline', () => {
     expect(parseInline('this is **bol')).toEqual([{ kind: 'text', text: 'this is **bol' }]);
   });
 
+  it('needs bold markers to hug their text', () => {
+    expect(parseInline('a ** b ** c')).toEqual([{ kind: 'text', text: 'a ** b ** c' }]);
+    expect(parseInline('x__init__y')).toEqual([{ kind: 'text', text: 'x__init__y' }]);
+  });
+
   it('does not read snake_case or spaced asterisks as emphasis', () => {
     expect(parseInline('use snake_case_names and 2 * 3 * 4')).toEqual([
       { kind: 'text', text: 'use snake_case_names and 2 * 3 * 4' },

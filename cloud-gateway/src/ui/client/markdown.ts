@@ -161,7 +161,7 @@ export function parseInline(text: string, options: MarkdownOptions = {}): Inline
       }
     }
 
-    if (rest.startsWith('**') || rest.startsWith('__')) {
+    if ((rest.startsWith('**') || rest.startsWith('__')) && isStrongOpener(text, position)) {
       const marker = rest.slice(0, 2);
       const end = findClosing(text, marker, position + 2);
       if (end !== -1) {
@@ -170,6 +170,12 @@ export function parseInline(text: string, options: MarkdownOptions = {}): Inline
         position = end + 2;
         continue;
       }
+    }
+    if (rest.startsWith('**') || rest.startsWith('__')) {
+      // a double marker that opens nothing is literal; it must not become two single ones
+      buffer += rest.slice(0, 2);
+      position += 2;
+      continue;
     }
 
     if ((char === '*' || char === '_') && isEmphasisOpener(text, position)) {
@@ -215,8 +221,17 @@ export function parseInline(text: string, options: MarkdownOptions = {}): Inline
   return nodes;
 }
 
+function isStrongOpener(text: string, position: number): boolean {
+  const next = text[position + 2] ?? '';
+  const previous = position > 0 ? (text[position - 1] ?? '') : '';
+  if (next === '' || /\s/.test(next)) return false;
+  return !(text[position] === '_' && /[\p{L}\p{N}]/u.test(previous));
+}
+
+/** The closing marker: not preceded by whitespace (CommonMark's right-flanking rule, simplified). */
 function findClosing(text: string, marker: string, from: number): number {
-  const end = text.indexOf(marker, from);
+  let end = text.indexOf(marker, from);
+  while (end !== -1 && /\s/.test(text[end - 1] ?? ' ')) end = text.indexOf(marker, end + 1);
   return end > from ? end : -1;
 }
 

@@ -28,7 +28,7 @@ export class MessageView {
   private readonly body: HTMLElement;
   private readonly sources: HTMLElement;
   private readonly footer: HTMLElement;
-  private rendered: { content?: string; sources?: SourceItem[]; intent?: unknown; status?: string; error?: unknown } = {};
+  private rendered: { content?: string; sources?: SourceItem[]; intent?: unknown; status?: string; footerKey?: string; error?: unknown } = {};
   private sourceElements: HTMLElement[] = [];
 
   constructor(
@@ -67,11 +67,13 @@ export class MessageView {
     ) {
       this.renderContent();
     }
-    if (message.status !== this.rendered.status || message.error !== this.rendered.error) this.renderFooter();
+    const footerKey = [message.status, message.backend, message.model, message.transport].join('|');
+    if (footerKey !== this.rendered.footerKey || message.error !== this.rendered.error) this.renderFooter();
     this.rendered = {
       content: message.content,
       intent: message.intent,
       status: message.status,
+      footerKey,
       error: message.error,
       ...(message.sources ? { sources: message.sources } : {}),
     };
