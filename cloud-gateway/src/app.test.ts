@@ -1,0 +1,260 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorBodySchema, GatewayStatusSchema, signRequest } from '@review-assistant/shared';
+import { createTestGateway, type TestGateway } from './testing/gateway-harness.js';
+import { startWorkerDouble, type WorkerDouble } from './testing/worker-double.js';
+
+const secret = 'app-test-secret-0123456789';
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+function gateway(options: Parameters<typeof createTestGateway>[0] = {}): TestGateway {
+  const created = createTestGateway(options);
+  cleanups.push(() => created.close());
+  return created;
+}
+
+async function double(options: Parameters<typeof startWorkerDouble>[0] = {}): Promise<WorkerDouble> {
+  const started = await startWorkerDouble({ secret, ...options });
+  cleanups.push(() => started.close());
+  return started;
+}
+
+async function errorOf(response: Response) {
+  return ErrorBodySchema.parse(await response.json()).error;
+}
+
+const postJson = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  headers: { 'content-type': 'application/json', ...headers },
+});
+
+describe('gateway app: probes and status', () => {
+  it('is alive on /healthz and ready on /readyz only once the intent model is loaded', async () => {
+    const loading = gateway({ intentReady: false });
+    expect((await loading.gateway.app.request('/healthz')).status).toBe(200);
+    const notReady = await loading.gateway.app.request('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ ready: false, intentModel: { message: 'still loading' }, workers: { state: 'offline', up: 0 } });
+    loading.deps.intent.ready = true;
+    const ready = await loading.gateway.app.request('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, workers: { state: 'offline' } });
+  });
+
+  it('reports worker availability on /api/status for the UI badge', async () => {
+    const worker = await double({ backend: 'ollama' });
+    const app = gateway({ settings: { workerSharedSecret: secret }, pool: { staticUrls: [worker.url] } });
+    const offline = GatewayStatusSchema.parse(await (await gateway().gateway.app.request('/api/status')).json());
+    expect(offline.workers).toBe('offline');
+    await app.deps.pool.probeStaticWorkers();
+    const status = GatewayStatusSchema.parse(await (await app.gateway.app.request('/api/status')).json());
+    expect(status).toMatchObject({ workers: 'online', workersUp: 1, backend: 'ollama', intentModel: { ready: true } });
+  });
+});
+
+describe('gateway app: hygiene', () => {
+  it('sets security headers with a CSP that allows no inline script, and no CORS headers by default', async () => {
+    const response = await gateway().gateway.app.request('/healthz', { headers: { origin: 'https://evil.example' } });
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBeTruthy();
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('allows only configured CORS origins', async () => {
+    const app = gateway({ settings: { corsOrigins: ['https://reviews.example'] } }).gateway.app;
+    const allowed = await app.request('/api/status', { headers: { origin: 'https://reviews.example' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://reviews.example');
+    const other = await app.request('/api/status', { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('accepts a safe X-Request-Id, replaces an unsafe one, and prints it in errors', async () => {
+    const app = gateway().gateway.app;
+    const kept = await app.request('/nowhere', { headers: { 'x-request-id': 'abc-123' } });
+    expect(kept.headers.get('x-request-id')).toBe('abc-123');
+    expect(await errorOf(kept)).toMatchObject({ code: 'not_found', requestId: 'abc-123' });
+    const replaced = await app.request('/healthz', { headers: { 'x-request-id': 'bad id "quoted" <script>' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers bad input with 4xx JSON errors naming the problem, never a 500', async () => {
+    const app = gateway().gateway.app;
+    const cases: [RequestInit, number, string, RegExp][] = [
+      [postJson('{"message":'), 400, 'invalid_json', /JSON/],
+      [postJson({ message: '' }), 400, 'validation_failed', /message/],
+      [postJson({ message: 42 }), 400, 'validation_failed', /message/],
+      [postJson({ message: 'hi', admin: true }), 400, 'validation_failed', /admin/],
+      [postJson({ message: 'hi', k: 0 }), 400, 'validation_failed', /k/],
+      [postJson(['not', 'an', 'object']), 400, 'validation_failed', /object/],
+      [{ method: 'POST', body: 'message=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type', /JSON/],
+    ];
+    for (const [init, status, code, message] of cases) {
+      const response = await app.request('/api/chat', init);
+      expect(response.status, JSON.stringify(init.body)).toBe(status);
+      const error = await errorOf(response);
+      expect(error.code).toBe(code);
+      expect(error.message).toMatch(message);
+    }
+  });
+
+  it('rejects oversized bodies with 413 before parsing them', async () => {
+    const app = gateway({ settings: { maxBodyBytes: 1000 } }).gateway.app;
+    const response = await app.request('/api/chat', postJson({ message: 'x'.repeat(2000) }));
+    expect(response.status).toBe(413);
+    expect((await errorOf(response)).code).toBe('payload_too_large');
+  });
+
+  it('rate-limits chat per client with 429 and Retry-After', async () => {
+    const app = gateway({ settings: { rateLimitBurst: 2, rateLimitPerMinute: 6, trustProxy: true } }).gateway.app;
+    const send = (ip: string) => app.request('/api/chat', postJson({ message: 'hello' }, { 'x-forwarded-for': ip }));
+    expect((await send('10.0.0.1')).status).toBe(200);
+    expect((await send('10.0.0.1')).status).toBe(200);
+    const limited = await send('10.0.0.1');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await errorOf(limited)).code).toBe('rate_limited');
+    expect((await send('10.0.0.2')).status).toBe(200);
+  });
+});
+
+describe('gateway app: API-key worker API', () => {
+  it('is closed with 403 when no API keys are configured', async () => {
+    const response = await gateway().gateway.app.request('/api/retrieve', postJson({ query: 'pasta' }, { authorization: 'Bearer anything' }));
+    expect(response.status).toBe(403);
+    expect((await errorOf(response)).message).toMatch(/API_KEYS/);
+  });
+
+  it('needs a valid key and forwards signed requests with the request id', async () => {
+    const worker = await double();
+    const app = gateway({ settings: { apiKeys: ['key-one', 'key-two'], workerSharedSecret: secret }, pool: { staticUrls: [worker.url] } }).gateway.app;
+    expect((await app.request('/api/retrieve', postJson({ query: 'pasta' }))).status).toBe(401);
+    expect((await app.request('/api/retrieve', postJson({ query: 'pasta' }, { authorization: 'Bearer wrong' }))).status).toBe(401);
+    const viaBearer = await app.request('/api/retrieve', postJson({ query: 'pasta', k: 2 }, { authorization: 'Bearer key-two', 'x-request-id': 'api-1' }));
+    expect(viaBearer.status).toBe(200);
+    expect(await viaBearer.json()).toMatchObject({ results: [{ id: 'r1', metadata: { source: 'double.csv' } }] });
+    const viaHeader = await app.request('/api/generate', postJson({ prompt: 'Say hi' }, { 'x-api-key': 'key-one' }));
+    expect(await viaHeader.json()).toMatchObject({ backend: 'offline', text: expect.any(String) });
+    expect(worker.calls[0]).toMatchObject({ path: '/v1/retrieve', signed: true, requestId: 'api-1', body: { query: 'pasta', k: 2 } });
+    const invalid = await app.request('/api/embed', postJson({ input: [] }, { 'x-api-key': 'key-one' }));
+    expect(invalid.status).toBe(400);
+    expect(worker.calls).toHaveLength(2);
+  });
+
+  it('answers 503 no_worker when no worker is available', async () => {
+    const app = gateway({ settings: { apiKeys: ['key-one'] } }).gateway.app;
+    const response = await app.request('/api/embed', postJson({ input: 'pasta' }, { 'x-api-key': 'key-one' }));
+    expect(response.status).toBe(503);
+    expect((await errorOf(response)).code).toBe('no_worker');
+  });
+});
+
+describe('gateway app: worker heartbeats', () => {
+  const heartbeat = {
+    workerId: 'laptop',
+    url: 'http://127.0.0.1:9999',
+    backend: 'ollama',
+    state: 'ready',
+    models: [{ name: 'llama3.2', role: 'chat', state: 'ready' }],
+    queueDepth: 0,
+    active: 0,
+    capacity: 2,
+    version: '0.1.0',
+    intervalSeconds: 5,
+  };
+  const path = '/internal/workers/heartbeat';
+  const signed = (body: string, key = secret) => ({
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...signRequest({ secret: key, method: 'POST', path, body }) },
+  });
+
+  it('registers a worker from a signed heartbeat and rejects unsigned, forged and replayed ones with 401', async () => {
+    const app = gateway({ settings: { workerSharedSecret: secret } });
+    const body = JSON.stringify(heartbeat);
+    const unsigned = await app.gateway.app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    expect(unsigned.status).toBe(401);
+    const forged = await app.gateway.app.request(path, signed(body, 'wrong-secret-0123456789'));
+    expect(forged.status).toBe(401);
+    expect(app.deps.pool.snapshot()).toHaveLength(0);
+    const request = signed(body);
+    const accepted = await app.gateway.app.request(path, request);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toEqual({ ok: true, registered: true, removed: false });
+    expect(app.deps.pool.snapshot()).toMatchObject([{ id: 'laptop', source: 'heartbeat', backend: 'ollama' }]);
+    const replayed = await app.gateway.app.request(path, request);
+    expect(replayed.status).toBe(401);
+    expect((await errorOf(replayed)).code).toBe('bad_signature');
+  });
+
+  it('validates the heartbeat body only after the signature, and removes a worker on goodbye', async () => {
+    const app = gateway({ settings: { workerSharedSecret: secret } });
+    const bad = await app.gateway.app.request(path, signed(JSON.stringify({ ...heartbeat, url: 'not a url' })));
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).message).toMatch(/url/);
+    await app.gateway.app.request(path, signed(JSON.stringify(heartbeat)));
+    const goodbye = await app.gateway.app.request(path, signed(JSON.stringify({ ...heartbeat, goodbye: true })));
+    expect(await goodbye.json()).toMatchObject({ removed: true });
+    expect(app.deps.pool.snapshot()).toHaveLength(0);
+  });
+
+  it('refuses heartbeats when no secret is configured', async () => {
+    const response = await gateway().gateway.app.request(path, signed(JSON.stringify(heartbeat)));
+    expect(response.status).toBe(401);
+    expect((await errorOf(response)).message).toMatch(/WORKER_SHARED_SECRET/);
+  });
+});
+
+describe('gateway app: metrics and docs', () => {
+  it('exposes Prometheus metrics by route, chat routes, intents, workers and breakers', async () => {
+    const app = gateway({ pool: { staticUrls: ['http://127.0.0.1:9'] } }).gateway.app;
+    const chat = await app.request('/api/chat', postJson({ message: 'hello there' }));
+    await chat.text();
+    await app.request('/healthz');
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/gateway_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1/);
+    expect(text).toMatch(/gateway_chat_turns_total\{route="smalltalk",status="ok"\} 1/);
+    expect(text).toMatch(/gateway_intents_total\{intent="greeting"\} 1/);
+    expect(text).toMatch(/gateway_time_to_first_token_seconds_count\{route="smalltalk"\} 1/);
+    expect(text).toMatch(/gateway_workers_up 1/);
+    expect(text).toMatch(/gateway_worker_breaker_state\{worker="static-1",state="closed"\} 1/);
+    expect(text).toMatch(/gateway_active_streams\{channel="sse"\} 0/);
+  });
+
+  it('serves an OpenAPI 3.1 document that passes schema validation and covers the public endpoints', async () => {
+    const response = await gateway().gateway.app.request('/openapi.json');
+    const document = (await response.json()) as { paths: Record<string, unknown> };
+    const validator = new Validator();
+    const result = await validator.validate(document as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    for (const path of ['/api/chat', '/api/intent', '/api/intent/batch', '/api/embed', '/api/retrieve', '/api/generate', '/api/status', '/internal/workers/heartbeat']) {
+      expect(document.paths).toHaveProperty([path]);
+    }
+    expect(JSON.stringify(document.paths['/api/chat'])).toContain('"maxLength":4000');
+  });
+
+  it('serves Swagger UI from local files with an external initializer (no inline script, no CDN)', async () => {
+    const app = gateway().gateway.app;
+    const page = await (await app.request('/docs')).text();
+    expect(page).not.toMatch(/<script>(?!<)/);
+    expect(page).not.toMatch(/https?:\/\//);
+    const scripts = [...page.matchAll(/src="([^"]+)"/g)].map((match) => match[1]!);
+    expect(scripts).toEqual(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/init.js']);
+    for (const asset of [...scripts, '/docs/assets/swagger-ui.css']) {
+      const response = await app.request(asset);
+      expect(response.status, asset).toBe(200);
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(50);
+    }
+    expect(await (await app.request('/docs/assets/init.js')).text()).toContain("url: '/openapi.json'");
+    expect((await app.request('/docs/assets/..%2Fpackage.json')).status).toBe(404);
+  });
+});

@@ -1,0 +1,145 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { pino } from 'pino';
+import type { StreamEvent } from '@review-assistant/shared';
+import { createApp, type GatewayApp } from '../app.js';
+import type { GatewayDeps, GatewaySettings } from '../deps.js';
+import type { IntentClassifier, IntentPrediction, IntentService } from '../intent/classifier.js';
+import type { InteractionRecord } from '../logs/interaction-record.js';
+import type { LogStore } from '../logs/log-store.js';
+import { GatewayMetrics } from '../metrics.js';
+import { RecentRequests } from '../pool/recent-requests.js';
+import { WorkerPool, type WorkerPoolOptions } from '../pool/worker-pool.js';
+import type { RouteDecision, RoutingPolicy } from '../routing/policy.js';
+
+/** Keeps interaction records in memory; `failing` makes every append reject. */
+export class MemoryLogStore implements LogStore {
+  readonly provider = 'memory';
+  readonly records: InteractionRecord[] = [];
+  failing = false;
+  async append(record: InteractionRecord): Promise<void> {
+    if (this.failing) throw new Error('log store is down');
+    this.records.push(record);
+  }
+  async close(): Promise<void> {}
+}
+
+/** A keyword classifier: greetings, banking words, else a dining question. Enough to drive routing. */
+export function keywordIntentService(options: { ready?: boolean } = {}): IntentService & { ready: boolean } {
+  const classifier: IntentClassifier = {
+    info: { version: 'test-1', createdAt: '2026-01-01T00:00:00Z', algorithm: 'keywords', labels: 3, valMetrics: {} },
+    predict(text: string): IntentPrediction {
+      const lower = text.toLowerCase();
+      const intent = /\b(hello|hi|hey)\b/.test(lower)
+        ? { name: 'greeting', confidence: 0.97, domain: 'small_talk' }
+        : /\b(bank|transfer|balance)\b/.test(lower)
+          ? { name: 'transfer', confidence: 0.93, domain: 'banking' }
+          : { name: 'restaurant_reviews', confidence: 0.88, domain: 'dining' };
+      const scored = { name: intent.name, confidence: intent.confidence };
+      return { intent: scored, domain: intent.domain, outOfScope: false, ranking: [scored] };
+    },
+  };
+  const service = {
+    ready: options.ready ?? true,
+    status() {
+      return service.ready ? { ready: true, version: 'test-1', message: null } : { ready: false, version: null, message: 'still loading' };
+    },
+    current() {
+      return service.ready ? classifier : undefined;
+    },
+  };
+  return service;
+}
+
+/** Small talk and banking handled by the gateway, everything else to a worker. */
+export const testPolicy: RoutingPolicy = {
+  decide(prediction: IntentPrediction): RouteDecision {
+    if (prediction.domain === 'small_talk') return { route: 'smalltalk', reply: 'Hi there! Ask me about restaurant reviews.' };
+    if (prediction.domain === 'banking') return { route: 'decline', reply: 'I only know about restaurant reviews.' };
+    return { route: 'worker' };
+  },
+};
+
+export const defaultTestSettings: GatewaySettings = {
+  workerSharedSecret: undefined,
+  adminToken: undefined,
+  apiKeys: [],
+  rateLimitPerMinute: 600,
+  rateLimitBurst: 100,
+  maxBodyBytes: 1024 * 1024,
+  trustProxy: false,
+  corsOrigins: [],
+};
+
+export interface TestGateway {
+  deps: GatewayDeps & { logStore: MemoryLogStore; intent: ReturnType<typeof keywordIntentService> };
+  gateway: GatewayApp;
+  /** `http://127.0.0.1:<port>` once `listen()` ran. */
+  url: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The real app with test intent/policy/log store and a real pool; `listen()` serves it on port 0. */
+export function createTestGateway(
+  options: { settings?: Partial<GatewaySettings>; pool?: WorkerPoolOptions; intentReady?: boolean } = {},
+): TestGateway {
+  const settings = { ...defaultTestSettings, ...options.settings };
+  const pool = new WorkerPool({ secret: settings.workerSharedSecret, ...options.pool });
+  const deps = {
+    settings,
+    intent: keywordIntentService({ ready: options.intentReady ?? true }),
+    policy: testPolicy,
+    pool,
+    logStore: new MemoryLogStore(),
+    logger: pino({ level: 'silent' }),
+    metrics: new GatewayMetrics({ listWorkers: () => pool.snapshot() }),
+    recentRequests: new RecentRequests(),
+  };
+  const gateway = createApp(deps);
+  let server: Server | undefined;
+  const harness: TestGateway = {
+    deps,
+    gateway,
+    url: '',
+    async listen() {
+      server = await new Promise<Server>((resolve) => {
+        const started = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
+      });
+      gateway.injectWebSocket(server);
+      harness.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return harness.url;
+    },
+    async close() {
+      pool.stopSweeping();
+      if (!server) return;
+      gateway.closeWebSockets();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server?.close(() => resolve()));
+    },
+  };
+  return harness;
+}
+
+/** Reads an SSE body event by event as it arrives. */
+export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: StreamEvent }> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let boundary = buffer.indexOf('\n\n');
+    while (boundary >= 0) {
+      const block = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      let event = 'message';
+      let data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data += line.slice(5).trim();
+      }
+      if (data) yield { event, data: JSON.parse(data) as StreamEvent };
+      boundary = buffer.indexOf('\n\n');
+    }
+  }
+}
