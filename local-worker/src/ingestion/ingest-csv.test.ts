@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OfflineEmbeddingModel } from '../models/offline-embeddings.js';
+import { startTestChroma } from '../testing/chroma-fixture.js';
+import { ingestCsv } from './ingest-csv.js';
+import { reviewIdOf } from './review-records.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const sampleCsv = join(repoRoot, 'data', 'sample', 'reviews.csv');
+const sharedReviews = join(repoRoot, '..', 'shared', 'data', 'reviews');
+const realisticCsv = join(sharedReviews, 'realistic_restaurant_reviews.csv');
+const zomatoCsv = join(sharedReviews, 'zomato_hyderabad_restaurant_reviews.csv');
+const haveShared = existsSync(realisticCsv) && existsSync(zomatoCsv);
+if (!haveShared) console.warn(`skipping the shared-CSV ingestion tests: ${sharedReviews} is absent`);
+
+/**
+ * Independent count of rows whose review column is non-blank: a hand-written RFC 4180 state
+ * machine (not csv-parse), so a parser bug in the product cannot hide in the expectation.
+ */
+function countNonEmptyReviews(text: string, column: string): { rows: number; nonEmpty: number } {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  const body = text.replace(/^\uFEFF/, '');
+  for (let index = 0; index < body.length; index += 1) {
+    const character = body[index]!;
+    if (quoted) {
+      if (character === '"' && body[index + 1] === '"') {
+        field += '"';
+        index += 1;
+      } else if (character === '"') quoted = false;
+      else field += character;
+    } else if (character === '"') quoted = true;
+    else if (character === ',') {
+      record.push(field);
+      field = '';
+    } else if (character === '\n' || character === '\r') {
+      if (character === '\r' && body[index + 1] === '\n') index += 1;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else field += character;
+  }
+  if (field !== '' || record.length > 0) records.push([...record, field]);
+  const [header, ...rows] = records.filter((row) => !(row.length === 1 && row[0] === ''));
+  const at = header!.indexOf(column);
+  return { rows: rows.length, nonEmpty: rows.filter((row) => (row[at] ?? '').trim() !== '').length };
+}
+
+let fixture: Awaited<ReturnType<typeof startTestChroma>>;
+// small vectors: these tests are about records and counts, not retrieval quality
+const embedder = new OfflineEmbeddingModel({ dimensions: 64 });
+beforeAll(async () => {
+  fixture = await startTestChroma();
+});
+afterAll(async () => {
+  await fixture?.stop();
+});
+
+async function allIds(collection: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of fixture.store.scanAll(collection)) ids.push(...page.map((record) => record.id));
+  return ids;
+}
+
+describe('ingestCsv (real Chroma)', () => {
+  it('ingests the sample CSV: one record set per review, long ones chunked, metadata kept', async () => {
+    const expected = countNonEmptyReviews(await readFile(sampleCsv, 'utf8'), 'review');
+    const summary = await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'sample', progress: 'none' });
+    expect(summary.rowsRead).toBe(expected.rows);
+    expect(summary.reviews).toBe(expected.nonEmpty);
+    expect(summary.chunkedReviews).toBeGreaterThan(0);
+    const ids = await allIds('sample');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids.map(reviewIdOf)).size).toBe(expected.nonEmpty);
+    expect(summary.collectionCount).toBe(ids.length);
+    const [first] = await fixture.store.query('sample', await embedder.embedQuery('vegan'), { k: 1 });
+    expect(first!.metadata).toMatchObject({ source: 'reviews.csv', row: expect.any(Number), restaurant: expect.any(String), rating: expect.any(Number), date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+  });
+
+  it('upserts on a repeated run: nothing rewritten, the same count', async () => {
+    const before = await fixture.store.count('sample');
+    const summary = await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'sample', progress: 'none' });
+    expect(summary.reviewsWritten).toBe(0);
+    expect(summary.alreadyPresent).toBe(summary.reviews);
+    expect(await fixture.store.count('sample')).toBe(before);
+    const reset = await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'sample', reset: true, progress: 'none' });
+    expect(reset.reviewsWritten).toBe(reset.reviews);
+    expect(await fixture.store.count('sample')).toBe(before);
+  });
+
+  it('rejects a broken CSV with invalid_csv and writes nothing', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'broken-csv-'));
+    const broken = join(folder, 'broken.csv');
+    await writeFile(broken, 'Restaurant,Review,Rating\nA,fine,5\nB,"unterminated,4\nC,ok,3\n');
+    await expect(ingestCsv({ file: broken, store: fixture.store, embedder, collection: 'broken', progress: 'none' })).rejects.toMatchObject({ code: 'invalid_csv' });
+    expect((await fixture.store.listCollections()).map((collection) => collection.name)).not.toContain('broken');
+    await expect(ingestCsv({ file: join(folder, 'absent.csv'), store: fixture.store, embedder, collection: 'broken', progress: 'none' })).rejects.toThrow(/no such file/);
+  });
+
+  it.runIf(haveShared)('ingests the realistic CSV with the count of non-empty reviews', async () => {
+    const expected = countNonEmptyReviews(await readFile(realisticCsv, 'utf8'), 'Review');
+    const summary = await ingestCsv({ file: realisticCsv, store: fixture.store, embedder, collection: 'realistic', progress: 'none' });
+    expect(summary.mapping).toMatchObject({ text: 'Review', title: 'Title', date: 'Date', rating: 'Rating' });
+    expect(summary.reviews).toBe(expected.nonEmpty);
+    expect(new Set((await allIds('realistic')).map(reviewIdOf)).size).toBe(expected.nonEmpty);
+  });
+
+  it.runIf(haveShared)(
+    'ingests all 10,000 Zomato rows: empty reviews skipped with a reason, one record set per non-empty review',
+    async () => {
+      const expected = countNonEmptyReviews(await readFile(zomatoCsv, 'utf8'), 'Review');
+      const summary = await ingestCsv({ file: zomatoCsv, store: fixture.store, embedder, collection: 'zomato', progress: 'none', writeBatchSize: 1000 });
+      expect(summary.rowsRead).toBe(expected.rows);
+      expect(summary.reviews).toBe(expected.nonEmpty);
+      expect(summary.skipped['empty review text']).toBe(expected.rows - expected.nonEmpty);
+      const ids = await allIds('zomato');
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(new Set(ids.map(reviewIdOf)).size).toBe(expected.nonEmpty);
+      const ratings = new Set<number | null>();
+      for await (const page of fixture.store.scanAll('zomato')) for (const record of page) ratings.add(record.metadata.rating ?? null);
+      expect(ratings).toContain(4.5);
+      expect(ratings).toContain(null); // "Like" and empty ratings
+    },
+    240_000,
+  );
+});
