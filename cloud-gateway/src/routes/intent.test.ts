@@ -1,6 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
 import { describe, expect, it } from 'vitest';
-import { ErrorBodySchema, IntentBatchResponseSchema, IntentResultSchema, MAX_INTENT_BATCH, MAX_INTENT_TEXT_CHARS } from '@review-assistant/shared';
+import { AppError, ErrorBodySchema, IntentBatchResponseSchema, IntentResultSchema, MAX_INTENT_BATCH, MAX_INTENT_TEXT_CHARS } from '@review-assistant/shared';
 import { ArtifactIntentClassifier } from '../intent/artifact-classifier.js';
 import { decodeArtifact } from '../intent/artifact.js';
 import type { IntentClassifier, IntentModelStatus, IntentService } from '../intent/classifier.js';
@@ -119,6 +122,36 @@ describe('intent routes', () => {
     expect(code).toContain('/api/intent');
     expect(code).not.toMatch(/innerHTML/);
     expect((await app.request('/intent/assets/intent.css')).headers.get('content-type')).toMatch(/text\/css/);
+  });
+
+  it("keeps the parent's body-limit error (413) and request id when mounted in a gateway-like app", async () => {
+    const parent = new Hono();
+    parent.use(requestId());
+    parent.use(
+      bodyLimit({
+        maxSize: 64,
+        onError: () => {
+          throw new AppError('payload_too_large', 'request bodies are limited to 64 bytes');
+        },
+      }),
+    );
+    parent.onError((error, c) => (error instanceof AppError ? c.json(error.toBody(c.var.requestId), error.status as 413) : c.json({ error: { code: 'internal', message: 'boom' } }, 500)));
+    parent.route('/', app);
+    // a streamed body has no content-length, so the limit trips while this sub-app reads it
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ text: 'x'.repeat(200) })));
+        controller.close();
+      },
+    });
+    const response = await parent.request('/api/intent', {
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-123' },
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: { code: 'payload_too_large', message: 'request bodies are limited to 64 bytes', requestId: 'req-123' } });
   });
 
   it('documents its routes in the OpenAPI registry when mounted on an OpenAPIHono app', () => {

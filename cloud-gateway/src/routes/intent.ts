@@ -10,6 +10,7 @@ import {
   IntentRequestSchema,
   IntentResultSchema,
   errorBody,
+  isAppError,
   type ErrorCode,
   type IntentResult,
 } from '@review-assistant/shared';
@@ -43,8 +44,14 @@ const ModelInfoResponseSchema = z.object({
     .nullable(),
 });
 
-function fail(c: Context, code: ErrorCode, message: string, status: 400 | 413 | 415 | 503) {
-  return c.json(errorBody(code, message), status);
+/** The id set by the gateway's request-id middleware, when the routes are mounted there. */
+function requestIdOf(c: Context): string | undefined {
+  const value: unknown = (c.var as Record<string, unknown>).requestId;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function fail(c: Context, code: ErrorCode, message: string, status: 400 | 413 | 415 | 500 | 503) {
+  return c.json(errorBody(code, message, requestIdOf(c)), status);
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -100,8 +107,11 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
   const { intent } = options;
 
   routes.onError((error, c) => {
-    if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('bad_request', error.message), error.status);
-    return c.json(errorBody('internal', 'intent prediction failed'), 500);
+    // e.g. the gateway's body limit, which throws while this sub-app reads the body
+    if (isAppError(error)) return c.json(error.toBody(requestIdOf(c)), error.status as 400);
+    if (error.name === 'BodyLimitError') return fail(c, 'payload_too_large', 'the request body is too large', 413);
+    if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('bad_request', error.message, requestIdOf(c)), error.status);
+    return fail(c, 'internal', 'intent prediction failed', 500);
   });
 
   const ready = (c: Context): IntentClassifier | Response => {
