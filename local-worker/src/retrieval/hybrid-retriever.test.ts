@@ -1,0 +1,72 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SourceItemSchema } from '@review-assistant/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestCsv } from '../ingestion/ingest-csv.js';
+import { OfflineEmbeddingModel } from '../models/offline-embeddings.js';
+import { startTestChroma } from '../testing/chroma-fixture.js';
+import { HybridRetriever } from './hybrid-retriever.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const sampleCsv = join(repoRoot, 'data', 'sample', 'reviews.csv');
+
+let fixture: Awaited<ReturnType<typeof startTestChroma>>;
+let retriever: HybridRetriever;
+const embedder = new OfflineEmbeddingModel();
+beforeAll(async () => {
+  fixture = await startTestChroma();
+  await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'reviews', progress: 'none' });
+  retriever = new HybridRetriever({ store: fixture.store, embedder });
+});
+afterAll(async () => {
+  await fixture?.stop();
+});
+
+describe('HybridRetriever (real Chroma, sample reviews)', () => {
+  it('returns relevant reviews as source items with scores in [0, 1], best first', async () => {
+    const results = await retriever.retrieve('Which restaurant has good vegan options?', { k: 5 });
+    expect(results).toHaveLength(5);
+    for (const item of results) {
+      expect(SourceItemSchema.parse(item)).toEqual(item);
+      expect(item.score).toBeGreaterThanOrEqual(0);
+      expect(item.score).toBeLessThanOrEqual(1);
+      expect(item.metadata.source).toBe('reviews.csv');
+    }
+    expect(results.map((item) => item.score)).toEqual([...results.map((item) => item.score)].sort((left, right) => right - left));
+    expect(results.filter((item) => /vegan|plant-based/i.test(item.text)).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('returns nothing for questions unrelated to the reviews', async () => {
+    for (const question of ["How do I fix my car's brakes?", 'What is the capital of Australia?', 'How many moons does Jupiter have?', '???']) {
+      expect(await retriever.retrieve(question, { k: 5 })).toEqual([]);
+    }
+  });
+
+  it('honours restaurant, rating and date filters', async () => {
+    const byRestaurant = await retriever.retrieve('how is the service', { k: 8, filters: { restaurant: 'umami alley' } });
+    expect(byRestaurant.length).toBeGreaterThan(0);
+    expect(byRestaurant.every((item) => item.metadata.restaurant === 'Umami Alley')).toBe(true);
+    const lowRated = await retriever.retrieve('rude staff and slow service', { k: 8, filters: { maxRating: 2.5 } });
+    expect(lowRated.length).toBeGreaterThan(0);
+    expect(lowRated.every((item) => (item.metadata.rating ?? 99) <= 2.5)).toBe(true);
+    const in2023 = await retriever.retrieve('delivery', { k: 8, filters: { from: '2023-01-01', to: '2023-12-31' } });
+    expect(in2023.length).toBeGreaterThan(0);
+    expect(in2023.every((item) => (item.metadata.date ?? '').startsWith('2023-'))).toBe(true);
+  });
+
+  it('returns one item per review, even when several chunks of a long review match', async () => {
+    const results = await retriever.retrieve('Thinking back on the service, hygiene and delivery, I keep comparing', { k: 10 });
+    const ids = results.map((item) => item.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(results.some((item) => (item.metadata.chunks ?? 1) > 1)).toBe(true);
+  });
+
+  it('sees newly ingested records (the keyword index follows the collection count)', async () => {
+    expect(await retriever.retrieve('zeppelin hangar brunch', { k: 3 })).toEqual([]);
+    await fixture.store.upsert('reviews', [
+      { id: 'extra.csv:0#c0', text: 'Brunch in an old zeppelin hangar, with pancakes.', embedding: await embedder.embedQuery('Brunch in an old zeppelin hangar, with pancakes.'), metadata: { source: 'extra.csv', row: 0 } },
+    ]);
+    const results = await retriever.retrieve('zeppelin hangar brunch', { k: 3 });
+    expect(results[0]?.id).toBe('extra.csv:0');
+  });
+});
