@@ -385,7 +385,9 @@ describe.runIf(process.env['UPDATE_SCREENSHOTS'] === '1')('chat UI screenshots',
         'The one complaint is slow service on busy evenings, though the tiramisu makes up for it [r2].\n\n' +
         '- Food: fresh, generous pasta [r1]\n- Service: warm, but slow at peak times [r2]',
     });
-    const server = await gateway({ workerUrls: [double.url] });
+    const server = await gateway();
+    // announced by heartbeat as ready, so the badge shows "online" from the start
+    expect((await double.sendHeartbeat(server.url)).status).toBe(200);
     await mkdir(join(repoRoot, 'docs'), { recursive: true });
     for (const scheme of ['light', 'dark'] as const) {
       const { page: chat, problems } = await page({ colorScheme: scheme, viewport: { width: 1100, height: 760 } });
