@@ -8,6 +8,9 @@ import { createPrefixedPrinter } from './log-lines.js';
 import { assertPortsFree } from './port-check.js';
 import { startService, waitUntilReady, type ServiceProcess } from './service-process.js';
 
+/** How long a running but unready gateway is waited for before its /readyz answer is shown. */
+const UNREADY_EXPLAIN_AFTER_MS = 15_000;
+
 /** The environment entries `npm start` itself reads. */
 export const startConfigSpec = {
   port: environment.port,
@@ -151,7 +154,12 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       write,
     );
     services.push(worker);
-    await waitUntilReady(worker, () => signedHealth(workerUrl, secret), { timeoutMs: readyTimeoutMs, what: 'GET /v1/health (signed)', signal });
+    await waitUntilReady(worker, () => signedHealth(workerUrl, secret), {
+      timeoutMs: readyTimeoutMs,
+      what: 'GET /v1/health (signed)',
+      signal,
+      intervalMs: 500,
+    });
     say(`worker ready at ${workerUrl}`);
 
     const gateway = startService(
@@ -165,7 +173,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       write,
     );
     services.push(gateway);
-    await waitUntilReady(gateway, () => httpOk(`${gatewayUrl}/readyz`), { timeoutMs: readyTimeoutMs, what: 'GET /readyz', signal });
+    await waitForGateway(gateway, gatewayUrl, { timeoutMs: readyTimeoutMs, signal, say });
 
     const uiUrl = `http://localhost:${config.port}`;
     say(pc.bold(pc.green(`ready: open ${uiUrl}  (Ctrl-C stops everything)`)));
@@ -229,8 +237,33 @@ export async function signedHealth(workerUrl: string, secret: string): Promise<b
   return response.ok;
 }
 
-async function httpOk(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-  await response.body?.cancel();
-  return response.ok;
+/**
+ * Waits for the gateway's GET /readyz. When the gateway is up (/healthz) but stays unready, says
+ * why (the /readyz body) once, and names it again if the wait times out.
+ */
+async function waitForGateway(
+  gateway: ServiceProcess,
+  gatewayUrl: string,
+  options: { timeoutMs: number; signal: AbortSignal | undefined; say: (line: string) => void },
+): Promise<void> {
+  let lastBody = '';
+  let firstUnready: number | undefined;
+  let explained = false;
+  const probe = async () => {
+    const response = await fetch(`${gatewayUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    lastBody = await response.text();
+    if (response.ok) return true;
+    firstUnready ??= Date.now();
+    if (!explained && Date.now() - firstUnready > UNREADY_EXPLAIN_AFTER_MS) {
+      explained = true;
+      options.say(pc.yellow(`the gateway is up but not ready yet: ${lastBody}`));
+    }
+    return false;
+  };
+  try {
+    await waitUntilReady(gateway, probe, { timeoutMs: options.timeoutMs, what: 'GET /readyz', signal: options.signal, intervalMs: 500 });
+  } catch (error) {
+    if (lastBody === '' || !gateway.isRunning()) throw error;
+    throw new Error(`${(error as Error).message} Its last answer: ${lastBody}`, { cause: error });
+  }
 }
