@@ -265,7 +265,7 @@ describe('GatewayStack (defaults: direct HTTP on an Elastic IP)', () => {
     expect(decoded).toContain('/usr/bin/node-22');
     expect(decoded).toContain('LOG_STORE=dynamodb');
     expect(decoded).toContain(`LOG_TABLE=\${${table}}`);
-    expect(decoded).toContain(`INTENT_MODEL_URI=s3://\${${bucket}}/intent/intent-model.json`);
+    expect(decoded).toContain(`INTENT_MODEL_URI=s3://\${${bucket}}/intent/intent-model.bin.gz`);
     expect(decoded).toContain('HOST=0.0.0.0');
     expect(decoded).toContain('PORT=80\n');
     expect(decoded).not.toMatch(/WORKER_SHARED_SECRET=\S/);

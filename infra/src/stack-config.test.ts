@@ -10,7 +10,7 @@ describe('readStackConfig', () => {
       alb: false,
       elasticIp: true,
       retainData: true,
-      intentModelKey: 'intent/intent-model.json',
+      intentModelKey: 'intent/intent-model.bin.gz',
       releaseKey: 'releases/cloud-gateway.tgz',
       parameterPrefix: '/review-assistant',
       tableReadCapacity: 5,

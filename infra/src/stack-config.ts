@@ -15,7 +15,7 @@ const contextInt = (min: number, max: number) => z.coerce.number().int().min(min
 const s3Key = z
   .string()
   .min(1)
-  .regex(/^[A-Za-z0-9!_.*'()/-]+$/, 'expected an S3 key such as intent/intent-model.json')
+  .regex(/^[A-Za-z0-9!_.*'()/-]+$/, 'expected an S3 key such as intent/intent-model.bin.gz')
   .refine((key) => !key.startsWith('/'), 'must not start with "/"');
 
 const parameterPrefix = z
@@ -42,8 +42,8 @@ const contextSchema = z.object({
   elasticIp: contextBoolean.default(true),
   /** E-mail address subscribed to the alarm topic. */
   alarmEmail: z.string().email('expected an e-mail address').optional(),
-  /** Where the intent model artifact lives in the bucket. @default intent/intent-model.json */
-  intentModelKey: s3Key.default('intent/intent-model.json'),
+  /** Where the intent model artifact lives in the bucket. @default intent/intent-model.bin.gz */
+  intentModelKey: s3Key.default('intent/intent-model.bin.gz'),
   /** Where the gateway release tarball lives in the bucket. @default releases/cloud-gateway.tgz */
   releaseKey: s3Key.default('releases/cloud-gateway.tgz'),
   /** SSM path under which the SecureString secrets are stored. @default /review-assistant */

@@ -21,7 +21,7 @@ function options(ingress: IngressMode, extra: Partial<GatewayBootOptions> = {}):
     region: 'eu-west-1',
     bucketName: 'artifacts-bucket',
     releaseKey: 'releases/cloud-gateway.tgz',
-    intentModelKey: 'intent/intent-model.json',
+    intentModelKey: 'intent/intent-model.bin.gz',
     tableName: 'interactions',
     logGroupName: '/review-assistant/gateway',
     metricsNamespace: 'ReviewAssistant/Gateway',
@@ -88,7 +88,7 @@ describe('renderGatewayEnvironment', () => {
     expect(entries).toMatchObject({
       LOG_STORE: 'dynamodb',
       LOG_TABLE: 'interactions',
-      INTENT_MODEL_URI: 's3://artifacts-bucket/intent/intent-model.json',
+      INTENT_MODEL_URI: 's3://artifacts-bucket/intent/intent-model.bin.gz',
       HOST: '0.0.0.0',
       PORT: '8080',
       AWS_REGION: 'eu-west-1',
