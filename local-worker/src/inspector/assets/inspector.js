@@ -1,5 +1,5 @@
 // Traffic inspector page: polls the JSON API and renders with textContent only (no HTML from data).
-const state = { selectedId: null, requests: [] };
+const state = { selectedId: null, requests: [], notice: { id: null, text: '' }, renderedDetail: '' };
 
 const tableBody = document.getElementById('requests');
 const detail = document.getElementById('detail');
@@ -38,6 +38,7 @@ function renderList() {
     cell(row, request.requestId ?? '');
     row.addEventListener('click', () => {
       state.selectedId = request.id;
+      state.notice = { id: null, text: '' };
       renderList();
       renderDetail();
     });
@@ -63,6 +64,10 @@ function prettyBody(text) {
 
 function renderDetail() {
   const request = state.requests.find((candidate) => candidate.id === state.selectedId);
+  // Polling re-renders only when something shown changed, so a click or selection is never lost.
+  const key = JSON.stringify([request ?? null, state.notice]);
+  if (key === state.renderedDetail) return;
+  state.renderedDetail = key;
   detail.replaceChildren();
   if (!request) {
     const empty = document.createElement('p');
@@ -94,19 +99,21 @@ function renderDetail() {
   replay.textContent = 'Replay with a fresh signature';
   const notice = document.createElement('span');
   notice.className = 'notice';
+  notice.textContent = state.notice.id === request.id ? state.notice.text : '';
   replay.addEventListener('click', async () => {
     replay.disabled = true;
     notice.textContent = 'sending…';
+    let text;
     try {
       const response = await fetch(`/api/requests/${request.id}/replay`, { method: 'POST', headers: { 'x-inspector-action': 'replay' } });
       const body = await response.json();
-      notice.textContent = response.ok ? `replayed: status ${body.status}` : `replay failed: ${body.error?.message ?? response.status}`;
-      await refresh();
+      text = response.ok ? `replayed: status ${body.status}` : `replay failed: ${body.error?.message ?? response.status}`;
     } catch (error) {
-      notice.textContent = `replay failed: ${error}`;
-    } finally {
-      replay.disabled = false;
+      text = `replay failed: ${error}`;
     }
+    state.notice = { id: request.id, text };
+    replay.disabled = false;
+    await refresh();
   });
   detail.append(heading, list, replay, notice);
   section('request headers', JSON.stringify(request.requestHeaders, null, 2));
