@@ -99,8 +99,11 @@ describe('worker app', () => {
 
   it('streams a chat turn as NDJSON: sources, answer deltas, answer-end', async () => {
     const { app, retriever } = build();
-    const response = await app.request(signed('POST', '/v1/chat', { message: 'How are the kebabs?', k: 2, filters: { restaurant: 'Kebab Yard' } }));
+    const response = await app.request(
+      signed('POST', '/v1/chat', { message: 'How are the kebabs?', k: 2, filters: { restaurant: 'Kebab Yard' } }, { headers: { 'x-request-id': 'turn-7' } }),
+    );
     expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('turn-7');
     expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const received = await events(response);
     expect(received.map((event) => event.type)).toEqual(['sources', 'answer-delta', 'answer-delta', 'answer-delta', 'answer-end']);

@@ -98,7 +98,15 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   });
   const workerId = await resolveWorkerId({ dataDir: resolve(config.dataDir), configured: config.workerId });
   let stopping = false;
-  const health = new HealthReporter({ workerId, backend: backends, store, chromaUrl: chroma.url, gate, stopping: () => stopping });
+  const health = new HealthReporter({
+    workerId,
+    backend: backends,
+    store,
+    chromaUrl: chroma.url,
+    gate,
+    stopping: () => stopping,
+    embeddingModelId: backends.embeddingModel.modelId,
+  });
 
   const networkingConfig = loadNetworkingConfig({ env });
   const recorder = options.networking === false ? undefined : createTrafficRecorder(networkingConfig);
@@ -125,6 +133,9 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   const url = `http://${config.workerHost.includes(':') ? `[${config.workerHost}]` : config.workerHost}:${port}`;
   logger.info(`worker listening on ${url} (every route requires a signed request)`);
 
+  void health.report().then((report) => {
+    if (report.chroma.detail) logger.warn(`Chroma: ${report.chroma.detail}`);
+  });
   const warmedUp = backends.warmUp().then(() => {
     for (const model of backends.models()) logger.info({ model: model.name, state: model.state }, `model ${model.name}: ${model.state}${model.detail ? ` (${model.detail})` : ''}`);
   });

@@ -77,6 +77,28 @@ describe('HealthReporter', () => {
     (await waiting)();
   });
 
+  it('says which collection was built with another embedding model, and how to fix it', async () => {
+    const reporter = new HealthReporter({
+      workerId: 'w1',
+      backend: backend([{ name: 'llama3.2', role: 'chat', state: 'ready' }]),
+      store: {
+        heartbeat: async () => true,
+        listCollections: async () => [
+          { name: 'reviews', count: 123, embeddingModel: 'offline-hashed-ngram-tf-v1' },
+          { name: 'other', count: 5, embeddingModel: 'mxbai-embed-large' },
+        ],
+      },
+      gate: new ConcurrencyGate(2, 8),
+      embeddingModelId: 'mxbai-embed-large',
+    });
+    const health = await reporter.report();
+    expect(health.status).toBe('degraded');
+    expect(health.chroma).toMatchObject({ ok: true });
+    expect(health.chroma.detail).toBe(
+      'collection "reviews" holds offline-hashed-ngram-tf-v1 vectors but queries are embedded with mxbai-embed-large; re-ingest it: npm run ingest -- <file.csv> --collection reviews --reset',
+    );
+  });
+
   it('reports stopping once shutdown began', async () => {
     const reporter = new HealthReporter({
       workerId: 'w1',

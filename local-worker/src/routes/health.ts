@@ -19,6 +19,11 @@ export interface HealthReporterOptions {
   chromaTimeoutMs?: number;
   /** True once shutdown began. */
   stopping?: () => boolean;
+  /**
+   * Id of the model that embeds queries; a collection built with another model cannot be searched
+   * (health turns `degraded` and says how to fix it).
+   */
+  embeddingModelId?: string;
 }
 
 /**
@@ -40,7 +45,7 @@ export class HealthReporter {
     let status: WorkerState = 'ready';
     if (this.options.stopping?.()) status = 'stopping';
     else if (this.options.backend.isWarmingUp()) status = 'warming-up';
-    else if (!chroma.ok || models.some((model) => model.state === 'error' || model.state === 'missing')) status = 'degraded';
+    else if (!chroma.ok || chroma.mismatched || models.some((model) => model.state === 'error' || model.state === 'missing')) status = 'degraded';
     return WorkerHealthSchema.parse({
       status,
       version: APP_VERSION,
@@ -55,18 +60,37 @@ export class HealthReporter {
     });
   }
 
-  private async chromaStatus(timeoutMs: number): Promise<{ ok: boolean; detail: string | null; collections: Record<string, number> }> {
+  private async chromaStatus(
+    timeoutMs: number,
+  ): Promise<{ ok: boolean; detail: string | null; mismatched: boolean; collections: Record<string, number> }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       const alive = await Promise.race([this.options.store.heartbeat(), timeout]);
-      if (!alive) return { ok: false, detail: 'heartbeat failed', collections: {} };
+      if (!alive) return { ok: false, detail: 'heartbeat failed', mismatched: false, collections: {} };
       const collections = await Promise.race([this.options.store.listCollections(), timeout]);
-      return { ok: true, detail: null, collections: Object.fromEntries(collections.map((item) => [item.name, item.count])) };
+      const expected = this.options.embeddingModelId;
+      const mismatched = collections.filter((item) => expected !== undefined && item.embeddingModel !== null && item.embeddingModel !== expected);
+      const detail =
+        mismatched.length === 0
+          ? null
+          : mismatched
+              .map(
+                (item) =>
+                  `collection "${item.name}" holds ${item.embeddingModel} vectors but queries are embedded with ${expected}; ` +
+                  `re-ingest it: npm run ingest -- <file.csv> --collection ${item.name} --reset`,
+              )
+              .join('; ');
+      return {
+        ok: true,
+        detail,
+        mismatched: mismatched.length > 0,
+        collections: Object.fromEntries(collections.map((item) => [item.name, item.count])),
+      };
     } catch (error) {
-      return { ok: false, detail: error instanceof Error ? error.message : String(error), collections: {} };
+      return { ok: false, detail: error instanceof Error ? error.message : String(error), mismatched: false, collections: {} };
     } finally {
       clearTimeout(timer);
     }
