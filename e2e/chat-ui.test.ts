@@ -222,6 +222,46 @@ describe('chat UI in Chromium against the real gateway', () => {
     expect(problems).toEqual([]);
   });
 
+  it('moves the badge from warming up to online as the worker reports ready, naming the backend', async () => {
+    const double = await worker({ backend: 'ollama' });
+    const server = await gateway();
+    expect((await double.sendHeartbeat(server.url, { state: 'warming-up' })).status).toBe(200);
+    const { page: chat, problems } = await page();
+    await openChat(chat, server.url);
+    const badge = chat.locator('#status-badge');
+    await expect.poll(() => badge.getAttribute('data-state')).toBe('warming-up');
+    await expect(badge.innerText()).resolves.toBe('Worker warming up · Ollama');
+    await expect(chat.locator('#status-banner').isVisible()).resolves.toBe(false);
+
+    expect((await double.sendHeartbeat(server.url, { state: 'ready' })).status).toBe(200);
+    // the badge polls every 5 s; it must pick the change up by itself
+    await expect.poll(() => badge.getAttribute('data-state'), { timeout: 8000 }).toBe('online');
+    await expect(badge.innerText()).resolves.toBe('Worker online · Ollama');
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps text contrast at 4.5:1 or more in the light and the dark theme', async () => {
+    const double = await worker({ answer: ANSWER });
+    const server = await gateway({ workerUrls: [double.url] });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { page: chat, problems } = await page({ colorScheme });
+      await openChat(chat, server.url);
+      await ask(chat, 'hello');
+      await doneAnswer(chat).waitFor();
+      await ask(chat, 'Where is the pasta good?');
+      await expect.poll(() => chat.locator('.message.assistant[data-status="done"]').count()).toBe(2);
+      const ratios = await chat.evaluate(contrastReport, [
+        '.brand h1', '.badge-label', '#new-chat', '#send', '.hint', '.author', '.intent-name', '.intent-confidence',
+        '.intent-route', '.user-text', '.answer p', '.answer li', '.citation', '.sources-heading', '.source-restaurant',
+        '.source-excerpt', '.source-id', '.source-date', '.answer-details', '#message',
+      ]);
+      const tooLow = ratios.filter((entry) => entry.ratio < 4.5);
+      expect(ratios.length).toBeGreaterThanOrEqual(18);
+      expect(tooLow, `${colorScheme}: ${JSON.stringify(tooLow)}`).toEqual([]);
+      expect(problems).toEqual([]);
+    }
+  });
+
   it('shows HTML and script from a review and from a model answer as literal text, running none of it', async () => {
     const hostileAnswer =
       'Careful: <img src=x onerror="window.xssFlag=\'answer-img\'"> <script>window.xssFlag="answer-script"</script> ' +
@@ -372,6 +412,41 @@ describe('chat UI in Chromium against the real gateway', () => {
     expect(problems).toEqual([]);
   });
 });
+
+/**
+ * Runs in the page: WCAG contrast of each selector's first element against the first opaque
+ * background behind it (walking up the ancestors).
+ */
+function contrastReport(selectors: string[]): Array<{ selector: string; ratio: number; color: string; background: string }> {
+  const parse = (value: string): [number, number, number, number] => {
+    const parts = value.match(/[\d.]+/g)?.map(Number) ?? [0, 0, 0, 0];
+    return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0, parts[3] ?? 1];
+  };
+  const luminance = ([r, g, b]: [number, number, number, number]) => {
+    const channel = (value: number) => {
+      const c = value / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const report: Array<{ selector: string; ratio: number; color: string; background: string }> = [];
+  for (const selector of selectors) {
+    const element = document.querySelector(selector);
+    if (!element) continue;
+    const color = getComputedStyle(element).color;
+    let background = 'rgb(255, 255, 255)';
+    for (let node: Element | null = element; node; node = node.parentElement) {
+      const candidate = getComputedStyle(node).backgroundColor;
+      if (parse(candidate)[3] > 0.99 && !candidate.startsWith('rgba(0, 0, 0, 0')) {
+        background = candidate;
+        break;
+      }
+    }
+    const [high, low] = [luminance(parse(color)), luminance(parse(background))].sort((a, b) => b - a) as [number, number];
+    report.push({ selector, ratio: Math.round(((high + 0.05) / (low + 0.05)) * 100) / 100, color, background });
+  }
+  return report;
+}
 
 /**
  * `UPDATE_SCREENSHOTS=1 npx vitest run --project e2e chat-ui` refreshes `docs/chat.png` and
