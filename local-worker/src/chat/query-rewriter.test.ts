@@ -74,6 +74,14 @@ describe('LlmQueryRewriter', () => {
     );
   });
 
+  it('falls back to the heuristic when the model takes too long', async () => {
+    const model = new ScriptedChatModel({ hang: true });
+    await expect(new LlmQueryRewriter(model, { timeoutMs: 50 }).rewrite('What about the service there?', history)).resolves.toBe(
+      'What about the service there? (Paradise Biryani)',
+    );
+    expect(model.cancellations).toBe(1);
+  });
+
   it('passes cancellation on instead of falling back', async () => {
     const model = new ScriptedChatModel({ hang: true });
     const controller = new AbortController();

@@ -120,7 +120,14 @@ const MAX_QUERY_CHARS = 300;
 export class LlmQueryRewriter implements QueryRewriter {
   readonly kind = 'llm';
 
-  constructor(private readonly model: ChatModel) {}
+  /**
+   * @param options.timeoutMs longest wait for the rewrite before the heuristic takes over, so a
+   * slow model costs one bounded delay rather than two long ones. @default 20000
+   */
+  constructor(
+    private readonly model: ChatModel,
+    private readonly options: { timeoutMs?: number } = {},
+  ) {}
 
   async rewrite(message: string, history: ChatTurn[], signal?: AbortSignal): Promise<string> {
     if (history.length === 0) return message;
@@ -129,6 +136,7 @@ export class LlmQueryRewriter implements QueryRewriter {
       .map((turn) => `${turn.role === 'user' ? 'User' : 'Assistant'}: ${turn.content.slice(0, 600)}`)
       .join('\n');
     const prompt = `Conversation:\n${transcript}\n\nLast user message: ${message}\n\nStandalone search query:`;
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 20_000);
     try {
       let text = '';
       for await (const chunk of this.model.stream(
@@ -136,7 +144,7 @@ export class LlmQueryRewriter implements QueryRewriter {
           { role: 'system', content: REWRITE_SYSTEM_PROMPT },
           { role: 'user', content: prompt },
         ],
-        { temperature: 0, maxTokens: 64, ...(signal ? { signal } : {}) },
+        { temperature: 0, maxTokens: 64, signal: signal ? AbortSignal.any([signal, timeout]) : timeout },
       )) {
         text += chunk.text;
         if (text.length > MAX_QUERY_CHARS * 2) break;
@@ -144,7 +152,7 @@ export class LlmQueryRewriter implements QueryRewriter {
       const query = cleanQuery(text);
       return query.length > 0 ? query : rewriteHeuristically(message, history);
     } catch (error) {
-      if (signal?.aborted || (error instanceof AppError && error.code === 'cancelled')) throw error;
+      if (signal?.aborted) throw error instanceof AppError ? error : new AppError('cancelled', 'query rewrite cancelled', { cause: error });
       return rewriteHeuristically(message, history);
     }
   }
