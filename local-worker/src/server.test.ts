@@ -13,6 +13,7 @@ import { retrieveReviews } from './routes/retrieve.js';
 import { WorkerStartError, startWorker } from './server.js';
 import type { RunningWorker } from './server.js';
 import { ChromaVectorStore } from './vector-store/chroma-vector-store.js';
+import { OllamaDouble } from './testing/ollama-double.js';
 
 const SECRET = 'integration-secret-0123456789';
 
@@ -123,5 +124,64 @@ describe('worker server (offline backend, real embedded Chroma)', () => {
       queue: { active: 0, waiting: 0, capacity: 2, maxQueue: 8 },
     });
     expect(health.models.every((model) => model.state === 'builtin')).toBe(true);
+  });
+});
+
+describe('worker server (MODEL_BACKEND=auto with the Ollama double, real embedded Chroma)', () => {
+  let dataDir: string;
+  let worker: RunningWorker;
+  let ollama: OllamaDouble;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'worker-server-ollama-'));
+    ollama = await OllamaDouble.start({ embeddingDimensions: 32 });
+    worker = await startWorker({
+      env: {},
+      overrides: { dataDir, workerPort: 0, modelBackend: 'auto', ollamaHost: ollama.url, workerSharedSecret: SECRET },
+      logger: pino({ level: 'silent' }),
+      networking: false,
+      awaitWarmUp: true,
+    });
+    const file = join(dataDir, 'test-reviews.csv');
+    await writeFile(file, CSV, 'utf8');
+    await ingestCsv({ file, store: new ChromaVectorStore({ url: worker.chroma.url }), embedder: worker.backends.embeddingModel, progress: 'none' });
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await ollama?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('chooses Ollama, preloads both models with keep_alive and reports them ready', async () => {
+    const health = WorkerHealthSchema.parse(await (await signedFetch(worker, 'GET', '/v1/health')).json());
+    expect(health.backend).toBe('ollama');
+    expect(health.backendReason).toContain(`Ollama answered /api/tags at ${ollama.url}`);
+    expect(health.models.map((model) => [model.name, model.state])).toEqual([
+      ['llama3.2', 'ready'],
+      ['mxbai-embed-large', 'ready'],
+    ]);
+    expect(health.collections).toEqual({ reviews: 5 });
+    expect(ollama.callsTo('/api/chat')[0]?.body).toEqual({ model: 'llama3.2', messages: [], keep_alive: '30m', stream: false });
+  });
+
+  it('embeds documents as written and queries with the mxbai instruction', async () => {
+    ollama.calls.length = 0;
+    await signedFetch(worker, 'POST', '/v1/retrieve', { query: 'butter chicken' });
+    const inputs = ollama.callsTo('/api/embed').map((call) => (call.body as { input: string[] }).input);
+    expect(inputs).toEqual([['Represent this sentence for searching relevant passages: butter chicken']]);
+  });
+
+  it('answers a chat turn with the model, grounded in reviews retrieved from Chroma', async () => {
+    ollama.calls.length = 0;
+    const events = await chatEvents(await signedFetch(worker, 'POST', '/v1/chat', { message: 'Is the butter chicken at Spice Route good?' }));
+    const sources = events[0]?.type === 'sources' ? events[0].items : [];
+    expect(sources.length).toBeGreaterThan(0);
+    const answer = events.flatMap((event) => (event.type === 'answer-delta' ? [event.text] : [])).join('');
+    // the double cites the first review id it finds in the prompt
+    expect(answer).toBe(`The reviews say the food was good [${sources[0]?.id}].`);
+    expect(events.at(-1)).toMatchObject({ type: 'answer-end', backend: 'ollama', model: 'llama3.2' });
+    const prompt = (ollama.callsTo('/api/chat').at(-1)?.body as { messages: { content: string }[] }).messages.at(-1)?.content ?? '';
+    expect(prompt).toContain(`<review id="${sources[0]?.id}"`);
   });
 });
