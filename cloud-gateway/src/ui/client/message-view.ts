@@ -101,18 +101,20 @@ export class MessageView {
     const intent = this.message.intent;
     if (!intent) return;
     const percent = Math.round(intent.confidence * 100);
+    // the gateway sends `unknown` at 0 % while its intent model is not loaded
+    const known = !(intent.name === 'unknown' && intent.confidence === 0);
     const chip = element('span', {
       class: 'intent',
       attributes: {
         'data-route': intent.route,
-        title: `Predicted intent ${intent.name}${intent.domain ? ` (${intent.domain})` : ''}, ${percent}% confident; handled as ${routeLabels[intent.route] ?? intent.route}`,
+        title: known
+          ? `Predicted intent ${intent.name}${intent.domain ? ` (${intent.domain})` : ''}, ${percent}% confident; handled as ${routeLabels[intent.route] ?? intent.route}`
+          : `No intent prediction (the intent model is not loaded); handled as ${routeLabels[intent.route] ?? intent.route}`,
       },
     });
-    chip.append(
-      element('span', { class: 'intent-name', text: intent.name.replace(/_/g, ' ') }),
-      element('span', { class: 'intent-confidence', text: `${percent}%` }),
-      element('span', { class: 'intent-route', text: routeLabels[intent.route] ?? intent.route }),
-    );
+    chip.append(element('span', { class: 'intent-name', text: known ? intent.name.replace(/_/g, ' ') : 'intent n/a' }));
+    if (known) chip.append(element('span', { class: 'intent-confidence', text: `${percent}%` }));
+    chip.append(element('span', { class: 'intent-route', text: routeLabels[intent.route] ?? intent.route }));
     this.meta.append(chip);
   }
 

@@ -11,6 +11,14 @@ export interface StatusView {
 
 /** Turns `GET /api/status` (or its failure) into the badge's state and words. */
 export function describeStatus(status: GatewayStatus | undefined): StatusView {
+  const view = describeWorkers(status);
+  if (status && !status.intentModel.ready) {
+    view.detail += ` Intent prediction is unavailable (${status.intentModel.message ?? 'model not loaded'}); every question goes to a worker.`;
+  }
+  return view;
+}
+
+function describeWorkers(status: GatewayStatus | undefined): StatusView {
   if (!status) {
     return { state: 'unreachable', label: 'Gateway unreachable', detail: 'The gateway did not answer; retrying.' };
   }
