@@ -275,6 +275,7 @@ describe('GatewayStack (defaults: direct HTTP on an Elastic IP)', () => {
   it('outputs the URL, the bucket and the table', () => {
     const outputs = template.findOutputs('*');
     expect(render(outputs['GatewayUrl']?.['Value'] as Json)).toBe(`http://\${${address}.PublicIp}`);
+    expect(outputs['PublicIp']?.['Value']).toEqual({ 'Fn::GetAtt': [address, 'PublicIp'] });
     expect(outputs['BucketName']?.['Value']).toEqual({ Ref: bucket });
     expect(outputs['TableName']?.['Value']).toEqual({ Ref: table });
   });
@@ -323,6 +324,7 @@ describe('GatewayStack behind an Application Load Balancer', () => {
     expect(metrics).toEqual(expect.arrayContaining(['UnHealthyHostCount', 'HTTPCode_Target_5XX_Count']));
     expect(metrics.length).toBeLessThanOrEqual(10);
     template.resourceCountIs('AWS::EC2::EIP', 0);
+    expect(template.findOutputs('PublicIp')).toEqual({});
     const role = logicalId('AWS::IAM::Role');
     const actions = roleStatements(resources, role).flatMap((statement) => asList(statement.Action));
     expect(actions).not.toContain('ec2:AssociateAddress');

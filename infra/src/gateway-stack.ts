@@ -387,6 +387,9 @@ export class GatewayStack extends Stack {
             ? `http://${address.attrPublicIp}`
             : 'http://<the instance public IP: see the EC2 console; elasticIp=false>';
     new CfnOutput(this, 'GatewayUrl', { value: url, description: 'Public URL of the gateway (also GATEWAY_URL for workers)' });
+    if (address) {
+      new CfnOutput(this, 'PublicIp', { value: address.attrPublicIp, description: 'Elastic IP of the gateway (DNS A record, ngrok allow-list)' });
+    }
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Bucket of the intent model and gateway releases' });
     new CfnOutput(this, 'IntentModelUri', { value: `s3://${this.bucket.bucketName}/${config.intentModelKey}` });
     new CfnOutput(this, 'ReleaseUri', { value: `s3://${this.bucket.bucketName}/${config.releaseKey}` });
