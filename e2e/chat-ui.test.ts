@@ -371,6 +371,19 @@ describe('chat UI in Chromium against the real gateway', () => {
 
     // the message box has an accessible name and has focus on load
     await expect(chat.getByLabel('Your question').evaluate((node) => node === document.activeElement)).resolves.toBe(true);
+
+    // Tab walks header → suggestions → composer
+    await chat.focus('.skip-link');
+    const order: string[] = ['skip-link'];
+    for (let step = 0; step < 7; step += 1) {
+      await chat.keyboard.press('Tab');
+      order.push(await chat.evaluate(() => {
+        const active = document.activeElement as HTMLElement | null;
+        return active?.id || active?.className || active?.tagName || '';
+      }));
+    }
+    expect(order).toEqual(['skip-link', 'theme-toggle', 'new-chat', 'suggestion', 'suggestion', 'suggestion', 'message', 'send']);
+    await chat.focus('#message');
     await chat.keyboard.type('line one');
     await chat.keyboard.press('Shift+Enter');
     await chat.keyboard.type('line two');
