@@ -92,8 +92,10 @@ describe('renderGatewayEnvironment', () => {
       HOST: '0.0.0.0',
       PORT: '8080',
       AWS_REGION: 'eu-west-1',
+      TRUST_PROXY: 'true',
     });
     expect(Object.keys(entries)).not.toContain('WORKER_SHARED_SECRET');
+    expect(renderGatewayEnvironment(options('direct'))).toContain('TRUST_PROXY=false\n');
   });
 });
 
@@ -165,6 +167,7 @@ describe('renderPrepareScript (run with a fake aws CLI)', () => {
   async function publishRelease(marker: string) {
     const staging = join(root, `staging-${marker}`);
     await mkdir(join(staging, 'cloud-gateway', 'dist'), { recursive: true });
+    await chmod(staging, 0o700);
     await writeFile(join(staging, 'cloud-gateway', 'dist', 'server.js'), `// ${marker}\n`);
     await mkdir(join(root, 's3', 'artifacts-bucket', 'releases'), { recursive: true });
     await run('tar', ['-czf', join(root, 's3', 'artifacts-bucket', 'releases', 'cloud-gateway.tgz'), '-C', staging, '.']);
@@ -180,6 +183,9 @@ describe('renderPrepareScript (run with a fake aws CLI)', () => {
     await publishRelease('first');
     await prepare(secrets);
     expect(await readFile(join(paths().release, 'cloud-gateway', 'dist', 'server.js'), 'utf8')).toContain('first');
+    // the service user must be able to read the code even if the tarball was packed from a 0700 dir
+    expect((await stat(paths().release)).mode & 0o777).toBe(0o755);
+    expect((await stat(join(paths().release, 'cloud-gateway', 'dist', 'server.js'))).mode & 0o777).toBe(0o644);
     expect(await readFile(paths().secretsFile, 'utf8')).toBe('WORKER_SHARED_SECRET=secret-value-0123456789\nAPI_KEYS=key-one,key-two\n');
     expect((await stat(paths().secretsFile)).mode & 0o077).toBe(0);
     const calls = await readFile(join(root, 'aws.log'), 'utf8');

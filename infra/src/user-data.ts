@@ -97,7 +97,7 @@ export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 
     'ProtectControlGroups=true',
     'RestrictSUIDSGID=true',
     'LockPersonality=true',
-    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX',
+    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK',
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -118,6 +118,9 @@ export function renderGatewayEnvironment(options: GatewayBootOptions): string {
     ['LOG_TABLE', options.tableName],
     ['INTENT_MODEL_URI', `s3://${options.bucketName}/${options.intentModelKey}`],
     ['WORKER_URLS', options.workerUrls],
+    // Behind Caddy or the ALB the socket peer is the proxy; the client is the last X-Forwarded-For
+    // entry (the proxy appends it), which the per-IP rate limit must use.
+    ['TRUST_PROXY', String(options.ingress !== 'direct')],
   ];
   return entries.map(([name, value]) => `${name}=${value}`).join('\n') + '\n';
 }
@@ -170,6 +173,8 @@ fetch_release() {
   if aws s3 cp "$RELEASE_URI" "$download/release.tgz" --region "$REGION" --only-show-errors; then
     rm -rf "$RELEASE_DIR.next" && mkdir -p "$RELEASE_DIR.next"
     tar -xzf "$download/release.tgz" -C "$RELEASE_DIR.next" --no-same-owner
+    # root owns the code, the gateway user may only read it (the tarball's own modes may be 0700)
+    chmod -R u=rwX,go=rX "$RELEASE_DIR.next"
     if [ ! -f "$RELEASE_DIR.next/cloud-gateway/dist/server.js" ]; then
       echo "prepare: $RELEASE_URI has no cloud-gateway/dist/server.js; not installing it" >&2
       rm -rf "$RELEASE_DIR.next" "$download"
@@ -238,7 +243,6 @@ id caddy >/dev/null 2>&1 || useradd --system --home-dir /var/lib/caddy --shell /
 mkdir -p /etc/caddy
 cat > /etc/caddy/Caddyfile <<'CADDYFILE'
 ${options.domainName ?? 'localhost'} {
-	encode zstd gzip
 	reverse_proxy 127.0.0.1:${options.port} {
 		# stream chat events as they arrive
 		flush_interval -1
