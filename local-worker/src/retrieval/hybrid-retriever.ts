@@ -1,6 +1,7 @@
 import { DEFAULT_COLLECTION, type SourceItem } from '@review-assistant/shared';
 import { reviewIdOf } from '../ingestion/review-records.js';
 import type { EmbeddingModel, RetrieveOptions, Retriever, ReviewRecord, VectorStore } from '../ports.js';
+import { expandTerms } from '../text/query-expansion.js';
 import { KeywordIndexCache } from './keyword-index-cache.js';
 
 export type FusionMethod = 'rrf' | 'weighted';
@@ -50,6 +51,8 @@ export interface HybridRetrieverOptions {
    * `minSimilarity`, so weak tail matches are not padded in. @default 0.1
    */
   minItemCoverage?: number;
+  /** Add related diner words (`text/query-expansion.ts`) to the keyword query. @default true */
+  expandQuery?: boolean;
 }
 
 interface Candidate {
@@ -82,6 +85,7 @@ export class HybridRetriever implements Retriever {
   private readonly minItemCoverage: number;
   private readonly minCorpusCoverage: number;
   private readonly candidates: number | undefined;
+  private readonly expandQuery: boolean;
 
   constructor(options: HybridRetrieverOptions) {
     this.store = options.store;
@@ -98,6 +102,7 @@ export class HybridRetriever implements Retriever {
     this.minItemCoverage = options.minItemCoverage ?? 0.1;
     this.minCorpusCoverage = options.minCorpusCoverage ?? 0.4;
     this.candidates = options.candidates;
+    this.expandQuery = options.expandQuery ?? true;
   }
 
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<SourceItem[]> {
@@ -111,7 +116,8 @@ export class HybridRetriever implements Retriever {
 
     const embedding = await this.embedder.embedQuery(query, options.signal);
     const vectorMatches = await this.store.query(collection, embedding, { k: Math.min(candidates, index.size), filters: options.filters });
-    const keywordHits = index.search(query, { k: candidates, filters: options.filters });
+    const extraTerms = this.expandQuery ? expandTerms(queryTerms) : [];
+    const keywordHits = index.search(query, { k: candidates, filters: options.filters, extraTerms });
 
     const byReview = new Map<string, Candidate>();
     let rank = 0;
@@ -128,7 +134,7 @@ export class HybridRetriever implements Retriever {
         vectorRank: rank,
         keywordRank: null,
         similarity,
-        keywordScore: index.scoreOf(queryTerms, match.id),
+        keywordScore: index.scoreOf(queryTerms, match.id, extraTerms),
         coverage: index.coverage(queryTerms, match.id),
       });
     }

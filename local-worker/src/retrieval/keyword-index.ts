@@ -131,33 +131,46 @@ export class KeywordIndex {
   }
 
   /** BM25 score of the record with this id for the query terms (0 for unknown ids). */
-  scoreOf(queryTerms: string[], id: string): number {
+  scoreOf(queryTerms: string[], id: string, extraTerms: string[] = [], extraWeight = 0.4): number {
     const document = this.positions.get(id);
     if (document === undefined) return 0;
     let score = 0;
-    for (const term of queryTerms) {
+    for (const [term, weight] of [...queryTerms.map((term): [string, number] => [term, 1]), ...extraTerms.map((term): [string, number] => [term, extraWeight])]) {
       const posting = this.postings.get(term);
       if (!posting) continue;
       const at = binarySearch(posting.documents, document);
       if (at < 0) continue;
       const frequency = posting.frequencies[at]!;
       const normaliser = this.k1 * (1 - this.b + (this.b * this.lengths[document]!) / (this.averageLength || 1));
-      score += (this.idf(term) * frequency * (this.k1 + 1)) / (frequency + normaliser);
+      score += (weight * this.idf(term) * frequency * (this.k1 + 1)) / (frequency + normaliser);
     }
     return score;
   }
 
   /** Best `k` records for the query among those passing `filters`, highest BM25 first. */
-  search(query: string, options: { k: number; filters?: ReviewFilters | undefined }): KeywordHit[] {
+  search(
+    query: string,
+    options: {
+      k: number;
+      filters?: ReviewFilters | undefined;
+      /** Related terms (e.g. from `expandTerms`) scored with `extraWeight`; not part of coverage. */
+      extraTerms?: string[] | undefined;
+      /** @default 0.4 */
+      extraWeight?: number | undefined;
+    },
+  ): KeywordHit[] {
     const queryTerms = this.queryTerms(query);
     if (queryTerms.length === 0 || this.size === 0) return [];
+    const extraWeight = options.extraWeight ?? 0.4;
+    const weighted: [string, number][] = [...queryTerms.map((term): [string, number] => [term, 1]), ...(options.extraTerms ?? []).map((term): [string, number] => [term, extraWeight])];
     const scores = new Float64Array(this.size);
     const matchedIdf = new Float64Array(this.size);
     let totalIdf = 0;
     const touched: number[] = [];
-    for (const term of queryTerms) {
+    for (const [term, weight] of weighted) {
       const idf = this.idf(term);
-      totalIdf += idf;
+      const own = weight === 1;
+      if (own) totalIdf += idf;
       const posting = this.postings.get(term);
       if (!posting) continue;
       for (let index = 0; index < posting.documents.length; index += 1) {
@@ -165,8 +178,8 @@ export class KeywordIndex {
         const frequency = posting.frequencies[index]!;
         const normaliser = this.k1 * (1 - this.b + (this.b * this.lengths[document]!) / (this.averageLength || 1));
         if (scores[document] === 0) touched.push(document);
-        scores[document] = scores[document]! + (idf * frequency * (this.k1 + 1)) / (frequency + normaliser);
-        matchedIdf[document] = matchedIdf[document]! + idf;
+        scores[document] = scores[document]! + (weight * idf * frequency * (this.k1 + 1)) / (frequency + normaliser);
+        if (own) matchedIdf[document] = matchedIdf[document]! + idf;
       }
     }
     const hits: KeywordHit[] = [];

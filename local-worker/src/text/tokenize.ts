@@ -39,9 +39,15 @@ export function words(text: string): string[] {
   return text.normalize('NFKC').toLowerCase().replace(APOSTROPHES, '').match(TOKEN_PATTERN) ?? [];
 }
 
-/** Normalises one lower-cased word to its index term. */
+/**
+ * Normalises one lower-cased word to its index term: the Porter stem, minus the `i` Porter leaves
+ * from a final `y`, so adjectives meet their nouns (`greasy`/`grease` → `greas`, `salty`/`salt`,
+ * `delivery`/`deliver`).
+ */
 export function stem(word: string): string {
-  return ASCII_WORD.test(word) && word.length > 3 ? stemmer(word) : word;
+  if (!ASCII_WORD.test(word) || word.length <= 3) return word;
+  const stemmed = stemmer(word);
+  return stemmed.length > 3 && stemmed.endsWith('i') ? stemmed.slice(0, -1) : stemmed;
 }
 
 /** Index terms: stems of the non-stop words, in order. */

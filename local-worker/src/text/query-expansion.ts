@@ -1,0 +1,51 @@
+import { terms } from './tokenize.js';
+
+/**
+ * A small diner-domain thesaurus, written for this project: words a diner may use for the same
+ * concern as a reviewer ("kids" / "children" / "family", "overpriced" / "expensive" / "value").
+ * Each line is one group. Keyword search adds the other words of a query word's groups with a
+ * lower weight, so a question about "children" still finds "our kids loved it".
+ */
+const GROUPS = `
+kid kids child children family families toddler toddlers
+price prices pricey expensive overpriced cheap value cost costly affordable budget bill
+wait waiting waited slow queue forever
+late delay delayed delivery delivered arrive arrived
+dirty clean hygiene hygienic filthy sticky unclean cockroach
+rude friendly staff service waiter waitress server polite attentive
+noisy loud quiet noise music conversation
+vegan vegans vegetarian plant-based veggie
+gluten celiac coeliac allergy allergies allergen allergic
+greasy grease oily oil
+sweet sugary sugar
+salty salt oversalted
+spicy spice hot heat
+portion portions size small tiny big huge generous
+beer beers wine wines drink drinks cocktail cocktails
+burnt burned burn charred black
+undercooked raw doughy uncooked
+fresh canned frozen stale
+party parties group groups birthday celebration
+romantic date anniversary
+night midnight open hours
+cold lukewarm warm temperature
+dessert desserts sweet cake
+`;
+
+const expansions = new Map<string, Set<string>>();
+for (const line of GROUPS.trim().split('\n')) {
+  const groupTerms = [...new Set(terms(line))];
+  for (const term of groupTerms) {
+    const related = expansions.get(term) ?? new Set<string>();
+    for (const other of groupTerms) if (other !== term) related.add(other);
+    expansions.set(term, related);
+  }
+}
+
+/** Index terms related to the query's terms (not including the query's own terms). */
+export function expandTerms(queryTerms: string[]): string[] {
+  const own = new Set(queryTerms);
+  const extra = new Set<string>();
+  for (const term of queryTerms) for (const related of expansions.get(term) ?? []) if (!own.has(related)) extra.add(related);
+  return [...extra];
+}
