@@ -112,7 +112,11 @@ export class OfflineChatModel implements ChatModel {
 
 function firstSentencePerReview(scored: ScoredSentence[]): ScoredSentence[] {
   const seen = new Set<string>();
-  return scored.filter((item) => (seen.has(item.review.id) ? false : (seen.add(item.review.id), true)));
+  return scored.filter((item) => {
+    if (seen.has(item.review.id)) return false;
+    seen.add(item.review.id);
+    return true;
+  });
 }
 
 function sentencesOf(text: string): string[] {
