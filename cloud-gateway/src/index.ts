@@ -1,1 +1,16 @@
-export {};
+export { createApp, type GatewayApp } from './app.js';
+export { startGateway, type RunningGateway, type StartGatewayOptions } from './server.js';
+export { loadGatewayConfig, gatewayConfigSpec, type GatewayConfig } from './config.js';
+export type { GatewayDeps, GatewaySettings } from './deps.js';
+export { WorkerPool, type WorkerPoolOptions, type WorkerChatStream, type WorkerCallContext } from './pool/worker-pool.js';
+export { RecentRequests } from './pool/recent-requests.js';
+export type { WorkerSnapshot, RoutedRequest, BreakerState, WorkerHealthState, WorkerSource } from './pool/types.js';
+export { GatewayMetrics } from './metrics.js';
+export { createLogStore } from './logs/create-log-store.js';
+export type { LogStore } from './logs/log-store.js';
+export type { InteractionRecord } from './logs/interaction-record.js';
+export { LocalLogStore } from './logs/local-log-store.js';
+export { DynamoLogStore } from './logs/dynamo-log-store.js';
+export { runChatTurn } from './chat/chat-turn.js';
+export type { IntentService, IntentClassifier, IntentPrediction, IntentModelStatus } from './intent/classifier.js';
+export type { RoutingPolicy, RouteDecision } from './routing/policy.js';

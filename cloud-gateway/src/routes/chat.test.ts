@@ -162,6 +162,24 @@ describe('POST /api/chat (SSE)', () => {
     await until(() => gateway.deps.pool.snapshot()[0]?.active === 0, 'the worker slot to be released');
   });
 
+  it('discovers a worker from its first signed heartbeat and sends it the next question', async () => {
+    const { gateway } = await setup();
+    const worker = await startWorkerDouble({ secret });
+    cleanups.push(() => worker.close());
+    const before = await allEvents(await chat(gateway.url, 'best pasta?'));
+    expect(before.at(-1)).toMatchObject({ code: 'no_worker' });
+    const registered = await worker.sendHeartbeat(gateway.url, { intervalSeconds: 5 });
+    expect(registered.status).toBe(200);
+    const status = (await (await fetch(`${gateway.url}/api/status`)).json()) as { workers: string };
+    expect(status.workers).toBe('online');
+    const after = await allEvents(await chat(gateway.url, 'best pasta?'));
+    expect(after.at(-1)?.type).toBe('answer-end');
+    expect(worker.calls.filter((call) => call.path === '/v1/chat')).toHaveLength(1);
+    await worker.sendHeartbeat(gateway.url, { goodbye: true });
+    const gone = await allEvents(await chat(gateway.url, 'best pasta?'));
+    expect(gone.at(-1)).toMatchObject({ code: 'no_worker' });
+  });
+
   it('still answers when the interaction log fails', async () => {
     const { gateway } = await setup({});
     gateway.deps.logStore.failing = true;
