@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,17 @@ async function signedFetch(worker: RunningWorker, method: string, path: string, 
   });
 }
 
+/** Pids whose command line mentions `text` (Linux /proc). */
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(text)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 async function chatEvents(response: Response): Promise<StreamEvent[]> {
   const events: StreamEvent[] = [];
   for await (const value of readNdjson(response.body!)) events.push(StreamEventSchema.parse(value));
@@ -71,6 +82,23 @@ describe('worker server (offline backend, real embedded Chroma)', () => {
     await expect(startWorker({ env: {}, overrides: { dataDir, workerPort: 0, modelBackend: 'offline' }, networking: false })).rejects.toThrow(
       /WORKER_SHARED_SECRET=\$\(openssl rand -hex 32\)/,
     );
+  });
+
+  it('refuses a port that is taken, naming WORKER_PORT, and leaves no Chroma of its own behind', async () => {
+    const otherDir = await mkdtemp(join(tmpdir(), 'worker-port-'));
+    try {
+      await expect(
+        startWorker({
+          env: {},
+          overrides: { dataDir: otherDir, workerPort: worker.port, modelBackend: 'offline', workerSharedSecret: SECRET },
+          logger: pino({ level: 'silent' }),
+          networking: false,
+        }),
+      ).rejects.toThrow(`port ${worker.port} on 127.0.0.1 is already in use; set WORKER_PORT`);
+      expect(await processesMentioning(otherDir)).toEqual([]);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
   });
 
   it('listens on loopback and refuses unsigned requests', async () => {

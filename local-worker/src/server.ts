@@ -124,10 +124,20 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     ...(recorder ? { beforeSignature: [recorder.middleware()] } : {}),
   });
 
-  const server = await new Promise<ServerType>((resolveServer, reject) => {
-    const started = serve({ fetch: app.fetch, port: config.workerPort, hostname: config.workerHost }, () => resolveServer(started));
-    started.once('error', reject);
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolveServer, reject) => {
+      const started = serve({ fetch: app.fetch, port: config.workerPort, hostname: config.workerHost }, () => resolveServer(started));
+      started.once('error', reject);
+    });
+  } catch (error) {
+    await chroma.stop();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      throw new WorkerStartError(`port ${config.workerPort} on ${config.workerHost} is already in use; set WORKER_PORT to a free port (e.g. WORKER_PORT=8788)`);
+    }
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.workerPort;
   const url = `http://${config.workerHost.includes(':') ? `[${config.workerHost}]` : config.workerHost}:${port}`;
