@@ -74,6 +74,9 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   const secret = config.workerSharedSecret;
   if (!secret) throw new WorkerStartError(REFUSE_WITHOUT_SECRET);
 
+  // everything that can fail on configuration or disk comes before Chroma is started
+  const networkingConfig = loadNetworkingConfig({ env });
+  const workerId = await resolveWorkerId({ dataDir: resolve(config.dataDir), configured: config.workerId });
   const backends = await createBackends(config);
   logger.info({ backend: backends.kind, reason: backends.reason }, `model backend: ${backends.kind} (${backends.reason})`);
   if (backends.kind === 'offline') {
@@ -96,7 +99,6 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     queryRewriter: backends.queryRewriter,
     backend: backends.kind,
   });
-  const workerId = await resolveWorkerId({ dataDir: resolve(config.dataDir), configured: config.workerId });
   let stopping = false;
   const health = new HealthReporter({
     workerId,
@@ -108,7 +110,6 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     embeddingModelId: backends.embeddingModel.modelId,
   });
 
-  const networkingConfig = loadNetworkingConfig({ env });
   const recorder = options.networking === false ? undefined : createTrafficRecorder(networkingConfig);
   const app = createApp({
     secret,
