@@ -94,6 +94,14 @@ describe('WorkerPool', () => {
     expect(dying.calls).toHaveLength(1);
   });
 
+  it('relays a worker\'s own error event as it is and counts the turn as served', async () => {
+    const worker = await double({ fault: 'error-event' });
+    const pool = new WorkerPool({ staticUrls: [worker.url], secret });
+    const stream = await pool.openChat({ message: 'hi' }, { requestId: 'model-down' });
+    expect(await collect(stream.events)).toEqual([{ type: 'error', code: 'model_unavailable', message: 'the chat model is not loaded', retryable: true }]);
+    expect(pool.snapshot()[0]).toMatchObject({ breaker: 'closed', active: 0 });
+  });
+
   it('turns a silent worker into a timeout error event after the idle timeout', async () => {
     const hanging = await double({ fault: 'hang' });
     const pool = new WorkerPool({ staticUrls: [hanging.url], secret, idleTimeoutMs: 200 });

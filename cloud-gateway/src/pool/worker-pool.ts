@@ -414,7 +414,7 @@ export class WorkerPool {
       clearTimeout(idle);
       clearTimeout(budget);
       // Closes the connection when the consumer stopped early; a no-op after a clean end.
-      controller.abort(new AppError('cancelled', 'relay finished'));
+      if (!controller.signal.aborted) controller.abort(RELAY_FINISHED);
       release();
     }
   }
@@ -429,6 +429,9 @@ export class WorkerPool {
       .catch(() => undefined);
   }
 }
+
+/** Abort reason used to close a finished relay; one shared instance (no stack capture per turn). */
+const RELAY_FINISHED = new AppError('cancelled', 'relay finished');
 
 function rank(worker: PooledWorker): number {
   // Prefer closed circuits, then workers known to be ready, then the lowest load. A worker whose
