@@ -28,6 +28,8 @@ export interface LoadingIntentService extends IntentService {
   manifest(): ArtifactManifest | undefined;
 }
 
+const warmUpTexts = ['hello there', 'what do reviewers say about the service', 'what is my account balance', 'book a flight to rome', 'thanks a lot'].flatMap((text) => [text, text.toUpperCase(), `${text} please`]);
+
 /** Starts loading the artifact in the background and reports loading / ready / failed. */
 export function createIntentService(options: IntentServiceOptions): LoadingIntentService {
   let classifier: IntentClassifier | undefined;
@@ -50,7 +52,10 @@ export function createIntentService(options: IntentServiceOptions): LoadingInten
         decoded = decodeArtifact(bytes);
       });
       if (decoded === undefined) throw new Error('the artifact source returned without verifying the artifact');
-      classifier = new ArtifactIntentClassifier(decoded);
+      const loadedClassifier = new ArtifactIntentClassifier(decoded);
+      // a few predictions let the JIT compile the hot loops before the first real request
+      for (const text of warmUpTexts) loadedClassifier.predict(text);
+      classifier = loadedClassifier;
       status = { ready: true, version: decoded.manifest.version, message: note };
       options.logger?.info(
         { version: decoded.manifest.version, checksum: decoded.checksum, ms: Math.round(performance.now() - started) },

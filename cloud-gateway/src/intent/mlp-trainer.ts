@@ -36,10 +36,10 @@ export interface TrainingOptions {
 
 export const defaultTrainingOptions: Omit<TrainingOptions, 'features'> = {
   seed: 42,
-  hidden: 256,
-  epochs: 12,
+  hidden: 128,
+  epochs: 8,
   batchSize: 32,
-  learningRate: 0.003,
+  learningRate: 0.01,
   hiddenDropout: 0.4,
   inputDropout: 0.2,
   weightDecay: 0.0,

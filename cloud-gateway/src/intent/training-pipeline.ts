@@ -115,7 +115,7 @@ export async function trainArtifact(
     {
       version: `${ARTIFACT_FORMAT_VERSION}.${createdAt.toISOString().slice(0, 10).replaceAll('-', '')}.${dataHash}.s${options.seed}`,
       createdAt: createdAt.toISOString(),
-      algorithm: `hashed word 1-2-gram + char ${options.features.charMin}-${options.features.charMax}-gram tf-idf → ReLU(${options.hidden}) → softmax, ${options.ensemble}× ensemble, int8 weights; oos class + confidence threshold`,
+      algorithm: `hashed word 1-2-gram + char ${options.features.charMin}-${options.features.charMax}-gram tf-idf → ReLU(${options.hidden}) → softmax, ${options.ensemble === 1 ? 'one network' : `${options.ensemble}-network ensemble`}, int8 weights; oos class + confidence threshold`,
       labels,
       domains,
       outOfScopeLabel: OUT_OF_SCOPE_LABEL,

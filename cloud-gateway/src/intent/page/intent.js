@@ -97,7 +97,7 @@ async function loadModel() {
       return;
     }
     const model = body.model;
-    status.textContent = body.status?.message ?? '';
+    status.hidden = true;
     const metrics = model.valMetrics;
     const facts = [
       ['Version', model.version],
