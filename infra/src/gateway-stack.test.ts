@@ -91,6 +91,22 @@ function ingressRules(resources: Record<string, Resource>): (Record<string, Json
   return [...inline, ...standalone];
 }
 
+/** The metric each alarm watches; a metric-math alarm is shown as its metrics joined with "+". */
+function alarmMetrics(alarms: Resource[]): string[] {
+  return alarms
+    .map((alarm) => {
+      const single = alarm.Properties?.['MetricName'];
+      if (typeof single === 'string') return single;
+      const queries = (alarm.Properties?.['Metrics'] ?? []) as { MetricStat?: { Metric: { MetricName: string } } }[];
+      return queries
+        .map((query) => query.MetricStat?.Metric.MetricName)
+        .filter((name): name is string => name !== undefined)
+        .sort()
+        .join('+');
+    })
+    .sort();
+}
+
 const coversPort = (rule: Record<string, Json>, port: number) =>
   rule['IpProtocol'] === '-1' || (Number(rule['FromPort']) <= port && port <= Number(rule['ToPort']));
 
@@ -242,12 +258,28 @@ describe('GatewayStack (defaults: direct HTTP on an Elastic IP)', () => {
     });
   });
 
-  it('raises alarms on CPU, credits, status checks, missing instance, memory and 5xx, all wired to the topic', () => {
+  it('raises alarms on CPU, throttling, status checks, missing instance, memory and 5xx, all wired to the topic', () => {
     const alarms = Object.values(resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm');
-    const metrics = alarms.map((alarm) => alarm.Properties?.['MetricName']).sort();
-    expect(metrics).toEqual(['CPUCreditBalance', 'CPUUtilization', 'GroupInServiceInstances', 'ServerErrors', 'StatusCheckFailed', 'mem_used_percent']);
+    expect(alarmMetrics(alarms)).toEqual([
+      'CPUCreditBalance+CPUUtilization',
+      'CPUUtilization',
+      'GroupInServiceInstances',
+      'ServerErrors',
+      'StatusCheckFailed',
+      'mem_used_percent',
+    ]);
     const topic = logicalId('AWS::SNS::Topic');
     for (const alarm of alarms) expect(alarm.Properties?.['AlarmActions']).toEqual([{ Ref: topic }]);
+    // CloudWatch's free tier covers 10 alarm metrics; a math alarm counts each metric it reads
+    expect(alarmMetrics(alarms).flatMap((name) => name.split('+')).length).toBeLessThanOrEqual(10);
+  });
+
+  it('alarms on throttling only when the CPU wants more than its baseline, not on a fresh instance', () => {
+    const throttled = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::CloudWatch::Alarm' && resource.Properties?.['Metrics'] !== undefined,
+    );
+    const metrics = throttled?.Properties?.['Metrics'] as { Expression?: string }[];
+    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe('IF(credits < 20 AND cpu >= 10, 1, 0)');
   });
 
   it('opens only HTTP to the world and never SSH', () => {
@@ -318,11 +350,9 @@ describe('GatewayStack behind an Application Load Balancer', () => {
   });
 
   it('adds target health and 5xx alarms and drops the Elastic IP', () => {
-    const metrics = Object.values(resources)
-      .filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm')
-      .map((alarm) => alarm.Properties?.['MetricName']);
+    const metrics = alarmMetrics(Object.values(resources).filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm'));
     expect(metrics).toEqual(expect.arrayContaining(['UnHealthyHostCount', 'HTTPCode_Target_5XX_Count']));
-    expect(metrics.length).toBeLessThanOrEqual(10);
+    expect(metrics.flatMap((name) => name.split('+')).length).toBeLessThanOrEqual(10);
     template.resourceCountIs('AWS::EC2::EIP', 0);
     expect(template.findOutputs('PublicIp')).toEqual({});
     const role = logicalId('AWS::IAM::Role');
