@@ -63,7 +63,7 @@ describe('npm start (whole system)', () => {
       WORKER_SHARED_SECRET: secret,
       NO_COLOR: '1',
     };
-    for (const name of ['CHROMA_URL', 'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'WORKER_URLS', 'GATEWAY_URL', 'INTENT_MODEL_URI']) delete env[name];
+    for (const name of ['CHROMA_URL', 'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'WORKER_URLS', 'GATEWAY_URL']) delete env[name];
     // its own process group, like a foreground job in a shell, so Ctrl-C can go to the whole group
     child = spawn('npm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -164,7 +164,10 @@ describe('npm start process (runStart)', () => {
     expect(started.tree.length).toBeGreaterThanOrEqual(3);
     expect(started.tree.some((pid) => commandLine(pid)?.some((arg) => arg.endsWith('cli.mjs')))).toBe(true);
     process.kill(-started.pid, 'SIGINT');
+    // the same Ctrl-C relayed by a wrapper (tsx, npm) must not count as a second, "kill now" press
+    process.kill(started.pid, 'SIGINT');
     expect(await started.exited).toBe(0);
+    expect(started.output()).not.toContain('killing everything now');
     expect(await waitUntil(() => started.tree.every((pid) => !isRunning(pid)), 10_000)).toBe(true);
     expect(started.output()).toContain('stopping chroma');
   });

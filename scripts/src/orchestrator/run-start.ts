@@ -5,6 +5,7 @@ import { createPrefixedPrinter } from './log-lines.js';
 import { startSystem, type RunningSystem, type StartSystemOptions } from './orchestrator.js';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const DUPLICATE_SIGNAL_WINDOW_MS = 1_500;
 
 /**
  * `npm start` as a function: starts the system, stops it on Ctrl-C / SIGTERM / SIGHUP (a second
@@ -17,13 +18,18 @@ export async function runStart(options: Omit<StartSystemOptions, 'signal'>): Pro
   let system: RunningSystem | undefined;
   let signalled = false;
 
+  let firstSignalAt = 0;
   const onSignal = (received: NodeJS.Signals) => {
+    // One Ctrl-C can arrive twice: from the terminal (to the whole process group) and relayed by
+    // the tsx/npm wrapper processes. Only a later, deliberate second press kills at once.
+    if (signalled && Date.now() - firstSignalAt < DUPLICATE_SIGNAL_WINDOW_MS) return;
     if (signalled) {
       say(`${received} again: killing everything now`);
       system?.kill();
       process.exit(130);
     }
     signalled = true;
+    firstSignalAt = Date.now();
     say(`${received} received: stopping (press Ctrl-C again to kill at once)`);
     if (system === undefined) {
       aborter.abort(new Error(`${received} received during start-up`));
