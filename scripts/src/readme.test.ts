@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { environment } from '@review-assistant/shared';
@@ -45,5 +46,14 @@ describe('README', () => {
     const quickStart = /## Quick start\s+```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     const commands = quickStart.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter((line) => line !== '');
     expect(commands).toEqual(['npm install && npm start', 'npm test']);
+  });
+});
+
+describe('README links', () => {
+  it('points only at files that exist in the repository', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const targets = [...readme.matchAll(/\]\((?!https?:|#)([^)\s]+)\)/g)].map((match) => match[1] as string);
+    expect(targets.length).toBeGreaterThan(3);
+    expect(targets.filter((target) => !existsSync(join(root, target.split('#')[0] as string)))).toEqual([]);
   });
 });
