@@ -38,7 +38,8 @@ export interface RunningGateway {
 
 /** Builds the real collaborators from config and listens. Port 0 picks a free port. */
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'gateway' } });
+  // Asynchronous stdout: log writes are batched by sonic-boom instead of one blocking write per line.
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'gateway' } }, pino.destination({ dest: 1, sync: false }));
   if (!config.workerSharedSecret) {
     logger.warn('WORKER_SHARED_SECRET is not set: requests to workers go unsigned (workers will refuse them) and heartbeats are refused');
   }
@@ -100,6 +101,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       await stopped;
       clearTimeout(timer);
       await deps.logStore.close().catch(() => undefined);
+      await new Promise<void>((resolveFlush) => logger.flush(() => resolveFlush()));
     })();
     return closing;
   };

@@ -158,7 +158,7 @@ export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, con
       backend: backend ?? (decision.route === 'worker' ? null : 'gateway'),
     };
     deps.logStore.append(record).catch((error: unknown) => context.logger.warn({ err: error }, 'interaction log append failed'));
-    context.logger.info(
+    context.logger.debug(
       { route: decision.route, intent: prediction.intent.name, workerId, status, ms: record.latencyMs, firstTokenMs: record.timeToFirstTokenMs },
       'chat turn',
     );

@@ -1,7 +1,7 @@
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import {
   AppError,
-  createSignedFetch,
+  signRequest,
   type BackendKind,
   type ChatRequest,
   type Heartbeat,
@@ -80,7 +80,6 @@ export interface PoolAvailability {
 export class WorkerPool {
   private readonly workers = new Map<string, PooledWorker>();
   private readonly options: Required<Omit<WorkerPoolOptions, 'secret' | 'staticUrls'>> & { secret: string | undefined };
-  private readonly signedFetch: typeof fetch;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
@@ -98,7 +97,6 @@ export class WorkerPool {
       missedHeartbeats: options.missedHeartbeats ?? 3,
       now: options.now ?? Date.now,
     };
-    this.signedFetch = this.options.secret ? createSignedFetch(this.options.secret, this.options.fetch) : this.options.fetch;
     for (const [index, url] of (options.staticUrls ?? []).entries()) {
       const id = `static-${index + 1}`;
       this.workers.set(id, this.newWorker(id, url.replace(/\/+$/, ''), 'static'));
@@ -186,10 +184,7 @@ export class WorkerPool {
     await Promise.all(
       statics.map(async (worker) => {
         try {
-          const response = await this.signedFetch(`${worker.url}/v1/health`, {
-            headers: { 'x-request-id': requestId },
-            signal: AbortSignal.timeout(this.options.connectTimeoutMs),
-          });
+          const response = await this.send(worker, '/v1/health', 'GET', undefined, { 'x-request-id': requestId }, AbortSignal.timeout(this.options.connectTimeoutMs));
           if (!response.ok) throw await errorFromResponse(response, worker.id);
           const health = WorkerHealthSchema.safeParse(await response.json());
           if (!health.success) throw new Error('unexpected /v1/health body');
@@ -294,6 +289,17 @@ export class WorkerPool {
     return error;
   }
 
+  /**
+   * Sends one request to a worker, signed with the shared secret (DESIGN.md "Request signing").
+   * `signRequest` is called directly because method, path and body are known here, which spares
+   * `createSignedFetch`'s extra Request object per call.
+   */
+  private send(worker: PooledWorker, path: string, method: 'GET' | 'POST', body: string | undefined, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    const url = `${worker.url}${path}`;
+    const signature = this.options.secret ? signRequest({ secret: this.options.secret, method, path: new URL(url).pathname, body }) : {};
+    return this.options.fetch(url, { method, headers: { ...headers, ...signature }, signal, ...(body === undefined ? {} : { body }) });
+  }
+
   private headers(context: WorkerCallContext): Record<string, string> {
     return {
       'content-type': 'application/json',
@@ -310,7 +316,7 @@ export class WorkerPool {
       Math.min(this.options.firstByteTimeoutMs, this.options.requestBudgetMs),
     );
     try {
-      const response = await this.signedFetch(`${worker.url}${path}`, { method: 'POST', body, headers: this.headers(context), signal });
+      const response = await this.send(worker, path, 'POST', body, this.headers(context), signal);
       if (!response.ok) throw await errorFromResponse(response, worker.id);
       const text = await response.text();
       try {
@@ -339,7 +345,7 @@ export class WorkerPool {
         const connectTimer = setTimeout(timeout(`did not respond within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
         let response: Response;
         try {
-          response = await this.signedFetch(`${worker.url}/v1/chat`, { method: 'POST', body, headers: this.headers(context), signal });
+          response = await this.send(worker, '/v1/chat', 'POST', body, this.headers(context), signal);
         } catch (error) {
           throw toWorkerError(error, controller.signal.reason, worker.id, 'connect');
         } finally {
