@@ -134,8 +134,8 @@ export async function ingestCsv(options: IngestCsvOptions): Promise<IngestSummar
   progress.start(pending.length, `ingesting ${source} → ${collection}`);
   let recordsWritten = 0;
   try {
-    // keep the embedder busy while a batch is written: up to two batches are embedded ahead
-    const lookahead = 2;
+    // keep the embedder busy while a batch is written: up to four batches are embedded ahead
+    const lookahead = 4;
     const inFlight: Promise<number[][]>[] = [];
     let next = 0;
     const launch = (): void => {

@@ -61,6 +61,12 @@ describe('HybridRetriever (real Chroma, sample reviews)', () => {
     expect(results.some((item) => (item.metadata.chunks ?? 1) > 1)).toBe(true);
   });
 
+  it('refuses a collection built with another embedding model, telling to re-ingest with --reset', async () => {
+    const other = new HybridRetriever({ store: fixture.store, embedder: new OfflineEmbeddingModel({ dimensions: 256 }) });
+    await expect(other.retrieve('vegan options')).rejects.toMatchObject({ code: 'bad_request', message: expect.stringMatching(/--reset/) });
+    expect(await other.retrieve('vegan options', { collection: 'not-ingested-yet' })).toEqual([]);
+  });
+
   it('sees newly ingested records (the keyword index follows the collection count)', async () => {
     expect(await retriever.retrieve('zeppelin hangar brunch', { k: 3 })).toEqual([]);
     await fixture.store.upsert('reviews', [

@@ -2,6 +2,7 @@ import { DEFAULT_COLLECTION, type SourceItem } from '@review-assistant/shared';
 import { reviewIdOf } from '../ingestion/review-records.js';
 import type { EmbeddingModel, RetrieveOptions, Retriever, ReviewRecord, VectorStore } from '../ports.js';
 import { expandTerms } from '../text/query-expansion.js';
+import { EmbeddingModelMismatchError } from '../vector-store/chroma-vector-store.js';
 import { KeywordIndexCache } from './keyword-index-cache.js';
 
 export type FusionMethod = 'rrf' | 'weighted';
@@ -86,6 +87,7 @@ export class HybridRetriever implements Retriever {
   private readonly minCorpusCoverage: number;
   private readonly candidates: number | undefined;
   private readonly expandQuery: boolean;
+  private readonly checkedCollections = new Set<string>();
 
   constructor(options: HybridRetrieverOptions) {
     this.store = options.store;
@@ -105,10 +107,22 @@ export class HybridRetriever implements Retriever {
     this.expandQuery = options.expandQuery ?? true;
   }
 
+  /** Vectors of another model would be compared with this model's query: refuse, naming --reset. */
+  private async checkModel(collection: string): Promise<void> {
+    if (this.checkedCollections.has(collection)) return;
+    const info = (await this.store.listCollections()).find((candidate) => candidate.name === collection);
+    if (!info) return; // nothing ingested yet: retrieval returns nothing
+    if (info.embeddingModel !== null && info.embeddingModel !== this.embedder.modelId) {
+      throw new EmbeddingModelMismatchError(collection, info.embeddingModel, this.embedder.modelId);
+    }
+    this.checkedCollections.add(collection);
+  }
+
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<SourceItem[]> {
     const k = options.k ?? this.defaultK;
     const collection = options.collection ?? this.defaultCollection;
     const candidates = this.candidates ?? Math.max(4 * k, 40);
+    await this.checkModel(collection);
     const index = await this.keywordIndexes.get(collection);
     const queryTerms = index.queryTerms(query);
     if (queryTerms.length === 0 || index.size === 0) return [];
