@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 
 /** Where the model artifact comes from. */
 export interface ArtifactSource {
@@ -62,8 +62,12 @@ export class S3ArtifactSource implements ArtifactSource {
   private readonly cachePath: string;
   private readonly etagPath: string;
 
+  /**
+   * @param client the S3 client, or a function that creates it on first use (the SDK is then
+   * only imported when an s3:// artifact is configured, which keeps the default gateway small)
+   */
   constructor(
-    private readonly client: S3Client,
+    private readonly client: S3Client | (() => Promise<S3Client>),
     private readonly bucket: string,
     private readonly key: string,
     cacheDir: string,
@@ -78,7 +82,9 @@ export class S3ArtifactSource implements ArtifactSource {
     const cached = await readOptional(this.cachePath);
     const etag = cached === undefined ? undefined : (await readOptional(this.etagPath))?.toString('utf8').trim();
     try {
-      const response = await this.client.send(
+      const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+      const client = typeof this.client === 'function' ? await this.client() : this.client;
+      const response = await client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.key, ...(etag ? { IfNoneMatch: etag } : {}) }),
       );
       if (response.Body === undefined) throw new Error(`${this.location} returned no body`);
@@ -111,8 +117,11 @@ export function createArtifactSource(uri: string | undefined, options: { cacheDi
     const rest = uri.slice('s3://'.length);
     const slash = rest.indexOf('/');
     if (slash <= 0 || slash === rest.length - 1) throw new Error(`INTENT_MODEL_URI ${uri} must look like s3://bucket/key`);
-    const client = new S3Client({ ...(options.s3 ?? {}) });
-    return new S3ArtifactSource(client, rest.slice(0, slash), rest.slice(slash + 1), options.cacheDir);
+    const createClient = async (): Promise<S3Client> => {
+      const { S3Client: Client } = await import('@aws-sdk/client-s3');
+      return new Client({ ...(options.s3 ?? {}) });
+    };
+    return new S3ArtifactSource(createClient, rest.slice(0, slash), rest.slice(slash + 1), options.cacheDir);
   }
   return new FileArtifactSource(uri.startsWith('file://') ? fileURLToPath(uri) : uri);
 }

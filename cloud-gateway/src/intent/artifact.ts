@@ -145,9 +145,10 @@ function readTensor(body: Buffer, manifest: ArtifactManifest, name: string, dtyp
   const elements = entry.shape.reduce((product, size) => product * size, 1);
   const width = dtype === 'int8' ? 1 : 4;
   if (elements * width !== entry.length) throw new ArtifactError('corrupt', `tensor ${name} has ${entry.length} bytes for shape ${entry.shape.join('×')}`);
-  // slice() copies into a fresh, aligned ArrayBuffer, so the typed array views are valid.
+  // int8 tensors (nearly all of the bytes) are views into the decompressed buffer, no copy;
+  // 4-byte types are copied into a fresh ArrayBuffer because their offsets need not be aligned.
+  if (dtype === 'int8') return new Int8Array(body.buffer, body.byteOffset + entry.offset, entry.length);
   const copy = new Uint8Array(body.subarray(entry.offset, entry.offset + entry.length)).slice().buffer;
-  if (dtype === 'int8') return new Int8Array(copy);
   if (dtype === 'float32') return new Float32Array(copy);
   return new Uint32Array(copy);
 }

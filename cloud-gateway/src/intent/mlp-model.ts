@@ -81,55 +81,70 @@ export function activeFeatures(text: string, weights: Pick<IntentModelWeights, '
 /** Scores texts with the quantised ensemble; allocation-light so p99 stays well under 1 ms. */
 export class MlpScorer {
   readonly labels: number;
-  private readonly hidden: Float32Array;
-  private readonly logits: Float32Array;
+  private readonly hidden: Float64Array;
+  private readonly logits: Float64Array;
+  /** The output layers dequantised once (labels × hidden floats each, small). */
+  private readonly outputs: Float32Array[];
 
   constructor(private readonly weights: IntentModelWeights) {
     const first = weights.networks[0];
     if (first === undefined) throw new Error('the model has no network');
     this.labels = first.output.rows;
-    this.hidden = new Float32Array(first.embedding.cols);
-    this.logits = new Float32Array(this.labels);
+    this.hidden = new Float64Array(first.embedding.cols);
+    this.logits = new Float64Array(this.labels);
+    this.outputs = weights.networks.map(({ output }) => {
+      const dense = new Float32Array(output.values.length);
+      for (let row = 0; row < output.rows; row += 1) {
+        const scale = output.scales[row]!;
+        for (let col = 0; col < output.cols; col += 1) dense[row * output.cols + col] = output.values[row * output.cols + col]! * scale;
+      }
+      return dense;
+    });
   }
 
   /** Averaged softmax probabilities over the labels. */
   probabilities(text: string): Float32Array {
     const active = activeFeatures(text, this.weights);
     const result = new Float32Array(this.labels);
-    for (const network of this.weights.networks) this.addNetwork(network, active, result);
+    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, active, result));
     const members = this.weights.networks.length;
     for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
     return result;
   }
 
-  private addNetwork(network: MlpNetwork, active: ActiveFeatures, into: Float32Array): void {
-    const { embedding, output } = network;
-    const width = embedding.cols;
+  private addNetwork(network: MlpNetwork, output: Float32Array, active: ActiveFeatures, into: Float32Array): void {
+    const values = network.embedding.values;
+    const scales = network.embedding.scales;
+    const width = network.embedding.cols;
+    const labels = this.labels;
     const hidden = this.hidden;
-    hidden.set(network.hiddenBias);
-    for (let index = 0; index < active.rows.length; index += 1) {
-      const row = active.rows[index]!;
-      const factor = active.values[index]! * embedding.scales[row]!;
+    const bias = network.hiddenBias;
+    for (let col = 0; col < width; col += 1) hidden[col] = bias[col]!;
+    const rows = active.rows;
+    const activeValues = active.values;
+    for (let index = 0; index < rows.length; index += 1) {
+      const row = rows[index]!;
+      const factor = activeValues[index]! * scales[row]!;
       const base = row * width;
-      for (let col = 0; col < width; col += 1) hidden[col] = hidden[col]! + factor * embedding.values[base + col]!;
+      for (let col = 0; col < width; col += 1) hidden[col] = hidden[col]! + factor * values[base + col]!;
     }
     for (let col = 0; col < width; col += 1) if (hidden[col]! < 0) hidden[col] = 0;
     const logits = this.logits;
+    const outputBias = network.outputBias;
     let largest = -Infinity;
-    for (let label = 0; label < output.rows; label += 1) {
+    for (let label = 0; label < labels; label += 1) {
       const base = label * width;
-      let sum = 0;
-      for (let col = 0; col < width; col += 1) sum += hidden[col]! * output.values[base + col]!;
-      const logit = sum * output.scales[label]! + network.outputBias[label]!;
-      logits[label] = logit;
-      if (logit > largest) largest = logit;
+      let sum = outputBias[label]!;
+      for (let col = 0; col < width; col += 1) sum += hidden[col]! * output[base + col]!;
+      logits[label] = sum;
+      if (sum > largest) largest = sum;
     }
     let total = 0;
-    for (let label = 0; label < output.rows; label += 1) {
+    for (let label = 0; label < labels; label += 1) {
       const value = Math.exp(logits[label]! - largest);
       logits[label] = value;
       total += value;
     }
-    for (let label = 0; label < output.rows; label += 1) into[label] = into[label]! + logits[label]! / total;
+    for (let label = 0; label < labels; label += 1) into[label] = into[label]! + logits[label]! / total;
   }
 }
