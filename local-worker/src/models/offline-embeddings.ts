@@ -1,5 +1,6 @@
 import type { EmbeddingModel } from '../ports.js';
-import { isStopWord, stem, words } from '../text/tokenize.js';
+import { expandTerms } from '../text/query-expansion.js';
+import { isStopWord, stem, terms, words } from '../text/tokenize.js';
 
 /**
  * Offline embedding model: in-process, deterministic, no weights to download.
@@ -17,11 +18,15 @@ import { isStopWord, stem, words } from '../text/tokenize.js';
  * 5. Each feature name is hashed (FNV-1a, 32 bit) to one of `dimensions` buckets with a sign taken
  *    from a second hash, so collisions cancel in expectation; the vector is L2-normalised, so
  *    cosine similarity is the dot product.
- * Queries and documents are embedded the same way (a symmetric model).
+ * Documents and queries are embedded the same way, except that a query also gets the related
+ * words of its words from the diner thesaurus (`text/query-expansion.ts`: "children" brings
+ * "kids" and "family"), which a bag of n-grams cannot infer by itself.
  */
 export interface OfflineEmbeddingOptions {
   /** Vector length. @default 1024 */
   dimensions?: number;
+  /** Add thesaurus words to queries (documents are never expanded). @default true */
+  expandQueries?: boolean;
 }
 
 const GENERIC_WORDS = new Set(
@@ -52,9 +57,11 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
   readonly provider = 'offline';
   readonly modelId: string;
   readonly dimensions: number;
+  private readonly expandQueries: boolean;
 
   constructor(options: OfflineEmbeddingOptions = {}) {
     this.dimensions = options.dimensions ?? 1024;
+    this.expandQueries = options.expandQueries ?? true;
     if (!Number.isInteger(this.dimensions) || this.dimensions < 16) throw new RangeError('dimensions must be an integer ≥ 16');
     this.modelId = this.dimensions === 1024 ? OFFLINE_EMBEDDING_MODEL_ID : `${OFFLINE_EMBEDDING_MODEL_ID}-${this.dimensions}`;
   }
@@ -66,7 +73,9 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
 
   async embedQuery(text: string, signal?: AbortSignal): Promise<number[]> {
     signal?.throwIfAborted();
-    return this.embed(text);
+    if (!this.expandQueries) return this.embed(text);
+    const related = expandTerms(terms(text));
+    return this.embed(related.length === 0 ? text : `${text}\n${related.join(' ')}`);
   }
 
   /** Synchronous embedding of one text (the method described above). */

@@ -26,9 +26,9 @@ export interface HybridRetrieverOptions {
   fusion?: FusionMethod;
   /** Reciprocal-rank-fusion constant. @default 60 */
   rrfK?: number;
-  /** Weight of the vector side. @default 0.3 */
+  /** Weight of the vector side. @default 0.4 */
   vectorWeight?: number;
-  /** Weight of the keyword side (BM25 is the stronger signal with the offline model; tuned on data/sample/realistic-questions.json). @default 0.7 */
+  /** Weight of the keyword side (BM25 is the stronger signal with the offline model; tuned on data/sample/realistic-questions.json). @default 0.6 */
   keywordWeight?: number;
   /**
    * Relevance floor for the whole query: results are returned only when some candidate review
@@ -97,8 +97,8 @@ export class HybridRetriever implements Retriever {
     this.defaultK = options.defaultK ?? 5;
     this.fusion = options.fusion ?? 'weighted';
     this.rrfK = options.rrfK ?? 60;
-    this.vectorWeight = options.vectorWeight ?? 0.3;
-    this.keywordWeight = options.keywordWeight ?? 0.7;
+    this.vectorWeight = options.vectorWeight ?? 0.4;
+    this.keywordWeight = options.keywordWeight ?? 0.6;
     this.minCoverage = options.minCoverage ?? 0.34;
     this.minSimilarity = options.minSimilarity ?? (options.embedder.provider === 'offline' ? 0.3 : 0.6);
     this.minItemCoverage = options.minItemCoverage ?? 0.1;
