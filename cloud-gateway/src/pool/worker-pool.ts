@@ -12,6 +12,7 @@ import { PooledWorker } from './pooled-worker.js';
 import type { WorkerSnapshot } from './types.js';
 import { WorkerCallError } from './worker-call-error.js';
 import { errorFromResponse, readStreamEvents, toWorkerError } from './worker-stream.js';
+import { createFetchTransport, createNodeHttpTransport, type WorkerResponse, type WorkerTransport } from './worker-transport.js';
 
 /** Options of the worker pool; every timeout is in milliseconds. */
 export interface WorkerPoolOptions {
@@ -19,7 +20,9 @@ export interface WorkerPoolOptions {
   staticUrls?: string[];
   /** HMAC secret for signing requests; unset: requests go unsigned (workers will refuse them). */
   secret?: string | undefined;
-  /** @default globalThis.fetch */
+  /** How requests reach workers. @default node:http/https with keep-alive */
+  transport?: WorkerTransport;
+  /** Shortcut for `transport: createFetchTransport(fetch)`. */
   fetch?: typeof fetch;
   /** Time to response headers. @default 5000 */
   connectTimeoutMs?: number;
@@ -79,13 +82,13 @@ export interface PoolAvailability {
  */
 export class WorkerPool {
   private readonly workers = new Map<string, PooledWorker>();
-  private readonly options: Required<Omit<WorkerPoolOptions, 'secret' | 'staticUrls'>> & { secret: string | undefined };
+  private readonly options: Required<Omit<WorkerPoolOptions, 'secret' | 'staticUrls' | 'fetch'>> & { secret: string | undefined };
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     this.options = {
       secret: options.secret,
-      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      transport: options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : createNodeHttpTransport()),
       connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
       firstByteTimeoutMs: options.firstByteTimeoutMs ?? 45_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
@@ -185,8 +188,8 @@ export class WorkerPool {
       statics.map(async (worker) => {
         try {
           const response = await this.send(worker, '/v1/health', 'GET', undefined, { 'x-request-id': requestId }, AbortSignal.timeout(this.options.connectTimeoutMs));
-          if (!response.ok) throw await errorFromResponse(response, worker.id);
-          const health = WorkerHealthSchema.safeParse(await response.json());
+          if (!isOk(response)) throw await errorFromResponse(response, worker.id);
+          const health = WorkerHealthSchema.safeParse(JSON.parse(await response.text()));
           if (!health.success) throw new Error('unexpected /v1/health body');
           worker.backend = health.data.backend;
           worker.models = health.data.models;
@@ -294,10 +297,10 @@ export class WorkerPool {
    * `signRequest` is called directly because method, path and body are known here, which spares
    * `createSignedFetch`'s extra Request object per call.
    */
-  private send(worker: PooledWorker, path: string, method: 'GET' | 'POST', body: string | undefined, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  private send(worker: PooledWorker, path: string, method: 'GET' | 'POST', body: string | undefined, headers: Record<string, string>, signal: AbortSignal): Promise<WorkerResponse> {
     const url = `${worker.url}${path}`;
     const signature = this.options.secret ? signRequest({ secret: this.options.secret, method, path: new URL(url).pathname, body }) : {};
-    return this.options.fetch(url, { method, headers: { ...headers, ...signature }, signal, ...(body === undefined ? {} : { body }) });
+    return this.options.transport(url, { method, headers: { ...headers, ...signature }, signal, body });
   }
 
   private headers(context: WorkerCallContext): Record<string, string> {
@@ -317,7 +320,7 @@ export class WorkerPool {
     );
     try {
       const response = await this.send(worker, path, 'POST', body, this.headers(context), signal);
-      if (!response.ok) throw await errorFromResponse(response, worker.id);
+      if (!isOk(response)) throw await errorFromResponse(response, worker.id);
       const text = await response.text();
       try {
         return JSON.parse(text) as unknown;
@@ -343,7 +346,7 @@ export class WorkerPool {
     try {
       opened = await worker.breaker.execute(async () => {
         const connectTimer = setTimeout(timeout(`did not respond within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
-        let response: Response;
+        let response: WorkerResponse;
         try {
           response = await this.send(worker, '/v1/chat', 'POST', body, this.headers(context), signal);
         } catch (error) {
@@ -351,8 +354,7 @@ export class WorkerPool {
         } finally {
           clearTimeout(connectTimer);
         }
-        if (!response.ok) throw await errorFromResponse(response, worker.id);
-        if (!response.body) throw new WorkerCallError('worker_stream_broken', `worker ${worker.id} sent no body`, { workerId: worker.id });
+        if (!isOk(response)) throw await errorFromResponse(response, worker.id);
         const iterator = readStreamEvents(response.body);
         const firstTimer = setTimeout(timeout(`sent nothing within ${this.options.firstByteTimeoutMs} ms`), this.options.firstByteTimeoutMs);
         try {
@@ -419,7 +421,8 @@ export class WorkerPool {
     } finally {
       clearTimeout(idle);
       clearTimeout(budget);
-      // Closes the connection when the consumer stopped early; a no-op after a clean end.
+      // Ends the body read, then closes the connection if the worker had more to send.
+      void opened.iterator.return(undefined).catch(() => undefined);
       if (!controller.signal.aborted) controller.abort(RELAY_FINISHED);
       release();
     }
@@ -434,6 +437,10 @@ export class WorkerPool {
       })
       .catch(() => undefined);
   }
+}
+
+function isOk(response: WorkerResponse): boolean {
+  return response.status >= 200 && response.status < 300;
 }
 
 /** Abort reason used to close a finished relay; one shared instance (no stack capture per turn). */

@@ -7,9 +7,10 @@ import {
   type StreamEvent,
 } from '@review-assistant/shared';
 import { WorkerCallError } from './worker-call-error.js';
+import type { WorkerResponse } from './worker-transport.js';
 
 /** Parses a worker's NDJSON body into validated stream events. */
-export async function* readStreamEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
+export async function* readStreamEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<StreamEvent> {
   for await (const value of readNdjson(body)) {
     const parsed = StreamEventSchema.safeParse(value);
     if (!parsed.success) {
@@ -20,11 +21,11 @@ export async function* readStreamEvents(body: ReadableStream<Uint8Array>): Async
 }
 
 /** Reads a worker's JSON error body (bounded) and turns a non-2xx response into a typed error. */
-export async function errorFromResponse(response: Response, workerId: string): Promise<WorkerCallError> {
+export async function errorFromResponse(response: WorkerResponse, workerId: string): Promise<WorkerCallError> {
   let code: string | undefined;
   let message: string | undefined;
   try {
-    const text = (await response.text()).slice(0, 4096);
+    const text = (await response.text(64 * 1024)).slice(0, 4096);
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
