@@ -8,9 +8,10 @@ describe('OfflineEmbeddingModel', () => {
 
   it('returns deterministic unit vectors of the configured length', async () => {
     const [first] = await model.embedDocuments(['The vegan tacos were great 🌮']);
-    const again = await new OfflineEmbeddingModel().embedQuery('The vegan tacos were great 🌮');
+    const again = await new OfflineEmbeddingModel().embedDocuments(['The vegan tacos were great 🌮']);
     expect(first).toHaveLength(1024);
-    expect(first).toEqual(again);
+    expect(first).toEqual(again[0]);
+    expect(await model.embedQuery('tacos al pastor')).toEqual(model.embed('tacos al pastor')); // no thesaurus word
     expect(dot(first!, first!)).toBeCloseTo(1, 10);
     expect(new OfflineEmbeddingModel({ dimensions: 256 }).embed('x y z')).toHaveLength(256);
   });
@@ -19,6 +20,12 @@ describe('OfflineEmbeddingModel', () => {
     const query = await model.embedQuery('Do they have vegan options?');
     const [related, unrelated] = await model.embedDocuments(['Plenty of vegan dishes and plant-based cheese.', 'The parking lot was full and the music loud.']);
     expect(dot(query, related!)).toBeGreaterThan(dot(query, unrelated!) + 0.1);
+  });
+
+  it('expands queries with related diner words, but not documents', async () => {
+    const [review] = await model.embedDocuments(['Our kids loved the place.']);
+    const plain = new OfflineEmbeddingModel({ expandQueries: false });
+    expect(dot(await model.embedQuery('children'), review!)).toBeGreaterThan(dot(await plain.embedQuery('children'), review!) + 0.05);
   });
 
   it('matches word forms through stems and character n-grams', () => {
