@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chromaHeartbeat, ensureChroma, findFreePort, readChromaRecord, type EmbeddedChroma } from './embedded-chroma.js';
 import { isProcessAlive } from './file-lock.js';
+import { hostNeedsNewerGlibc } from './glibc-loader.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -160,5 +161,27 @@ describe('ensureChroma (embedded)', () => {
     } finally {
       await rm(otherDir, { recursive: true, force: true });
     }
+  });
+
+  it.runIf(hostNeedsNewerGlibc())('explains the glibc failure and names the alternatives when the loader is turned off on an old host', async () => {
+    const failure = ensureChroma({ dataDir, glibcLoader: 'never', startTimeoutMs: 30_000 });
+    await expect(failure).rejects.toMatchObject({ code: 'vector_store_unavailable' });
+    await expect(failure).rejects.toThrow(/need 2\.39[\s\S]*GLIBC_2\.\d+' not found[\s\S]*docker compose up chroma[\s\S]*CHROMA_URL/);
+    expect(await readChromaRecord(dataDir)).toBeUndefined();
+  });
+
+  it('names the alternatives when the glibc loader cannot be prepared', async () => {
+    const cacheDir = join(dataDir, 'glibc-cache');
+    const path = process.env.PATH;
+    // no apt-get on PATH: the preparation has to fail
+    process.env.PATH = join(dataDir, 'empty-bin');
+    try {
+      const failure = ensureChroma({ dataDir, glibcLoader: 'always', glibcCacheDir: cacheDir });
+      await expect(failure).rejects.toMatchObject({ code: 'vector_store_unavailable' });
+      await expect(failure).rejects.toThrow(/preparing the Debian 13 glibc loader failed[\s\S]*docker compose up chroma[\s\S]*CHROMA_URL=/);
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(existsSync(join(cacheDir, 'ready.json'))).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ import {
   isGlibcLoadError,
   hostNeedsNewerGlibc,
   prepareGlibcLoader,
+  REQUIRED_GLIBC_VERSION,
+  runtimeGlibcVersion,
   silentLogger,
   type GlibcLoader,
   type LauncherLogger,
@@ -332,6 +334,13 @@ async function startChroma(dataDir: string, options: EnsureChromaOptions, logger
         logger.warn('the chromadb bindings failed to load with this glibc; retrying under the Debian 13 loader');
         loader = await getLoader();
         continue;
+      }
+      if (isGlibcLoadError(text)) {
+        const line = attempt.output.find((candidate) => isGlibcLoadError(candidate)) ?? '';
+        throw chromaUnavailable(
+          `The chromadb bindings cannot load with glibc ${runtimeGlibcVersion() ?? '?'} (they need ${REQUIRED_GLIBC_VERSION}${loader === undefined ? '' : `; the ${loader.glibcVersion} loader did not help`}): ${line.trim()}.`,
+          error,
+        );
       }
       if (/address already in use|AddrInUse/i.test(text)) {
         if (fixedPort) throw chromaUnavailable(`Port ${port} is already in use.`, error);
