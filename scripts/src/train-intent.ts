@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     onProgress: ({ member, epoch, loss, trainAccuracy }) => {
       const now = performance.now();
       console.log(
-        `  network ${member + 1}/${options.ensemble} epoch ${epoch + 1}/${options.epochs}: loss ${loss.toFixed(4)}, train acc ${percent(trainAccuracy)} (${((now - lastLine) / 1000).toFixed(1)} s)`,
+        `  network ${member + 1}/${options.features.length} epoch ${epoch + 1}/${options.epochs}: loss ${loss.toFixed(4)}, train acc ${percent(trainAccuracy)} (${((now - lastLine) / 1000).toFixed(1)} s)`,
       );
       lastLine = now;
     },

@@ -54,7 +54,8 @@ export const ArtifactManifestSchema = z.object({
   /** intent → CLINC150 domain (`oos` has none). */
   domains: z.record(z.string(), z.string()),
   outOfScopeLabel: z.string(),
-  features: FeatureConfigSchema,
+  /** Feature configuration of each network, in order. */
+  features: z.array(FeatureConfigSchema).min(1),
   thresholds: z.object({
     /** Below this top probability the text is out of scope. */
     confidence: z.number().min(0).max(1),
@@ -93,13 +94,12 @@ function dtypeOf(data: TensorData): 'int8' | 'float32' | 'uint32' {
 }
 
 function tensorsOf(weights: IntentModelWeights): Array<{ name: string; shape: number[]; data: TensorData }> {
-  const list: Array<{ name: string; shape: number[]; data: TensorData }> = [
-    { name: 'featureIds', shape: [weights.featureIds.length], data: weights.featureIds },
-    { name: 'idf', shape: [weights.idf.length], data: weights.idf },
-  ];
+  const list: Array<{ name: string; shape: number[]; data: TensorData }> = [];
   weights.networks.forEach((network, index) => {
     const prefix = `network${index}.`;
     list.push(
+      { name: `${prefix}featureIds`, shape: [network.featureIds.length], data: network.featureIds },
+      { name: `${prefix}idf`, shape: [network.idf.length], data: network.idf },
       { name: `${prefix}embedding`, shape: [network.embedding.rows, network.embedding.cols], data: network.embedding.values },
       { name: `${prefix}embeddingScales`, shape: [network.embedding.rows], data: network.embedding.scales },
       { name: `${prefix}hiddenBias`, shape: [network.hiddenBias.length], data: network.hiddenBias },
@@ -124,7 +124,7 @@ export function encodeArtifact(description: ArtifactDescription, weights: Intent
     format: ARTIFACT_FORMAT,
     formatVersion: ARTIFACT_FORMAT_VERSION,
     ...description,
-    features: weights.features,
+    features: weights.networks.map((network) => network.features),
     networks: weights.networks.length,
     tensors: layout,
   };
@@ -202,11 +202,13 @@ export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
   if (!parsed.success) throw new ArtifactError('incompatible', `the manifest is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   const manifest = parsed.data;
   const body = signed.subarray(manifestStart + manifestLength);
-  const featureIds = readTensor(body, manifest, 'featureIds', 'uint32') as Uint32Array;
-  const idf = readTensor(body, manifest, 'idf', 'float32') as Float32Array;
   const networks: MlpNetwork[] = [];
+  if (manifest.features.length !== manifest.networks) throw new ArtifactError('corrupt', `${manifest.networks} networks but ${manifest.features.length} feature configurations`);
   for (let index = 0; index < manifest.networks; index += 1) {
     const prefix = `network${index}.`;
+    const featureIds = readTensor(body, manifest, `${prefix}featureIds`, 'uint32') as Uint32Array;
+    const idf = readTensor(body, manifest, `${prefix}idf`, 'float32') as Float32Array;
+    if (idf.length !== featureIds.length) throw new ArtifactError('corrupt', `network ${index}: idf does not match the feature rows`);
     const embedding = matrix(body, manifest, `${prefix}embedding`);
     const output = matrix(body, manifest, `${prefix}output`);
     const hiddenBias = readTensor(body, manifest, `${prefix}hiddenBias`, 'float32') as Float32Array;
@@ -215,9 +217,8 @@ export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
       throw new ArtifactError('corrupt', `network ${index} does not match the feature rows or labels`);
     }
     if (hiddenBias.length !== embedding.cols || outputBias.length !== output.rows) throw new ArtifactError('corrupt', `network ${index} has biases of the wrong size`);
-    networks.push({ embedding, output, hiddenBias, outputBias });
+    networks.push({ features: manifest.features[index]!, featureIds, idf, embedding, output, hiddenBias, outputBias });
   }
-  if (idf.length !== featureIds.length) throw new ArtifactError('corrupt', 'idf does not match the feature rows');
   if (!manifest.labels.includes(manifest.outOfScopeLabel)) throw new ArtifactError('incompatible', `the labels do not include ${manifest.outOfScopeLabel}`);
-  return { manifest, weights: { features: manifest.features, featureIds, idf, networks }, checksum: actual.toString('hex') };
+  return { manifest, weights: { networks }, checksum: actual.toString('hex') };
 }

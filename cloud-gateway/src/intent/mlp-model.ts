@@ -8,9 +8,17 @@ export interface QuantizedMatrix {
   scales: Float32Array;
 }
 
-/** One member of the ensemble: sparse input → ReLU hidden layer → softmax over the labels. */
+/**
+ * One member of the ensemble: its own n-gram features → ReLU hidden layer → softmax over the
+ * labels. Members differ in their feature sets, which is what makes averaging them pay off.
+ */
 export interface MlpNetwork {
-  /** One row per known feature (rows of `IntentModelWeights.featureIds`), `hidden` columns. */
+  features: FeatureConfig;
+  /** Hashed feature ids seen in training, sorted ascending; index = embedding row. */
+  featureIds: Uint32Array;
+  /** Inverse document frequency per feature row. */
+  idf: Float32Array;
+  /** One row per known feature, `hidden` columns. */
   embedding: QuantizedMatrix;
   hiddenBias: Float32Array;
   /** One row per label, `hidden` columns. */
@@ -20,11 +28,6 @@ export interface MlpNetwork {
 
 /** Everything the classifier needs to score a text. */
 export interface IntentModelWeights {
-  features: FeatureConfig;
-  /** Hashed feature ids seen in training, sorted ascending; index = embedding row. */
-  featureIds: Uint32Array;
-  /** Inverse document frequency per feature row. */
-  idf: Float32Array;
   networks: MlpNetwork[];
 }
 
@@ -61,7 +64,7 @@ export interface ActiveFeatures {
   values: Float32Array;
 }
 
-export function activeFeatures(text: string, weights: Pick<IntentModelWeights, 'features' | 'featureIds' | 'idf'>): ActiveFeatures {
+export function activeFeatures(text: string, weights: Pick<MlpNetwork, 'features' | 'featureIds' | 'idf'>): ActiveFeatures {
   const sparse = extractFeatures(text, weights.features);
   const rows: number[] = [];
   const values: number[] = [];
@@ -104,9 +107,8 @@ export class MlpScorer {
 
   /** Averaged softmax probabilities over the labels. */
   probabilities(text: string): Float32Array {
-    const active = activeFeatures(text, this.weights);
     const result = new Float32Array(this.labels);
-    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, active, result));
+    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, activeFeatures(text, network), result));
     const members = this.weights.networks.length;
     for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
     return result;

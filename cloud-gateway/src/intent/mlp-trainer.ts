@@ -10,7 +10,8 @@ export interface TrainingExample {
 
 /** Hyper-parameters of the hidden-layer network and its training. */
 export interface TrainingOptions {
-  features: FeatureConfig;
+  /** One network per feature configuration; their probabilities are averaged. */
+  features: FeatureConfig[];
   /** @default 42 */
   seed: number;
   /** Hidden units. */
@@ -28,8 +29,6 @@ export interface TrainingOptions {
   minFeatureCount: number;
   /** Label smoothing of the cross-entropy target. */
   labelSmoothing: number;
-  /** Networks trained with different seeds and averaged. */
-  ensemble: number;
   /** Called after each epoch of each member. */
   onProgress?: (progress: { member: number; epoch: number; loss: number; trainAccuracy: number }) => void;
 }
@@ -45,7 +44,6 @@ export const defaultTrainingOptions: Omit<TrainingOptions, 'features'> = {
   weightDecay: 0.0,
   minFeatureCount: 2,
   labelSmoothing: 0.05,
-  ensemble: 1,
 };
 
 interface Encoded {
@@ -54,8 +52,8 @@ interface Encoded {
   label: number;
 }
 
-function buildVocabulary(examples: TrainingExample[], options: TrainingOptions) {
-  const sparse = examples.map((example) => extractFeatures(example.text, options.features));
+function buildVocabulary(examples: TrainingExample[], features: FeatureConfig, options: TrainingOptions) {
+  const sparse = examples.map((example) => extractFeatures(example.text, features));
   const documentFrequency = new Map<number, number>();
   for (const features of sparse) for (const id of features.ids) documentFrequency.set(id, (documentFrequency.get(id) ?? 0) + 1);
   const kept = [...documentFrequency.entries()].filter(([, count]) => count >= options.minFeatureCount).map(([id]) => id);
@@ -87,7 +85,7 @@ function trainNetwork(
   labels: number,
   options: TrainingOptions,
   member: number,
-): MlpNetwork {
+): Omit<MlpNetwork, 'features' | 'featureIds' | 'idf'> {
   const random = createRandom(options.seed * 1000 + member);
   const width = options.hidden;
   const embedding = new Float32Array(featureRows * width);
@@ -247,10 +245,9 @@ function trainNetwork(
 
 /** Trains the ensemble; deterministic for a given seed, data order and options. */
 export function trainIntentModel(examples: TrainingExample[], labels: number, options: TrainingOptions): IntentModelWeights {
-  const { featureIds, idf, encoded } = buildVocabulary(examples, options);
-  const networks: MlpNetwork[] = [];
-  for (let member = 0; member < options.ensemble; member += 1) {
-    networks.push(trainNetwork(encoded, featureIds.length, labels, options, member));
-  }
-  return { features: options.features, featureIds, idf, networks };
+  const networks: MlpNetwork[] = options.features.map((features, member) => {
+    const { featureIds, idf, encoded } = buildVocabulary(examples, features, options);
+    return { features, featureIds, idf, ...trainNetwork(encoded, featureIds.length, labels, options, member) };
+  });
+  return { networks };
 }

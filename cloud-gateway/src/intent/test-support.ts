@@ -20,14 +20,16 @@ export function tinyTrainingSet(perIntent = 20): { pairs: Array<[string, string]
 
 export const tinyOptions: TrainingOptions = {
   ...defaultTrainingOptions,
-  features: { ...defaultFeatureConfig, hashBits: 18 },
+  features: [
+    { ...defaultFeatureConfig, hashBits: 18 },
+    { wordNgrams: [1, 2, 3], charMin: 2, charMax: 4, hashBits: 18 },
+  ],
   hidden: 16,
   epochs: 10,
   batchSize: 8,
   learningRate: 0.01,
   hiddenDropout: 0.1,
   inputDropout: 0,
-  ensemble: 2,
   minFeatureCount: 1,
 };
 

@@ -11,17 +11,24 @@ import { ARTIFACT_FORMAT_VERSION, encodeArtifact, type ArtifactManifest } from '
 import { DiningUtterancesSchema, parseClincFile, parseDomains, type ClincSplit } from './clinc-data.js';
 import { collectPredictions, metricsAt, tuneThreshold, type IntentMetrics } from './evaluation.js';
 import { trainIntentModel, defaultTrainingOptions, type TrainingExample, type TrainingOptions } from './mlp-trainer.js';
-import { defaultFeatureConfig } from './text-features.js';
+import { defaultFeatureConfig, type FeatureConfig } from './text-features.js';
 
 export const OUT_OF_SCOPE_LABEL = 'oos';
 /** `cloud-gateway/data`, resolved from the package root (works from src/ and dist/). */
 export const defaultDataDirectory = fileURLToPath(new URL('../../data/', import.meta.url));
 
-/** The hyper-parameters of the shipped model (chosen on CLINC150 val). */
+/**
+ * The hyper-parameters of the shipped model (chosen on CLINC150 val): two networks over
+ * different n-gram sets. Each alone reaches about 92.5% in-scope accuracy on val; averaged, 93.5%.
+ */
 export const shippedTrainingOptions: TrainingOptions = {
   ...defaultTrainingOptions,
-  features: defaultFeatureConfig,
+  features: [defaultFeatureConfig, { wordNgrams: [1, 2, 3], charMin: 2, charMax: 4, hashBits: 22 }],
 };
+
+function describeFeatures(features: FeatureConfig): string {
+  return `word ${features.wordNgrams.join('/')}-grams + char ${features.charMin}–${features.charMax}-grams`;
+}
 
 export interface TrainingData {
   train: ClincSplit;
@@ -115,7 +122,7 @@ export async function trainArtifact(
     {
       version: `${ARTIFACT_FORMAT_VERSION}.${createdAt.toISOString().slice(0, 10).replaceAll('-', '')}.${dataHash}.s${options.seed}`,
       createdAt: createdAt.toISOString(),
-      algorithm: `hashed word 1-2-gram + char ${options.features.charMin}-${options.features.charMax}-gram tf-idf → ReLU(${options.hidden}) → softmax, ${options.ensemble === 1 ? 'one network' : `${options.ensemble}-network ensemble`}, int8 weights; oos class + confidence threshold`,
+      algorithm: `${options.features.length === 1 ? 'one network' : `average of ${options.features.length} networks`}: hashed tf-idf n-grams (${options.features.map(describeFeatures).join('; ')}) → ReLU(${options.hidden}) → softmax; int8 weights; oos class + confidence threshold`,
       labels,
       domains,
       outOfScopeLabel: OUT_OF_SCOPE_LABEL,
