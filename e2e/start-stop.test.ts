@@ -1,7 +1,7 @@
 // Whole-system smoke test: `npm start` exactly as a user runs it (embedded Chroma, sample ingestion,
 // worker with the offline backend, gateway), one chat answer with sources over POST /api/chat (SSE),
 // then Ctrl-C, and not one process of the tree left behind.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,54 +40,74 @@ async function readSseEvents(response: Response): Promise<StreamEvent[]> {
   return events;
 }
 
+interface StartedSystem {
+  child: ChildProcess;
+  port: number;
+  workerPort: number;
+  dataDir: string;
+  output: () => string;
+  exited: Promise<number | null>;
+  /** npm and every process below it once the system is ready. */
+  tree: number[];
+}
+
+/** Runs `npm start` on free ports with a fresh DATA_DIR and waits for its "ready" line. */
+async function startNpm(secret: string): Promise<StartedSystem> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'e2e-start-'));
+  const port = await findFreePort();
+  const workerPort = await findFreePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    WORKER_PORT: String(workerPort),
+    DATA_DIR: dataDir,
+    MODEL_BACKEND: 'offline',
+    WORKER_SHARED_SECRET: secret,
+    NO_COLOR: '1',
+  };
+  for (const name of ['CHROMA_URL', 'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'WORKER_URLS', 'GATEWAY_URL']) delete env[name];
+  // its own process group, like a foreground job in a shell, so Ctrl-C can go to the whole group
+  const child = spawn('npm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await waitUntil(() => output.includes('ready: open') || child.exitCode !== null, 240_000);
+  if (!ready || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output}`);
+  const tree = [child.pid as number, ...listDescendants(child.pid as number)];
+  return { child, port, workerPort, dataDir, output: () => output, exited, tree };
+}
+
+/** SIGKILLs whatever is left (only after a failed assertion) and removes DATA_DIR. */
+async function cleanUp(system: StartedSystem | undefined): Promise<void> {
+  if (system === undefined) return;
+  for (const pid of [...system.tree, ...listDescendants(system.child.pid as number)]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  await rm(system.dataDir, { recursive: true, force: true });
+}
+
 describe('npm start (whole system)', () => {
-  let dataDir: string;
+  const secret = randomBytes(32).toString('hex');
+  let system: StartedSystem;
   let port: number;
   let workerPort: number;
-  const secret = randomBytes(32).toString('hex');
-  let child: ReturnType<typeof spawn>;
-  let output = '';
-  let exited: Promise<number | null>;
-  let tree: number[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'e2e-start-'));
-    port = await findFreePort();
-    workerPort = await findFreePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      WORKER_PORT: String(workerPort),
-      DATA_DIR: dataDir,
-      MODEL_BACKEND: 'offline',
-      WORKER_SHARED_SECRET: secret,
-      NO_COLOR: '1',
-    };
-    for (const name of ['CHROMA_URL', 'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'WORKER_URLS', 'GATEWAY_URL']) delete env[name];
-    // its own process group, like a foreground job in a shell, so Ctrl-C can go to the whole group
-    child = spawn('npm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    const ready = await waitUntil(() => output.includes('ready: open') || child.exitCode !== null, 240_000);
-    if (!ready || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output}`);
-    tree = [child.pid as number, ...listDescendants(child.pid as number)];
+    system = await startNpm(secret);
+    ({ port, workerPort } = system);
   });
 
   afterAll(async () => {
-    // only reached with leftovers if an assertion failed: never leave them running
-    for (const pid of [...tree, ...listDescendants(child.pid as number)]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    await rm(dataDir, { recursive: true, force: true });
+    await cleanUp(system);
   });
 
   it('prints the UI URL and serves the chat page and health endpoints', async () => {
-    expect(output).toContain(`ready: open http://localhost:${port}`);
+    expect(system.output()).toContain(`ready: open http://localhost:${port}`);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const page = await fetch(`http://127.0.0.1:${port}/`);
@@ -126,11 +146,28 @@ describe('npm start (whole system)', () => {
   });
 
   it('stops everything on Ctrl-C and leaves no process behind', async () => {
-    expect(tree.length).toBeGreaterThanOrEqual(4);
-    const everything = [...new Set([...tree, ...listDescendants(child.pid as number)])];
-    process.kill(-(child.pid as number), 'SIGINT');
-    await exited;
+    expect(system.tree.length).toBeGreaterThanOrEqual(4);
+    const everything = [...new Set([...system.tree, ...listDescendants(system.child.pid as number)])];
+    process.kill(-(system.child.pid as number), 'SIGINT');
+    await system.exited;
     expect(await waitUntil(() => everything.every((pid) => !isRunning(pid)), 15_000)).toBe(true);
-    expect(output).toContain('stopping chroma');
+    expect(system.output()).toContain('stopping chroma');
+    expect(system.output()).not.toContain('killing everything now');
+  });
+});
+
+describe('npm start stopped by SIGTERM to npm alone', () => {
+  let system: StartedSystem | undefined;
+  afterAll(async () => {
+    await cleanUp(system);
+  });
+
+  it('stops the whole system although npm does not pass the signal on', async () => {
+    system = await startNpm(randomBytes(32).toString('hex'));
+    const everything = system.tree;
+    process.kill(system.child.pid as number, 'SIGTERM');
+    await system.exited;
+    expect(await waitUntil(() => everything.every((pid) => !isRunning(pid)), 20_000)).toBe(true);
+    expect(system.output()).toContain('has exited');
   });
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pc from 'picocolors';
 import { ConfigError } from '@review-assistant/shared';
+import { launcherChain, watchLauncherChain } from './launcher-chain.js';
 import { createPrefixedPrinter } from './log-lines.js';
 import { startSystem, type RunningSystem, type StartSystemOptions } from './orchestrator.js';
 
@@ -48,6 +49,10 @@ export async function runStart(options: Omit<StartSystemOptions, 'signal'>): Pro
     );
   };
   for (const name of SIGNALS) process.on(name, onSignal);
+  watchLauncherChain(launcherChain(), (pid) => {
+    say(`the launching process (pid ${pid}) has exited`);
+    onSignal('SIGTERM');
+  });
 
   try {
     system = await startSystem({ ...options, write, signal: aborter.signal });

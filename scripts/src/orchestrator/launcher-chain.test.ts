@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { isLauncher, launcherChain, watchLauncherChain } from './launcher-chain.js';
+import { listDescendants } from './process-tree.js';
+
+describe('isLauncher', () => {
+  it('recognises npm, sh -c and the tsx CLI as wrappers', () => {
+    expect(isLauncher(['npm', 'start'])).toBe(true);
+    expect(isLauncher(['/usr/bin/node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'start'])).toBe(true);
+    expect(isLauncher(['sh', '-c', 'tsx --conditions=development scripts/src/start.ts'])).toBe(true);
+    expect(isLauncher(['node', '/work/main/node_modules/.bin/tsx', 'scripts/src/start.ts'])).toBe(true);
+  });
+
+  it('stops at an interactive shell, a test runner or init', () => {
+    expect(isLauncher(['-bash'])).toBe(false);
+    expect(isLauncher(['bash'])).toBe(false);
+    expect(isLauncher(['/usr/bin/node', '/work/main/node_modules/vitest/dist/workers/forks.js'])).toBe(false);
+    expect(isLauncher(['/sbin/init'])).toBe(false);
+  });
+});
+
+describe('launcherChain', () => {
+  it('finds the sh -c wrapper above a child, and nothing above a test worker', async () => {
+    expect(launcherChain()).toEqual([]);
+    // sh -c with two commands cannot exec the last one, so the shell stays as the wrapper
+    const shell = spawn('sh', ['-c', 'sleep 30; true'], { stdio: 'ignore' });
+    try {
+      await sleep(200);
+      const [sleeper] = listDescendants(shell.pid as number);
+      expect(sleeper).toBeDefined();
+      expect(launcherChain(sleeper)).toEqual([shell.pid]);
+    } finally {
+      shell.kill('SIGKILL');
+    }
+  });
+
+  it('reports the wrapper that exits', async () => {
+    const wrapper = spawn('sh', ['-c', 'sleep 0.3; true'], { stdio: 'ignore' });
+    const gone = await new Promise<number>((resolve) => watchLauncherChain([wrapper.pid as number], resolve, 50));
+    expect(gone).toBe(wrapper.pid);
+  });
+});
