@@ -31,6 +31,7 @@ export interface GatewayApp {
 
 /** Request ids we accept from clients: short, and only characters that are safe in logs and headers. */
 const REQUEST_ID_MAX = 128;
+const MAX_WS_MESSAGE_BYTES = 256 * 1024;
 
 /**
  * Builds the gateway from its collaborators. No network, no disk: `server.ts` supplies real
@@ -39,6 +40,8 @@ const REQUEST_ID_MAX = 128;
 export function createApp(deps: GatewayDeps): GatewayApp {
   const app = new Hono<GatewayEnv>();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
+  // ws accepts 100 MiB frames by default; a chat message is a few KiB (ChatRequestSchema limits).
+  wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
   const limiter = new TokenBucketLimiter(deps.settings.rateLimitPerMinute, deps.settings.rateLimitBurst);
   const turn = {
     intent: deps.intent,
@@ -69,7 +72,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.route('/', createMetricsRoutes(deps.metrics));
   app.route('/', createDocsRoutes());
   app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy }));
-  app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket }));
+  app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket, maxMessageBytes: MAX_WS_MESSAGE_BYTES }));
   app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, recentRequests: deps.recentRequests }));
   app.route('/', createHeartbeatRoutes({ pool: deps.pool, secret: deps.settings.workerSharedSecret }));
   app.route('/', createIntentRoutes({ intent: deps.intent }));
