@@ -128,7 +128,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
       dataDir,
       chromaUrl: config.chromaUrl,
       handleSignals: false,
-      onOutput: createPrefixedPrinter('chroma', 'yellow', write),
+      onOutput: chromaPrinter(createPrefixedPrinter('chroma', 'yellow', write)),
       logger: { info: (message) => say(message), warn: (message) => say(pc.yellow(message)) },
     });
     signal?.throwIfAborted();
@@ -189,6 +189,14 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
     await stop();
     throw error;
   }
+}
+
+/** Leaves out Chroma's ASCII-art logo and the source locations under its log lines. */
+export function chromaPrinter(print: (line: string) => void): (line: string) => void {
+  return (line) => {
+    if (/^[\s(#]+$/.test(line) || /^\s+at rust\//.test(line)) return;
+    print(line);
+  };
 }
 
 async function ingestSampleIfEmpty(context: {
