@@ -162,11 +162,25 @@ function matrix(body: Buffer, manifest: ArtifactManifest, name: string): Quantiz
   return { rows, cols, values, scales };
 }
 
+/**
+ * gzip stores the uncompressed size (mod 2^32) in its last four bytes. Inflating into one chunk
+ * of that size avoids zlib's final concatenation, which would briefly hold the model twice.
+ */
+function outputChunkSize(compressed: Uint8Array): number {
+  const fallback = 64 * 1024;
+  if (compressed.length < 18) return fallback;
+  const size = Buffer.from(compressed.buffer, compressed.byteOffset, compressed.byteLength).readUInt32LE(compressed.length - 4);
+  // a damaged trailer must not make us allocate a huge chunk: int8 weights barely compress, so
+  // anything far above the compressed size is not believable (zlib then just adds chunks)
+  const believable = Math.min(256 * 2 ** 20, compressed.length * 4 + 2 ** 20);
+  return size > 0 && size <= believable ? size + 1 : fallback;
+}
+
 /** Parses and verifies an artifact; throws `ArtifactError` saying what is wrong. */
 export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
   let content: Buffer;
   try {
-    content = gunzipSync(compressed);
+    content = gunzipSync(compressed, { chunkSize: outputChunkSize(compressed) });
   } catch (error) {
     throw new ArtifactError('corrupt', `the artifact is not a valid gzip file (${(error as Error).message})`, { cause: error });
   }

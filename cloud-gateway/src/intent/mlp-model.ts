@@ -62,23 +62,39 @@ function findRow(sorted: Uint32Array, id: number): number {
 export interface ActiveFeatures {
   rows: Int32Array;
   values: Float32Array;
+  /** How many entries of `rows`/`values` are in use. */
+  count: number;
 }
 
-export function activeFeatures(text: string, weights: Pick<MlpNetwork, 'features' | 'featureIds' | 'idf'>): ActiveFeatures {
+/**
+ * Looks up the text's hashed n-grams in the network's rows. Pass `into` to reuse buffers (the
+ * scorer does, so a prediction allocates almost nothing); they grow when a text needs more.
+ */
+export function activeFeatures(text: string, weights: Pick<MlpNetwork, 'features' | 'featureIds' | 'idf'>, into?: ActiveFeatures): ActiveFeatures {
   const sparse = extractFeatures(text, weights.features);
-  const rows: number[] = [];
-  const values: number[] = [];
+  const target = into ?? { rows: new Int32Array(sparse.ids.length), values: new Float32Array(sparse.ids.length), count: 0 };
+  if (target.rows.length < sparse.ids.length) {
+    target.rows = new Int32Array(sparse.ids.length * 2);
+    target.values = new Float32Array(sparse.ids.length * 2);
+  }
+  const { rows, values } = target;
+  const featureIds = weights.featureIds;
+  const idf = weights.idf;
+  let count = 0;
   let norm = 0;
   for (let index = 0; index < sparse.ids.length; index += 1) {
-    const row = findRow(weights.featureIds, sparse.ids[index]!);
+    const row = findRow(featureIds, sparse.ids[index]!);
     if (row < 0) continue;
-    const value = sparse.weights[index]! * weights.idf[row]!;
-    rows.push(row);
-    values.push(value);
+    const value = sparse.weights[index]! * idf[row]!;
+    rows[count] = row;
+    values[count] = value;
     norm += value * value;
+    count += 1;
   }
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  return { rows: Int32Array.from(rows), values: Float32Array.from(values, (value) => value * scale) };
+  for (let index = 0; index < count; index += 1) values[index] = values[index]! * scale;
+  target.count = count;
+  return target;
 }
 
 /** Scores texts with the quantised ensemble; allocation-light so p99 stays well under 1 ms. */
@@ -88,6 +104,7 @@ export class MlpScorer {
   private readonly logits: Float64Array;
   /** The output layers dequantised once (labels × hidden floats each, small). */
   private readonly outputs: Float32Array[];
+  private readonly active: ActiveFeatures = { rows: new Int32Array(512), values: new Float32Array(512), count: 0 };
 
   constructor(private readonly weights: IntentModelWeights) {
     const first = weights.networks[0];
@@ -108,7 +125,7 @@ export class MlpScorer {
   /** Averaged softmax probabilities over the labels. */
   probabilities(text: string): Float32Array {
     const result = new Float32Array(this.labels);
-    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, activeFeatures(text, network), result));
+    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, activeFeatures(text, network, this.active), result));
     const members = this.weights.networks.length;
     for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
     return result;
@@ -124,11 +141,19 @@ export class MlpScorer {
     for (let col = 0; col < width; col += 1) hidden[col] = bias[col]!;
     const rows = active.rows;
     const activeValues = active.values;
-    for (let index = 0; index < rows.length; index += 1) {
+    const unrolled = width - (width % 4);
+    for (let index = 0; index < active.count; index += 1) {
       const row = rows[index]!;
       const factor = activeValues[index]! * scales[row]!;
       const base = row * width;
-      for (let col = 0; col < width; col += 1) hidden[col] = hidden[col]! + factor * values[base + col]!;
+      let col = 0;
+      for (; col < unrolled; col += 4) {
+        hidden[col] = hidden[col]! + factor * values[base + col]!;
+        hidden[col + 1] = hidden[col + 1]! + factor * values[base + col + 1]!;
+        hidden[col + 2] = hidden[col + 2]! + factor * values[base + col + 2]!;
+        hidden[col + 3] = hidden[col + 3]! + factor * values[base + col + 3]!;
+      }
+      for (; col < width; col += 1) hidden[col] = hidden[col]! + factor * values[base + col]!;
     }
     for (let col = 0; col < width; col += 1) if (hidden[col]! < 0) hidden[col] = 0;
     const logits = this.logits;
@@ -136,8 +161,19 @@ export class MlpScorer {
     let largest = -Infinity;
     for (let label = 0; label < labels; label += 1) {
       const base = label * width;
-      let sum = outputBias[label]!;
-      for (let col = 0; col < width; col += 1) sum += hidden[col]! * output[base + col]!;
+      let sum0 = 0;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      let col = 0;
+      for (; col < unrolled; col += 4) {
+        sum0 += hidden[col]! * output[base + col]!;
+        sum1 += hidden[col + 1]! * output[base + col + 1]!;
+        sum2 += hidden[col + 2]! * output[base + col + 2]!;
+        sum3 += hidden[col + 3]! * output[base + col + 3]!;
+      }
+      let sum = outputBias[label]! + sum0 + sum1 + sum2 + sum3;
+      for (; col < width; col += 1) sum += hidden[col]! * output[base + col]!;
       logits[label] = sum;
       if (sum > largest) largest = sum;
     }
