@@ -47,6 +47,13 @@ describe('WorkerPool', () => {
     expect(pool.snapshot()[0]).toMatchObject({ source: 'static', state: 'ready', breaker: 'closed', active: 0 });
   });
 
+  it('reuses the keep-alive connection for the next turn after a stream ended cleanly', async () => {
+    const worker = await double();
+    const pool = new WorkerPool({ staticUrls: [worker.url], secret });
+    for (const requestId of ['k1', 'k2', 'k3']) await collect((await pool.openChat({ message: 'hi' }, { requestId })).events);
+    expect(worker.calls.map((call) => call.connection)).toEqual([1, 1, 1]);
+  });
+
   it('sends each request to the least-loaded worker', async () => {
     let releaseHeld: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {

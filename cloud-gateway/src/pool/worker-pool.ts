@@ -388,10 +388,12 @@ export class WorkerPool {
     context: WorkerCallContext,
   ): AsyncGenerator<StreamEvent> {
     let idle: NodeJS.Timeout | undefined;
+    let drained = false;
+    const isTerminal = (event: StreamEvent) => event.type === 'answer-end' || event.type === 'error';
     try {
       yield opened.first;
-      if (opened.first.type === 'answer-end' || opened.first.type === 'error') return;
-      for (;;) {
+      let ended = isTerminal(opened.first);
+      while (!ended) {
         idle = setTimeout(() => {
           controller.abort(
             new WorkerCallError('worker_timeout', `worker ${worker.id} went silent for ${this.options.idleTimeoutMs} ms`, { workerId: worker.id, retryable: true }),
@@ -416,14 +418,27 @@ export class WorkerPool {
           return;
         }
         yield next.value;
-        if (next.value.type === 'answer-end' || next.value.type === 'error') return;
+        ended = isTerminal(next.value);
+      }
+      // Read the body to its end (the worker closes it right after the last event) so the
+      // keep-alive connection goes back to the pool instead of being torn down. Bounded by a short timer.
+      idle = setTimeout(() => controller.abort(RELAY_FINISHED), Math.min(this.options.idleTimeoutMs, 1000));
+      try {
+        while (!(await opened.iterator.next()).done) {
+          // a worker sending events after its last one: ignore them
+        }
+        drained = true;
+      } catch {
+        // aborted by the timer or the client: the connection is closed instead
       }
     } finally {
       clearTimeout(idle);
       clearTimeout(budget);
-      // Ends the body read, then closes the connection if the worker had more to send.
-      void opened.iterator.return(undefined).catch(() => undefined);
-      if (!controller.signal.aborted) controller.abort(RELAY_FINISHED);
+      if (!drained) {
+        // The consumer stopped early or the stream failed: end the read and close the connection.
+        void opened.iterator.return(undefined).catch(() => undefined);
+        if (!controller.signal.aborted) controller.abort(RELAY_FINISHED);
+      }
       release();
     }
   }

@@ -54,6 +54,8 @@ export interface WorkerDoubleCall {
   eventsSent: number;
   /** True once the client went away before the response finished. */
   aborted: boolean;
+  /** Number of the TCP connection the request came on (1, 2, ...): shows keep-alive reuse. */
+  connection: number;
   finished: boolean;
 }
 
@@ -81,6 +83,8 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
   const nonceCache = new NonceCache();
   const calls: WorkerDoubleCall[] = [];
   const sockets = new Set<Socket>();
+  const connectionNumbers = new WeakMap<Socket, number>();
+  let connectionCount = 0;
   const workerId = initial.workerId ?? `double-${Math.random().toString(16).slice(2, 8)}`;
   const double = { options: { ...initial } } as { options: WorkerDoubleOptions };
 
@@ -89,6 +93,8 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
+    connectionCount += 1;
+    connectionNumbers.set(socket, connectionCount);
     socket.on('close', () => sockets.delete(socket));
   });
 
@@ -112,6 +118,7 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
       eventsSent: 0,
       aborted: false,
       finished: false,
+      connection: connectionNumbers.get(request.socket) ?? 0,
     };
     calls.push(call);
     response.on('close', () => {
