@@ -5,6 +5,7 @@ import { requestId } from 'hono/request-id';
 import type { Server } from 'node:http';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayDeps } from './deps.js';
+import { ensureErrorEvent } from './middleware/error-event-polyfill.js';
 import { renderError, renderNotFound } from './middleware/error-handler.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
 import { TokenBucketLimiter } from './middleware/rate-limit.js';
@@ -38,6 +39,7 @@ const MAX_WS_MESSAGE_BYTES = 256 * 1024;
  * collaborators and listens; tests call `app.request()` or serve it on port 0.
  */
 export function createApp(deps: GatewayDeps): GatewayApp {
+  ensureErrorEvent();
   const app = new Hono<GatewayEnv>();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   // ws accepts 100 MiB frames by default; a chat message is a few KiB (ChatRequestSchema limits).

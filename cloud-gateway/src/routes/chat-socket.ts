@@ -103,7 +103,8 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
         onClose() {
           current?.controller.abort();
         },
-        onError() {
+        onError(event) {
+          logger.warn({ reason: (event as Event & { message?: string }).message }, 'chat socket error');
           current?.controller.abort();
         },
       };

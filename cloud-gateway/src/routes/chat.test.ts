@@ -213,6 +213,14 @@ describe('WS /ws/chat', () => {
     await until(() => messages.some((message) => message.turnId === 't2' && message.event.type === 'answer-end'), 'the second turn');
   });
 
+  it('closes the socket with 1009 when a frame exceeds 256 KiB', async () => {
+    const { gateway } = await setup();
+    const { socket } = await connect(gateway.url);
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send('x'.repeat(300 * 1024));
+    expect(await closed).toBe(1009);
+  });
+
   it('cancels a running turn end to end and rejects invalid messages with an error event', async () => {
     const { gateway, worker } = await setup({ tokenDelayMs: 200, answer: 'one two three four five six seven eight' });
     const { socket, messages } = await connect(gateway.url);
