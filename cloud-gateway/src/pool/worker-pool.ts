@@ -313,7 +313,8 @@ export class WorkerPool {
 
   private async fetchJson(worker: PooledWorker, path: string, body: string, context: WorkerCallContext): Promise<unknown> {
     const controller = new AbortController();
-    const signal = context.signal ? AbortSignal.any([context.signal, controller.signal]) : controller.signal;
+    const unlink = linkAbort(context.signal, controller);
+    const signal = controller.signal;
     const timer = setTimeout(
       () => controller.abort(new WorkerCallError('worker_timeout', `worker ${worker.id} did not answer within ${this.options.firstByteTimeoutMs} ms`, { workerId: worker.id, retryable: true })),
       Math.min(this.options.firstByteTimeoutMs, this.options.requestBudgetMs),
@@ -332,13 +333,15 @@ export class WorkerPool {
       throw toWorkerError(error, controller.signal.reason, worker.id, 'connect');
     } finally {
       clearTimeout(timer);
+      unlink();
     }
   }
 
   private async openChatOn(worker: PooledWorker, body: string, context: WorkerCallContext): Promise<WorkerChatStream> {
     const release = await this.acquire(worker, context.signal);
     const controller = new AbortController();
-    const signal = context.signal ? AbortSignal.any([context.signal, controller.signal]) : controller.signal;
+    const unlink = linkAbort(context.signal, controller);
+    const signal = controller.signal;
     const timeout = (message: string) => () =>
       controller.abort(new WorkerCallError('worker_timeout', `worker ${worker.id} ${message}`, { workerId: worker.id, retryable: true }));
     const budget = setTimeout(timeout(`did not finish within the ${this.options.requestBudgetMs} ms budget`), this.options.requestBudgetMs);
@@ -370,12 +373,19 @@ export class WorkerPool {
     } catch (error) {
       clearTimeout(budget);
       controller.abort();
+      unlink();
       release();
       if (context.signal?.aborted) throw new AppError('cancelled', 'the request was cancelled');
       throw this.noteFailure(worker, error);
     }
     worker.recordSuccess();
-    return { workerId: worker.id, events: this.relay(worker, opened, controller, budget, release, context) };
+    return {
+      workerId: worker.id,
+      events: this.relay(worker, opened, controller, budget, () => {
+        unlink();
+        release();
+      }, context),
+    };
   }
 
   /** Yields the worker's events as they arrive; a break after the first event becomes an `error` event. */
@@ -456,6 +466,22 @@ export class WorkerPool {
 
 function isOk(response: WorkerResponse): boolean {
   return response.status >= 200 && response.status < 300;
+}
+
+/**
+ * Forwards an abort of `parent` (the client) to `controller` (one worker request) and returns the
+ * function that undoes it. Used instead of `AbortSignal.any`, which on Node 20 keeps every combined
+ * signal reachable from its sources until they are collected.
+ */
+function linkAbort(parent: AbortSignal | undefined, controller: AbortController): () => void {
+  if (!parent) return () => undefined;
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return () => undefined;
+  }
+  const forward = () => controller.abort(parent.reason);
+  parent.addEventListener('abort', forward, { once: true });
+  return () => parent.removeEventListener('abort', forward);
 }
 
 /** Abort reason used to close a finished relay; one shared instance (no stack capture per turn). */
