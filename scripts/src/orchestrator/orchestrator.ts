@@ -176,6 +176,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
     await waitForGateway(gateway, gatewayUrl, { timeoutMs: readyTimeoutMs, signal, say });
 
     const uiUrl = `http://localhost:${config.port}`;
+    say(`gateway ${gatewayUrl} · worker ${workerUrl} (signed API) · chroma ${chroma.url}${chroma.owned ? ' (embedded)' : ''} · data in ${dataDir}`);
     say(pc.bold(pc.green(`ready: open ${uiUrl}  (Ctrl-C stops everything)`)));
     const unexpectedExit = new Promise<ServiceProcess>((resolveExit) => {
       for (const service of services) {
