@@ -106,18 +106,19 @@ export function metricsAt(
 /**
  * Picks the confidence threshold on validation predictions: the one that maximises
  * in-scope accuracy + `oosWeight` × oos recall, among thresholds that keep in-scope accuracy
- * within `maxAccuracyDrop` of the no-threshold accuracy. The defaults (0.1, half a point) keep
- * in-scope accuracy first: on CLINC150 val one oos text then weighs as much as three in-scope ones.
+ * within `maxAccuracyDrop` (default half a point) of the no-threshold accuracy. The default
+ * weight is (oos texts / in-scope texts), which makes the score the plain accuracy over all
+ * validation texts: every text, in scope or not, counts once.
  */
 export function tuneThreshold(
   predictions: RawPrediction[],
   domains: Readonly<Record<string, string>>,
   options: { oosWeight?: number; maxAccuracyDrop?: number; outOfScopeLabel?: string } = {},
 ): { threshold: number; metrics: IntentMetrics } {
-  const weight = options.oosWeight ?? 0.1;
   const maxDrop = options.maxAccuracyDrop ?? 0.005;
   const label = options.outOfScopeLabel ?? 'oos';
   const base = metricsAt(predictions, 0, domains, label);
+  const weight = options.oosWeight ?? base.outOfScopeTexts / Math.max(1, base.inScopeTexts);
   let best = { threshold: 0, metrics: base, score: base.inScopeAccuracy + weight * base.oosRecall };
   for (let step = 1; step <= 90; step += 1) {
     const threshold = step / 100;
