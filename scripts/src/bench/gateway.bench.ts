@@ -61,7 +61,11 @@ async function startGatewayChild(env: Record<string, string>, compiled: boolean)
   });
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${stderr}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Never leave the child behind when it does not come up.
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not start within 60 s: ${stderr}`));
+    }, 60_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const match = /gateway listening on (http:\/\/[\d.:]+)/.exec(buffer);
