@@ -38,6 +38,10 @@ describe('intent model artifact', () => {
     });
   });
 
+  it('also reads the already inflated content', () => {
+    expect(decodeArtifact(gunzipSync(bytes)).manifest).toEqual(manifest);
+  });
+
   it('predicts the same after decoding as before encoding', () => {
     const decoded = decodeArtifact(bytes);
     const before = new ArtifactIntentClassifier({ manifest, weights });

@@ -166,7 +166,7 @@ function matrix(body: Buffer, manifest: ArtifactManifest, name: string): Quantiz
  * gzip stores the uncompressed size (mod 2^32) in its last four bytes. Inflating into one chunk
  * of that size avoids zlib's final concatenation, which would briefly hold the model twice.
  */
-function outputChunkSize(compressed: Uint8Array): number {
+export function outputChunkSize(compressed: Uint8Array): number {
   const fallback = 64 * 1024;
   if (compressed.length < 18) return fallback;
   const size = Buffer.from(compressed.buffer, compressed.byteOffset, compressed.byteLength).readUInt32LE(compressed.length - 4);
@@ -176,13 +176,19 @@ function outputChunkSize(compressed: Uint8Array): number {
   return size > 0 && size <= believable ? size + 1 : fallback;
 }
 
-/** Parses and verifies an artifact; throws `ArtifactError` saying what is wrong. */
+/** Parses and verifies an artifact (gzip, or its inflated content); throws `ArtifactError` saying what is wrong. */
 export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
   let content: Buffer;
-  try {
-    content = gunzipSync(compressed, { chunkSize: outputChunkSize(compressed) });
-  } catch (error) {
-    throw new ArtifactError('corrupt', `the artifact is not a valid gzip file (${(error as Error).message})`, { cause: error });
+  const view = Buffer.from(compressed.buffer, compressed.byteOffset, compressed.byteLength);
+  if (view.subarray(0, MAGIC.length).equals(MAGIC)) {
+    // already inflated (the file source streams the gzip into one buffer)
+    content = view;
+  } else {
+    try {
+      content = gunzipSync(compressed, { chunkSize: outputChunkSize(compressed) });
+    } catch (error) {
+      throw new ArtifactError('corrupt', `the artifact is not a valid gzip file (${(error as Error).message})`, { cause: error });
+    }
   }
   if (content.length < MAGIC.length + 4 + CHECKSUM_BYTES || !content.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new ArtifactError('incompatible', 'the file is not an intent model artifact (bad magic bytes)');
