@@ -22,10 +22,20 @@ const here = dirname(fileURLToPath(import.meta.url));
 const percent = (value: number | undefined): string => `${((value ?? Number.NaN) * 100).toFixed(2)}%`;
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-async function probe(withModel: boolean): Promise<{ ready: boolean; ok: number; rss: number; heapUsed: number; arrayBuffers: number }> {
-  const args = ['--import', 'tsx', '--conditions=development', join(here, 'intent-rss-probe.ts'), ...(withModel ? [] : ['--no-model'])];
+interface Probe {
+  ready: boolean;
+  ok: number;
+  rss: number;
+  heapUsed: number;
+  arrayBuffers: number;
+  rssAfterGc: number;
+  arrayBuffersAfterGc: number;
+}
+
+async function probe(withModel: boolean): Promise<Probe> {
+  const args = ['--expose-gc', '--import', 'tsx', '--conditions=development', join(here, 'intent-rss-probe.ts'), ...(withModel ? [] : ['--no-model'])];
   const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: join(here, '..', '..', '..'), timeout: 120_000 });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { ready: boolean; ok: number; rss: number; heapUsed: number; arrayBuffers: number };
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Probe;
 }
 
 export async function run(): Promise<BenchSection> {
@@ -101,6 +111,7 @@ export async function run(): Promise<BenchSection> {
     `| artifact size (gzip, int8 weights) | ${mib(size)} (${size} bytes) |`,
     `| RSS, intent routes served, model loaded, after 200 HTTP predictions | ${mib(withModel.rss)} (heap ${mib(withModel.heapUsed)}, array buffers ${mib(withModel.arrayBuffers)}) |`,
     `| RSS, same process without the model (baseline) | ${mib(without.rss)} → the model adds ${mib(withModel.rss - without.rss)} |`,
+    `| RSS after a full GC, with / without the model | ${mib(withModel.rssAfterGc)} / ${mib(without.rssAfterGc)} → the model adds ${mib(withModel.rssAfterGc - without.rssAfterGc)} (array buffers ${mib(withModel.arrayBuffersAfterGc)}) |`,
     '',
     `Load average during the run: ${load.toFixed(1)} on ${cpus().length} cores. On a shared machine the wall-time p99 includes time the process spent preempted (the OS scheduler hands out slices of several ms); the CPU-time percentiles show the cost of the prediction itself.`,
     '',
