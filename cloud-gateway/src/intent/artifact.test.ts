@@ -1,23 +1,8 @@
-import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ArtifactIntentClassifier } from './artifact-classifier.js';
 import { ArtifactError, decodeArtifact } from './artifact.js';
-import { tinyArtifact, trainTiny } from './test-support.js';
-
-/** Rewrites the manifest of an artifact and re-signs it, to simulate another format version. */
-function rewriteManifest(bytes: Buffer, change: (manifest: Record<string, unknown>) => void): Buffer {
-  const content = gunzipSync(bytes);
-  const length = content.readUInt32LE(8);
-  const manifest = JSON.parse(content.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
-  change(manifest);
-  const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  const header = Buffer.alloc(4);
-  header.writeUInt32LE(manifestBytes.length);
-  const body = content.subarray(12 + length, content.length - 32);
-  const unsigned = Buffer.concat([content.subarray(0, 8), header, manifestBytes, body]);
-  return gzipSync(Buffer.concat([unsigned, createHash('sha256').update(unsigned).digest()]));
-}
+import { rewriteManifest, tinyArtifact, trainTiny } from './test-support.js';
 
 describe('intent model artifact', () => {
   const { bytes, manifest, weights } = tinyArtifact();

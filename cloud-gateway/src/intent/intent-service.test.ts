@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIntentService } from './intent-service.js';
 import { startS3Double, type S3Double } from './s3-double.js';
-import { tinyArtifact } from './test-support.js';
+import { rewriteManifest, tinyArtifact } from './test-support.js';
 
 const s3Options = (endpoint: string) => ({
   endpoint,
@@ -50,6 +50,21 @@ describe('createIntentService', () => {
     await service.loaded;
     expect(service.status().ready).toBe(false);
     expect(service.status().message).toMatch(/checksum mismatch/);
+    expect(service.current()).toBeUndefined();
+  });
+
+  it('stays not ready when the artifact has another format version, saying so', async () => {
+    const path = join(directory, 'future.bin.gz');
+    await writeFile(
+      path,
+      rewriteManifest(bytes, (manifest) => {
+        manifest.formatVersion = 2;
+      }),
+    );
+    const service = createIntentService({ uri: path, cacheDir: join(directory, 'cache') });
+    await service.loaded;
+    expect(service.status().ready).toBe(false);
+    expect(service.status().message).toMatch(/artifact format version 2 is not supported by this gateway/);
     expect(service.current()).toBeUndefined();
   });
 

@@ -1,5 +1,7 @@
 /** Helpers for tests: a tiny, quickly trained artifact from a slice of CLINC150 train. */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { encodeArtifact, type ArtifactManifest } from './artifact.js';
 import { parseClincFile, parseDomains } from './clinc-data.js';
@@ -59,3 +61,18 @@ export function tinyArtifact(overrides: Partial<ArtifactManifest> = {}): { bytes
   );
   return { bytes, manifest, weights };
 }
+
+/** Rewrites the manifest of an artifact and re-signs it, to simulate another format version. */
+export function rewriteManifest(bytes: Buffer, change: (manifest: Record<string, unknown>) => void): Buffer {
+  const content = gunzipSync(bytes);
+  const length = content.readUInt32LE(8);
+  const manifest = JSON.parse(content.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
+  change(manifest);
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(manifestBytes.length);
+  const body = content.subarray(12 + length, content.length - 32);
+  const unsigned = Buffer.concat([content.subarray(0, 8), header, manifestBytes, body]);
+  return gzipSync(Buffer.concat([unsigned, createHash('sha256').update(unsigned).digest()]));
+}
+
