@@ -161,6 +161,9 @@ export async function prepareGlibcLoader(options: PrepareGlibcLoaderOptions = {}
     const again = await readyLoader(cacheDir);
     if (again !== undefined) return again;
     logger.info(`glibc ${runtimeGlibcVersion() ?? '?'} is older than ${REQUIRED_GLIBC_VERSION}: fetching the Debian ${DEBIAN_SUITE} C library into ${cacheDir} (one time, ~4 MB)`);
+    if (!existsSync(DEBIAN_KEYRING)) {
+      throw new Error(`${DEBIAN_KEYRING} is missing: install the Debian archive keys first (apt-get install debian-archive-keyring).`);
+    }
     const { debian } = architecture();
     const apt = join(cacheDir, 'apt');
     const debs = join(cacheDir, 'debs');
