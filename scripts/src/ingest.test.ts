@@ -75,6 +75,18 @@ describe('npm run ingest (CLI as a child process)', () => {
     first.child.kill('SIGKILL');
     const killed = await first.done;
     expect(killed.signal).toBe('SIGKILL');
+    // an upsert already sent when the client died still completes inside Chroma: wait until the
+    // collection stops changing before taking the post-crash state
+    let stableSince = Date.now();
+    let last = await store.count('crash');
+    while (Date.now() - stableSince < 1500 && Date.now() < deadline + 30_000) {
+      await sleep(100);
+      const now = await store.count('crash');
+      if (now !== last) {
+        last = now;
+        stableSince = Date.now();
+      }
+    }
     const reviewsAfterKill = new Set((await idsOf('crash')).map(reviewIdOf)).size;
     expect(reviewsAfterKill).toBeGreaterThan(0);
     expect(reviewsAfterKill).toBeLessThan(expectedReviews);
