@@ -27,14 +27,14 @@ export const workerConfigSpec = {
     description: 'Address the worker listens on; loopback by default (the tunnel reaches it there).',
   }),
   workerConcurrency: configEntry({
-    env: 'WORKER_CONCURRENCY',
+    env: 'CHAT_CONCURRENCY',
     schema: envPositiveInt,
     default: 2,
     example: '2',
     description: 'Chat turns generated at the same time (Ollama serves one request per model by default).',
   }),
   workerMaxQueue: configEntry({
-    env: 'WORKER_MAX_QUEUE',
+    env: 'CHAT_QUEUE',
     schema: envNonNegativeInt,
     default: 8,
     example: '8',

@@ -255,6 +255,9 @@ function launch(dataDir: string, port: number, loader: GlibcLoader | undefined, 
   const env = { ...process.env };
   // the parent may run under a TypeScript loader; Chroma's plain ESM CLI needs none of it
   delete env.NODE_OPTIONS;
+  // Chroma's Rust server logs every HTTP request at INFO (several lines each); keep warnings and
+  // errors unless the user asks for more with RUST_LOG
+  env.RUST_LOG ??= 'warn';
   const child = spawn(command, args, {
     // own process group: a terminal's Ctrl-C must not reach Chroma (it would spin at 100% CPU);
     // the launcher kills it in order

@@ -137,7 +137,7 @@ export async function run(): Promise<BenchSection> {
     `| Ollama double: model stream alone (baseline, 40 tokens 5 ms apart) | ${ms(directP50)} | ${ms(percentile(ollamaResult.direct, 99))} | 1.00× |`,
     `| Ollama double: \`POST /v1/chat\` whole turn (${answered.length} turns) | ${ms(percentile(ollamaTotal, 50))} | ${ms(percentile(ollamaTotal, 99))} | ${(percentile(ollamaTotal, 50) / directP50).toFixed(2)}× |`,
     '',
-    `Burst of ${ollamaResult.burst.length} simultaneous chat turns with WORKER_CONCURRENCY=2 and WORKER_MAX_QUEUE=8: ${ok} answered, ${refused} refused at once with 503 \`worker_busy\` (expected ${Math.max(0, ollamaResult.burst.length - 10)}).`,
+    `Burst of ${ollamaResult.burst.length} simultaneous chat turns with CHAT_CONCURRENCY=2 and CHAT_QUEUE=8: ${ok} answered, ${refused} refused at once with 503 \`worker_busy\` (expected ${Math.max(0, ollamaResult.burst.length - 10)}).`,
     '',
     'The offline ratio is the cost of composing the extractive answer on top of retrieval (query rewrite, prompt, sentence scoring). The Ollama ratio is what the worker adds to the model stream (signature check, query embedding, hybrid retrieval, prompt, NDJSON relay); with a real llama3.2 the model time dominates far more.',
   ].join('\n');
