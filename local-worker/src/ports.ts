@@ -61,6 +61,13 @@ export interface VectorMatch extends ReviewRecord {
   distance: number;
 }
 
+/** A nearest neighbour without its text and metadata. */
+export interface VectorNeighbour {
+  id: string;
+  /** Cosine distance in [0, 2]; smaller is closer. */
+  distance: number;
+}
+
 export interface CollectionInfo {
   name: string;
   count: number;
@@ -82,6 +89,11 @@ export interface VectorStore {
   existingIds(name: string, ids: string[]): Promise<Set<string>>;
   /** Nearest neighbours of `embedding`, restricted by `filters`. */
   query(name: string, embedding: number[], options: { k: number; filters?: ReviewFilters | undefined }): Promise<VectorMatch[]>;
+  /**
+   * Optional fast path: ids and distances of the nearest records only (the caller holds texts and
+   * metadata, e.g. in the keyword index); `ids` restricts the search to those records.
+   */
+  nearest?(name: string, embedding: number[], options: { k: number; ids?: string[] | undefined }): Promise<VectorNeighbour[]>;
   /** Every record's id, text and metadata (for the keyword index); paged internally. */
   scanAll(name: string): AsyncIterable<ReviewRecord[]>;
   /** Liveness of the store. */

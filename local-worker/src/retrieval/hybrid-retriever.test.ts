@@ -1,6 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SourceItemSchema } from '@review-assistant/shared';
+import { SourceItemSchema, type ReviewFilters } from '@review-assistant/shared';
+import type { VectorStore } from '../ports.js';
+import { matchesFilters } from '../vector-store/review-filters.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestCsv } from '../ingestion/ingest-csv.js';
 import { OfflineEmbeddingModel } from '../models/offline-embeddings.js';
@@ -52,6 +54,48 @@ describe('HybridRetriever (real Chroma, sample reviews)', () => {
     const in2023 = await retriever.retrieve('delivery', { k: 8, filters: { from: '2023-01-01', to: '2023-12-31' } });
     expect(in2023.length).toBeGreaterThan(0);
     expect(in2023.every((item) => (item.metadata.date ?? '').startsWith('2023-'))).toBe(true);
+  });
+
+  it('filters in process exactly as Chroma does: same results as the where-clause path, broad and narrow filters', async () => {
+    // the same store without `nearest`: the retriever then asks Chroma to filter (`where`)
+    const whereOnly: VectorStore = {
+      provider: fixture.store.provider,
+      ensureCollection: (...args) => fixture.store.ensureCollection(...args),
+      deleteCollection: (...args) => fixture.store.deleteCollection(...args),
+      listCollections: () => fixture.store.listCollections(),
+      count: (...args) => fixture.store.count(...args),
+      maxBatchSize: () => fixture.store.maxBatchSize(),
+      upsert: (...args) => fixture.store.upsert(...args),
+      existingIds: (...args) => fixture.store.existingIds(...args),
+      query: (...args) => fixture.store.query(...args),
+      scanAll: (...args) => fixture.store.scanAll(...args),
+      heartbeat: () => fixture.store.heartbeat(),
+    };
+    expect(whereOnly.nearest).toBeUndefined();
+    const viaWhere = new HybridRetriever({ store: whereOnly, embedder });
+    // over-fetch path (broad), ids path (narrow), and a filter with no over-fetch budget at all
+    const narrowOnly = new HybridRetriever({ store: fixture.store, embedder, maxOverFetch: 0 });
+    const cases: [string, ReviewFilters][] = [
+      ['good food and friendly staff', { minRating: 3 }],
+      ['delivery was late and cold', { from: '2023-01-01', maxRating: 3 }],
+      ['how is the service', { restaurant: 'umami alley' }],
+      ['vegan options', { minRating: 4.5, from: '2024-01-01' }],
+    ];
+    for (const [question, filters] of cases) {
+      const expected = await viaWhere.retrieve(question, { k: 8, filters });
+      expect(expected.length).toBeGreaterThan(0);
+      expect(expected.every((item) => matchesFilters(item.metadata, filters))).toBe(true);
+      for (const candidate of [retriever, narrowOnly]) {
+        const actual = await candidate.retrieve(question, { k: 8, filters });
+        expect(actual.map((item) => item.id)).toEqual(expected.map((item) => item.id));
+        actual.forEach((item, index) => {
+          expect(item.score).toBeCloseTo(expected[index]!.score, 5);
+          expect(item.metadata).toEqual(expected[index]!.metadata);
+          expect(item.text).toBe(expected[index]!.text);
+        });
+      }
+    }
+    expect(await retriever.retrieve('vegan options', { k: 5, filters: { minRating: 5, maxRating: 0 } })).toEqual([]);
   });
 
   it('returns one item per review, even when several chunks of a long review match', async () => {

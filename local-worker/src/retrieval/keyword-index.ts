@@ -2,7 +2,7 @@ import type { ReviewFilters } from '@review-assistant/shared';
 import type { ReviewRecord } from '../ports.js';
 import { searchableText } from '../text/searchable-text.js';
 import { terms } from '../text/tokenize.js';
-import { matchesFilters } from '../vector-store/review-filters.js';
+import { filterPredicate, hasFilters } from '../vector-store/review-filters.js';
 
 export interface KeywordIndexOptions {
   /** BM25 term-frequency saturation. @default 1.2 */
@@ -58,6 +58,8 @@ export class KeywordIndex {
   private readonly documentTerms: Set<string>[];
   private readonly k1: number;
   private readonly b: number;
+  /** Records passing recent filters (a mask and the ids), most recently used last. */
+  private readonly filterCache = new Map<string, { mask: Uint8Array; ids: string[] }>();
 
   constructor(records: ReviewRecord[], options: KeywordIndexOptions = {}) {
     this.k1 = options.k1 ?? 1.2;
@@ -86,6 +88,41 @@ export class KeywordIndex {
       }
     });
     this.averageLength = records.length === 0 ? 0 : total / records.length;
+  }
+
+  /** The record with this id, if indexed. */
+  record(id: string): ReviewRecord | undefined {
+    const document = this.positions.get(id);
+    return document === undefined ? undefined : this.records[document];
+  }
+
+  /** Records passing the filters (null: no filters), computed once per distinct filter set and cached. */
+  private allowed(filters: ReviewFilters | undefined): { mask: Uint8Array; ids: string[] } | null {
+    if (!hasFilters(filters)) return null;
+    const key = JSON.stringify(filters, Object.keys(filters ?? {}).sort());
+    let entry = this.filterCache.get(key);
+    if (entry) {
+      this.filterCache.delete(key);
+    } else {
+      const passes = filterPredicate(filters);
+      const mask = new Uint8Array(this.size);
+      const ids: string[] = [];
+      this.records.forEach((record, document) => {
+        if (passes(record.metadata)) {
+          mask[document] = 1;
+          ids.push(record.id);
+        }
+      });
+      entry = { mask, ids };
+      if (this.filterCache.size >= 32) this.filterCache.delete(this.filterCache.keys().next().value!);
+    }
+    this.filterCache.set(key, entry);
+    return entry;
+  }
+
+  /** Ids of the records passing the filters; null when there are no filters (every record passes). */
+  idsMatching(filters: ReviewFilters | undefined): string[] | null {
+    return this.allowed(filters)?.ids ?? null;
   }
 
   /** Inverse document frequency of an index term (terms absent from the corpus get df = 0). */
@@ -182,10 +219,11 @@ export class KeywordIndex {
         if (own) matchedIdf[document] = matchedIdf[document]! + idf;
       }
     }
+    const allowed = this.allowed(options.filters)?.mask;
     const hits: KeywordHit[] = [];
     for (const document of touched) {
+      if (allowed && allowed[document] === 0) continue;
       const record = this.records[document]!;
-      if (!matchesFilters(record.metadata, options.filters)) continue;
       hits.push({ record, score: scores[document]!, coverage: totalIdf === 0 ? 0 : matchedIdf[document]! / totalIdf });
     }
     hits.sort((left, right) => right.score - left.score || (left.record.id < right.record.id ? -1 : 1));

@@ -40,12 +40,29 @@ describe('ChromaVectorStore (real Chroma server)', () => {
     expect(matches[0]!.text).toBe('first');
   });
 
+  it('returns ids and distances alone from nearest, the same order as query, optionally among given ids', async () => {
+    const full = await fixture.store.query('basics', [2, 0, 0, 0, 0, 0, 0, 0], { k: 4 });
+    const bare = await fixture.store.nearest('basics', [2, 0, 0, 0, 0, 0, 0, 0], { k: 4 });
+    expect(bare.map((neighbour) => neighbour.id)).toEqual(full.map((match) => match.id));
+    bare.forEach((neighbour, index) => expect(neighbour.distance).toBeCloseTo(full[index]!.distance, 6));
+    expect(Object.keys(bare[0]!).sort()).toEqual(['distance', 'id']);
+    const among = await fixture.store.nearest('basics', unit(0), { k: 10, ids: ['a.csv:1#c0', 'a.csv:3#c0'] });
+    expect(among.map((neighbour) => neighbour.id).sort()).toEqual(['a.csv:1#c0', 'a.csv:3#c0']);
+    expect(await fixture.store.nearest('basics', unit(0), { k: 3, ids: [] })).toEqual([]);
+    expect(await fixture.store.nearest('missing', unit(0), { k: 3 })).toEqual([]);
+  });
+
   it('maps restaurant, rating and date filters to Chroma where clauses', async () => {
     const ids = async (filters: Parameters<ChromaVectorStore['query']>[2]['filters']): Promise<string[]> =>
       (await fixture.store.query('basics', unit(0), { k: 10, filters })).map((match) => match.id).sort();
     expect(await ids({ restaurant: 'CASA' })).toEqual(['a.csv:0#c0', 'a.csv:1#c0']);
     expect(await ids({ minRating: 3 })).toEqual(['a.csv:0#c0', 'a.csv:2#c0']);
     expect(await ids({ minRating: 2, maxRating: 3 })).toEqual(['a.csv:1#c0']);
+    // half-star bounds against ratings stored as integers (5, 4) and as a float (2.5)
+    expect(await ids({ minRating: 4.5 })).toEqual(['a.csv:0#c0']);
+    expect(await ids({ minRating: 2.5 })).toEqual(['a.csv:0#c0', 'a.csv:1#c0', 'a.csv:2#c0']);
+    expect(await ids({ minRating: 3.5, maxRating: 4.5 })).toEqual(['a.csv:2#c0']);
+    expect(await ids({ maxRating: 2.5 })).toEqual(['a.csv:1#c0']);
     expect(await ids({ from: '2024-02-01', to: '2024-03-10' })).toEqual(['a.csv:1#c0', 'a.csv:2#c0']);
     expect(await ids({ restaurant: 'Casa', to: '2024-01-31' })).toEqual(['a.csv:0#c0']);
   });

@@ -54,7 +54,12 @@ export function toChromaWhere(filters: ReviewFilters | undefined): WhereClause |
   const limits = bounds(filters);
   const clauses: WhereClause[] = [];
   if (limits.restaurant !== undefined) clauses.push({ restaurantKey: { $eq: limits.restaurant } });
-  if (limits.minRating !== undefined) clauses.push({ rating: { $gte: limits.minRating } });
+  if (limits.minRating !== undefined) {
+    clauses.push({ rating: { $gte: limits.minRating } });
+    // Chroma truncates a fractional bound when comparing it with integer-stored values (chroma-core/chroma#7491):
+    // `$gte 4.5` would let a stored 4 through. `$gt floor(bound)` shuts that out and changes nothing else.
+    if (!Number.isInteger(limits.minRating)) clauses.push({ rating: { $gt: Math.floor(limits.minRating) } });
+  }
   if (limits.maxRating !== undefined) clauses.push({ rating: { $lte: limits.maxRating } });
   if (limits.fromEpoch !== undefined) clauses.push({ dateEpoch: { $gte: limits.fromEpoch } });
   if (limits.toEpochExclusive !== undefined) clauses.push({ dateEpoch: { $lt: limits.toEpochExclusive } });
@@ -65,24 +70,31 @@ export function toChromaWhere(filters: ReviewFilters | undefined): WhereClause |
 
 /** True when a record's metadata passes the filters (same rule as `toChromaWhere`). */
 export function matchesFilters(metadata: ReviewMetadata, filters: ReviewFilters | undefined): boolean {
+  return filterPredicate(filters)(metadata);
+}
+
+/** `matchesFilters` with the filters parsed once, for testing many records. */
+export function filterPredicate(filters: ReviewFilters | undefined): (metadata: ReviewMetadata) => boolean {
   const limits = bounds(filters);
-  if (limits.restaurant !== undefined) {
-    const key = typeof metadata['restaurantKey'] === 'string' ? metadata['restaurantKey'] : metadata.restaurant ? restaurantKey(metadata.restaurant) : null;
-    if (key !== limits.restaurant) return false;
-  }
-  if (limits.minRating !== undefined || limits.maxRating !== undefined) {
-    const rating = metadata.rating;
-    if (typeof rating !== 'number') return false;
-    if (limits.minRating !== undefined && rating < limits.minRating) return false;
-    if (limits.maxRating !== undefined && rating > limits.maxRating) return false;
-  }
-  if (limits.fromEpoch !== undefined || limits.toEpochExclusive !== undefined) {
-    const epoch = metadata['dateEpoch'];
-    if (typeof epoch !== 'number') return false;
-    if (limits.fromEpoch !== undefined && epoch < limits.fromEpoch) return false;
-    if (limits.toEpochExclusive !== undefined && epoch >= limits.toEpochExclusive) return false;
-  }
-  return true;
+  return (metadata) => {
+    if (limits.restaurant !== undefined) {
+      const key = typeof metadata['restaurantKey'] === 'string' ? metadata['restaurantKey'] : metadata.restaurant ? restaurantKey(metadata.restaurant) : null;
+      if (key !== limits.restaurant) return false;
+    }
+    if (limits.minRating !== undefined || limits.maxRating !== undefined) {
+      const rating = metadata.rating;
+      if (typeof rating !== 'number') return false;
+      if (limits.minRating !== undefined && rating < limits.minRating) return false;
+      if (limits.maxRating !== undefined && rating > limits.maxRating) return false;
+    }
+    if (limits.fromEpoch !== undefined || limits.toEpochExclusive !== undefined) {
+      const epoch = metadata['dateEpoch'];
+      if (typeof epoch !== 'number') return false;
+      if (limits.fromEpoch !== undefined && epoch < limits.fromEpoch) return false;
+      if (limits.toEpochExclusive !== undefined && epoch >= limits.toEpochExclusive) return false;
+    }
+    return true;
+  };
 }
 
 export function hasFilters(filters: ReviewFilters | undefined): boolean {
