@@ -4,8 +4,9 @@
  * `/v1/retrieve` response body (`{"results": [...]}`) and everything else goes to stderr.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_COLLECTION, RetrieveRequestSchema, RetrieveResponseSchema } from '@review-assistant/shared';
+import { DEFAULT_COLLECTION, RetrieveRequestSchema } from '@review-assistant/shared';
 import { HybridRetriever } from '@review-assistant/local-worker/retrieval/hybrid-retriever';
+import { retrieveReviews } from '@review-assistant/local-worker/routes/retrieve';
 import { openCliContext } from './cli/worker-context.js';
 
 const usage = `usage: npm run retrieve -- [--collection NAME] [--k N] [--json]
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
       to: values.to,
     }).filter(([, value]) => value !== undefined),
   );
-  // the same validation as POST /v1/retrieve
+  // the same request schema as POST /v1/retrieve
   const parsed = RetrieveRequestSchema.safeParse({
     query: positionals.join(' '),
     k: Number(values.k),
@@ -52,8 +53,9 @@ async function main(): Promise<void> {
   const context = await openCliContext();
   try {
     const retriever = new HybridRetriever({ store: context.connection.store, embedder: context.embedder });
-    const results = await retriever.retrieve(request.query, { k: request.k, collection: request.collection, filters: request.filter });
-    const body = RetrieveResponseSchema.parse({ results });
+    // the very function behind POST /v1/retrieve, so the two bodies cannot drift apart
+    const body = await retrieveReviews(retriever, request);
+    const { results } = body;
     if (values.json) {
       process.stdout.write(`${JSON.stringify(body)}\n`);
     } else if (results.length === 0) {
