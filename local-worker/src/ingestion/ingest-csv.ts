@@ -28,6 +28,11 @@ export interface IngestCsvOptions {
   concurrency?: number;
   /** Records per upsert, capped by the store's max batch size. @default 256 */
   writeBatchSize?: number;
+  /**
+   * How far embedding may run ahead of the writes, in write batches (bounds the vectors held in
+   * memory while Chroma is slower than the embedder). @default 4
+   */
+  batchesAhead?: number;
   chunking?: ChunkingOptions;
   /** Progress display, or a reporter of your own. @default "auto" */
   progress?: ProgressMode | ProgressReporter;
@@ -90,7 +95,7 @@ function checkEmbeddings(embeddings: number[][], expected: number, model: string
  * is written, so a broken CSV leaves the store untouched. Record ids are deterministic
  * (`<file>:<row>#c<chunk>`), records already present are skipped and the rest upserted, so a run
  * that was killed can simply be repeated. Embedding of the next batches overlaps the upsert of the
- * current one (`concurrency` calls in flight).
+ * current one (`concurrency` calls in flight, at most `batchesAhead` write batches ahead).
  */
 export async function ingestCsv(options: IngestCsvOptions): Promise<IngestSummary> {
   const started = performance.now();
@@ -110,49 +115,61 @@ export async function ingestCsv(options: IngestCsvOptions): Promise<IngestSummar
 
   const writeBatchSize = Math.max(1, Math.min(options.writeBatchSize ?? 256, await store.maxBatchSize()));
   const embedBatchSize = Math.max(1, options.embedBatchSize ?? 32);
+  const batchesAhead = Math.max(1, options.batchesAhead ?? 4);
   const limit = pLimit(Math.max(1, options.concurrency ?? 2));
   const batches = batchesOf(pending, writeBatchSize);
+  const records = pending.flatMap((review) => review.records);
+  const texts = records.map((record) => searchableText(record.text, record.metadata));
 
-  const embedBatch = async (batch: PreparedReview[]): Promise<number[][]> => {
-    const texts = batch.flatMap((review) => review.records.map((record) => searchableText(record.text, record.metadata)));
-    const groups: string[][] = [];
-    for (let start = 0; start < texts.length; start += embedBatchSize) groups.push(texts.slice(start, start + embedBatchSize));
-    const vectors = await Promise.all(
-      groups.map((group) =>
-        limit(async () => {
-          signal?.throwIfAborted();
-          const result = await embedder.embedDocuments(group, signal);
-          checkEmbeddings(result, group.length, embedder.modelId);
-          return result;
-        }),
-      ),
-    );
-    return vectors.flat();
+  // Embedding calls take consecutive slices of ALL pending records (not of each write batch), so a
+  // run makes ⌈records ÷ embedBatchSize⌉ calls, `concurrency` of them in flight. Write batches (whole
+  // reviews) wait only for the slices they cover; the next batches keep embedding meanwhile.
+  const groups: (Promise<number[][]> | undefined)[] = [];
+  let launchedUpTo = 0;
+  const launchUpTo = (recordEnd: number): void => {
+    while (launchedUpTo < Math.min(recordEnd, records.length)) {
+      const start = launchedUpTo;
+      const group = texts.slice(start, start + embedBatchSize);
+      const promise = limit(async () => {
+        signal?.throwIfAborted();
+        const result = await embedder.embedDocuments(group, signal);
+        checkEmbeddings(result, group.length, embedder.modelId);
+        return result;
+      });
+      promise.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+      groups.push(promise);
+      launchedUpTo = start + group.length;
+    }
+  };
+  const vectorsFor = async (start: number, end: number): Promise<number[][]> => {
+    const vectors: number[][] = [];
+    const first = Math.floor(start / embedBatchSize);
+    const last = Math.floor((end - 1) / embedBatchSize);
+    for (let group = first; group <= last; group += 1) {
+      const groupStart = group * embedBatchSize;
+      const embedded = await groups[group]!;
+      for (let index = Math.max(start, groupStart); index < Math.min(end, groupStart + embedded.length); index += 1) vectors.push(embedded[index - groupStart]!);
+      if (groupStart + embedded.length <= end) groups[group] = undefined; // consumed: free the vectors
+    }
+    return vectors;
   };
 
   const progress = typeof options.progress === 'object' ? options.progress : createProgress({ mode: options.progress ?? 'auto' });
   progress.start(pending.length, `ingesting ${source} → ${collection}`);
   let recordsWritten = 0;
   try {
-    // keep the embedder busy while a batch is written: up to four batches are embedded ahead
-    const lookahead = 4;
-    const inFlight: Promise<number[][]>[] = [];
-    let next = 0;
-    const launch = (): void => {
-      const batch = batches[next++];
-      if (!batch) return;
-      const promise = embedBatch(batch);
-      promise.catch(() => undefined); // awaited below in order; avoid an unhandled rejection meanwhile
-      inFlight.push(promise);
-    };
-    while (next < batches.length && inFlight.length < lookahead) launch();
+    let batchStart = 0;
     for (const batch of batches) {
-      const embeddings = await inFlight.shift()!;
-      launch();
+      const batchRecords = batch.flatMap((review) => review.records);
+      const batchEnd = batchStart + batchRecords.length;
+      // keep the embedder busy while this batch waits and is written: up to `batchesAhead` batches ahead
+      launchUpTo(batchEnd + batchesAhead * writeBatchSize);
+      const embeddings = await vectorsFor(batchStart, batchEnd);
       signal?.throwIfAborted();
-      const records: StoredRecord[] = batch.flatMap((review) => review.records).map((record, index) => ({ ...record, embedding: embeddings[index]! }));
-      await store.upsert(collection, records);
-      recordsWritten += records.length;
+      const stored: StoredRecord[] = batchRecords.map((record, index) => ({ ...record, embedding: embeddings[index]! }));
+      await store.upsert(collection, stored);
+      recordsWritten += stored.length;
+      batchStart = batchEnd;
       progress.increment(batch.length);
     }
   } finally {
