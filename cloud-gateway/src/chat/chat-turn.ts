@@ -157,7 +157,10 @@ export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, con
       message: truncateMessage(request.message),
       backend: backend ?? (decision.route === 'worker' ? null : 'gateway'),
     };
-    deps.logStore.append(record).catch((error: unknown) => context.logger.warn({ err: error }, 'interaction log append failed'));
+    // Appended on the next turn of the event loop: the client's stream ends first, the record never waits.
+    setImmediate(() => {
+      deps.logStore.append(record).catch((error: unknown) => context.logger.warn({ err: error }, 'interaction log append failed'));
+    });
     context.logger.debug(
       { route: decision.route, intent: prediction.intent.name, workerId, status, ms: record.latencyMs, firstTokenMs: record.timeToFirstTokenMs },
       'chat turn',
