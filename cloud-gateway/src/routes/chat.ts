@@ -91,7 +91,10 @@ async function relayToNode(
     for await (const event of runChatTurn(deps, request, context)) {
       if (writer.aborted) break;
       const pending = writer.write(event);
-      if (pending) await pending;
+      // The last event ends the response at once; the turn then finishes its bookkeeping (draining
+      // the worker's body for keep-alive, the interaction record) without holding the client.
+      if (event.type === 'answer-end' || event.type === 'error') writer.end();
+      else if (pending) await pending;
     }
   } catch (error) {
     // runChatTurn never throws; a socket error is the client going away.

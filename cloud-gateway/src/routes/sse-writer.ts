@@ -35,19 +35,19 @@ export class NodeSseWriter {
     return this.closed && !this.response.writableFinished;
   }
 
-  /** Sends the status line and headers now (the client sees the stream open before the first event). */
+  /**
+   * Sends the status line and headers at the end of this tick (the client sees the stream open
+   * before the first event, in the same socket write as the events written in this tick).
+   */
   open(headers: Record<string, string>): void {
+    this.corkForThisTick();
     this.response.writeHead(200, headers);
     this.response.flushHeaders();
   }
 
   write(event: StreamEvent): Promise<void> | undefined {
-    if (this.closed) return undefined;
-    if (!this.corked) {
-      this.corked = true;
-      this.response.cork();
-      process.nextTick(this.uncork);
-    }
+    if (this.closed || this.response.writableEnded) return undefined;
+    this.corkForThisTick();
     if (this.response.write(sseFrame(event))) return undefined;
     return new Promise((resolve) => {
       const done = () => {
@@ -60,6 +60,14 @@ export class NodeSseWriter {
     });
   }
 
+  private corkForThisTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.response.cork();
+    process.nextTick(this.uncork);
+  }
+
+  /** Ends the response (idempotent); called in the tick of the last event, so both leave in one write. */
   end(): void {
     if (!this.closed && !this.response.writableEnded) this.response.end();
   }
