@@ -242,6 +242,21 @@ describe('gateway app: metrics and docs', () => {
     expect(JSON.stringify(document.paths['/api/chat'])).toContain('"maxLength":4000');
   });
 
+  it('documents every public route it serves, with the method it serves (intent routes from their own definitions)', async () => {
+    const app = gateway().gateway.app;
+    const document = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+    // Pages and static files for browsers, and the token-protected admin console, are not API.
+    const notApi = /^(\/|\/ui\/.*|\/intent(\/assets\/.*)?|\/docs(\/assets\/.*)?|\/admin(\/.*)?)$/;
+    const served = app.routes
+      .filter((route) => route.method !== 'ALL' && !route.path.includes('*') && !notApi.test(route.path))
+      .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
+    expect(served).toContain('get /api/intent/model');
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`));
+    expect([...new Set(served)].sort()).toEqual([...new Set(documented)].sort());
+    const model = JSON.stringify(document.paths['/api/intent/model']);
+    expect(model).toContain('valMetrics');
+  });
+
   it('serves Swagger UI from local files with an external initializer (no inline script, no CDN)', async () => {
     const app = gateway().gateway.app;
     const page = await (await app.request('/docs')).text();

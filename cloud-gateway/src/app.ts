@@ -72,12 +72,13 @@ export function createApp(deps: GatewayDeps): GatewayApp {
 
   app.route('/', createHealthRoutes({ intent: deps.intent, pool: deps.pool }));
   app.route('/', createMetricsRoutes(deps.metrics));
-  app.route('/', createDocsRoutes());
+  const intentRoutes = createIntentRoutes({ intent: deps.intent });
+  app.route('/', createDocsRoutes([intentRoutes]));
   app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy }));
   app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket, maxMessageBytes: MAX_WS_MESSAGE_BYTES }));
   app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, recentRequests: deps.recentRequests }));
   app.route('/', createHeartbeatRoutes({ pool: deps.pool, secret: deps.settings.workerSharedSecret }));
-  app.route('/', createIntentRoutes({ intent: deps.intent }));
+  app.route('/', intentRoutes);
   app.route(
     '/',
     createAdminRoutes({

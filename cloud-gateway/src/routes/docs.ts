@@ -14,10 +14,6 @@ import {
   GenerateRequestSchema,
   GenerateResponseSchema,
   HeartbeatSchema,
-  IntentBatchRequestSchema,
-  IntentBatchResponseSchema,
-  IntentRequestSchema,
-  IntentResultSchema,
   RetrieveRequestSchema,
   RetrieveResponseSchema,
   StreamEventSchema,
@@ -29,10 +25,26 @@ const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, { description: `Error (${status})`, content: json(ErrorBodySchema) }]));
 
-/** Builds the OpenAPI 3.1 document from the shared zod schemas (one registry, no hand-written JSON). */
-export function buildOpenApiDocument(): Record<string, unknown> {
+/**
+ * Copies what a documented sub-app registered (its routes and components) into `registry`, so a
+ * route is described once, next to its handler, and the document follows the code.
+ */
+function includeDefinitions(registry: OpenAPIHono['openAPIRegistry'], documented: OpenAPIHono): void {
+  for (const definition of documented.openAPIRegistry.definitions) {
+    if (definition.type === 'route') registry.registerPath(definition.route);
+    else if (definition.type === 'component') registry.registerComponent(definition.componentType, definition.name, definition.component as never);
+  }
+}
+
+/**
+ * Builds the OpenAPI 3.1 document from the shared zod schemas (one registry, no hand-written JSON).
+ * Sub-apps written as `OpenAPIHono` (the intent API) bring their own route definitions; the plain
+ * Hono routes are registered here.
+ */
+export function buildOpenApiDocument(documented: readonly OpenAPIHono[] = []): Record<string, unknown> {
   const docs = new OpenAPIHono();
   const registry = docs.openAPIRegistry;
+  for (const subApp of documented) includeDefinitions(registry, subApp);
   registry.registerComponent('securitySchemes', 'bearerKey', { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' });
   registry.registerComponent('securitySchemes', 'apiKeyHeader', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
   registry.registerPath({
@@ -54,20 +66,6 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     description:
       'Client messages: `{type: "chat", turnId, request: ChatRequest}` starts a turn, `{type: "cancel", turnId}` aborts it (and the worker request). Server messages: `{turnId, event: StreamEvent}`, the same events as /api/chat.',
     responses: { 101: { description: 'Switching protocols', content: json(WsServerMessageSchema) } },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/intent',
-    summary: 'Predict the intent of one text',
-    request: { body: { content: json(IntentRequestSchema), required: true } },
-    responses: { 200: { description: 'Prediction', content: json(IntentResultSchema) }, ...errors(400, 503) },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/intent/batch',
-    summary: 'Predict intents of up to 100 texts',
-    request: { body: { content: json(IntentBatchRequestSchema), required: true } },
-    responses: { 200: { description: 'Predictions', content: json(IntentBatchResponseSchema) }, ...errors(400, 503) },
   });
   const forwarded: [string, z.ZodType, z.ZodType, string][] = [
     ['embed', EmbedRequestSchema, EmbedResponseSchema, 'Embed texts with the worker\'s embedding model'],
@@ -97,6 +95,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     path: '/readyz',
     summary: 'Readiness: the intent model is loaded (worker availability is reported, not required)',
     responses: { 200: { description: 'Ready' }, 503: { description: 'Not ready yet' } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document (Swagger UI at /docs)',
+    responses: { 200: { description: 'OpenAPI document', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   });
   registry.registerPath({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': { schema: z.string() } } } } });
   registry.registerPath({
@@ -151,13 +155,16 @@ const initializer = `window.addEventListener('load', function () {
 });
 `;
 
-/** `/openapi.json` and `/docs` (Swagger UI from the local swagger-ui-dist package; no CDN). */
-export function createDocsRoutes(): Hono<GatewayEnv> {
+/**
+ * `/openapi.json` and `/docs` (Swagger UI from the local swagger-ui-dist package; no CDN).
+ * `documented`: the mounted `OpenAPIHono` sub-apps whose route definitions go into the document.
+ */
+export function createDocsRoutes(documented: readonly OpenAPIHono[] = []): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
   let document: Record<string, unknown> | undefined;
   const assets = new Map<string, Buffer>();
   routes.get('/openapi.json', (c) => {
-    document ??= buildOpenApiDocument();
+    document ??= buildOpenApiDocument(documented);
     return c.json(document);
   });
   routes.get('/docs', (c) => c.html(docsPage));
