@@ -46,6 +46,13 @@ export const INSTANCE_PATHS = {
 export const GATEWAY_HEAP_LIMIT_MB = 192;
 
 /**
+ * V8's young-generation cap (MiB per semi-space). Node's default lets each semi-space grow to
+ * 16 MiB under a burst of short-lived stream objects; capped at 4 MiB, the gateway's peak RSS with
+ * 500 concurrent chat streams stays well under 150 MB (docs/GATEWAY.md, BENCHMARKS.md).
+ */
+export const GATEWAY_SEMI_SPACE_MB = 4;
+
+/**
  * The systemd unit of the gateway. Secrets are fetched by a privileged `ExecStartPre` into a
  * root-only file under /run (tmpfs) that systemd itself reads; the Node process gets them as
  * environment variables but cannot read the file, and they never appear in user data.
@@ -109,7 +116,7 @@ export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 
 export function renderGatewayEnvironment(options: GatewayBootOptions): string {
   const entries: [string, string][] = [
     ['NODE_ENV', 'production'],
-    ['NODE_OPTIONS', `--max-old-space-size=${GATEWAY_HEAP_LIMIT_MB}`],
+    ['NODE_OPTIONS', `--max-old-space-size=${GATEWAY_HEAP_LIMIT_MB} --max-semi-space-size=${GATEWAY_SEMI_SPACE_MB}`],
     ['HOST', options.host],
     ['PORT', String(options.port)],
     ['DATA_DIR', INSTANCE_PATHS.dataDir],
