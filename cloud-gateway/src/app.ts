@@ -74,7 +74,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.route('/', createMetricsRoutes(deps.metrics));
   const intentRoutes = createIntentRoutes({ intent: deps.intent });
   app.route('/', createDocsRoutes([intentRoutes]));
-  app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy }));
+  app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes }));
   app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket, maxMessageBytes: MAX_WS_MESSAGE_BYTES }));
   app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, recentRequests: deps.recentRequests }));
   app.route('/', createHeartbeatRoutes({ pool: deps.pool, secret: deps.settings.workerSharedSecret }));

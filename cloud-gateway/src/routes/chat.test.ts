@@ -77,6 +77,30 @@ describe('POST /api/chat (SSE)', () => {
     expect(gateway.deps.recentRequests.list()[0]).toMatchObject({ requestId: 'turn-1', workerId: 'static-1', route: 'worker', status: 'ok' });
   });
 
+  it('over real HTTP, keeps the security headers and rejects bad bodies with 4xx JSON errors (malformed, wrong type, unicode, too large)', async () => {
+    const { gateway } = await setup({ answer: 'ok ' });
+    const post = (body: string | Uint8Array, type = 'application/json') =>
+      fetch(`${gateway.url}/api/chat`, { method: 'POST', body, headers: { 'content-type': type } });
+    const ok = await post(JSON.stringify({ message: 'Où manger des pâtes 🍝 ?' }));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await allEvents(ok)).at(-1)?.type).toBe('answer-end');
+    const malformed = await post('{"message": "unterminated');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+    const wrongType = await post(JSON.stringify({ message: 42 }));
+    expect(wrongType.status).toBe(400);
+    expect(((await wrongType.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('message') });
+    const notJson = await post('message=hi', 'application/x-www-form-urlencoded');
+    expect(notJson.status).toBe(415);
+    const tooLarge = await post(JSON.stringify({ message: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(tooLarge.status).toBe(413);
+    expect(((await tooLarge.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    // The gateway is still fine afterwards.
+    expect((await allEvents(await post(JSON.stringify({ message: 'pasta?' })))).at(-1)?.type).toBe('answer-end');
+  });
+
   it('answers small talk and declines off-topic requests in the gateway without calling a worker', async () => {
     const { gateway, worker } = await setup({});
     const hello = await allEvents(await chat(gateway.url, 'hello!'));

@@ -5,6 +5,7 @@ import { AppError, ChatRequestSchema, type ChatRequest } from '@review-assistant
 import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
+import { nodeBody } from '../middleware/node-body.js';
 import { jsonBody } from '../middleware/validation.js';
 import { ALREADY_SENT_HEADER, NodeSseWriter } from './sse-writer.js';
 
@@ -12,6 +13,8 @@ export interface ChatRoutesOptions {
   turn: ChatTurnDeps;
   limiter: TokenBucketLimiter;
   trustProxy: boolean;
+  /** Largest request body (the app's `bodyLimit` refuses larger declared lengths first). */
+  maxBodyBytes: number;
 }
 
 const SSE_HEADERS = {
@@ -43,6 +46,7 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
       }
       await next();
     },
+    nodeBody(options.maxBodyBytes),
     ...jsonBody(ChatRequestSchema),
     (c) => {
       const request = c.req.valid('json');
