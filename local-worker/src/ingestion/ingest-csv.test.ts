@@ -8,6 +8,8 @@ import { OfflineEmbeddingModel } from '../models/offline-embeddings.js';
 import { startTestChroma } from '../testing/chroma-fixture.js';
 import { ingestCsv } from './ingest-csv.js';
 import { reviewIdOf } from './review-records.js';
+import type { EmbeddingModel, StoredRecord, VectorStore } from '../ports.js';
+import { searchableText } from '../text/searchable-text.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sampleCsv = join(repoRoot, 'data', 'sample', 'reviews.csv');
@@ -93,6 +95,44 @@ describe('ingestCsv (real Chroma)', () => {
     const reset = await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'sample', reset: true, progress: 'none' });
     expect(reset.reviewsWritten).toBe(reset.reviews);
     expect(await fixture.store.count('sample')).toBe(before);
+  });
+
+  it('gives every record the vector of its own text when embedding slices straddle write batches', async () => {
+    // a counting embedder whose vectors depend on the text, and a store that keeps what it is given
+    const calls: number[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const counting: EmbeddingModel = {
+      provider: 'offline',
+      modelId: embedder.modelId,
+      embedQuery: (text) => embedder.embedQuery(text),
+      async embedDocuments(texts) {
+        calls.push(texts.length);
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise((resolveLater) => setTimeout(resolveLater, 2));
+        inFlight -= 1;
+        return embedder.embedDocuments(texts);
+      },
+    };
+    const written: StoredRecord[][] = [];
+    const recording = Object.create(fixture.store, {
+      upsert: { value: async (name: string, records: StoredRecord[]) => { written.push(records); await fixture.store.upsert(name, records); } },
+    }) as VectorStore;
+    const summary = await ingestCsv({ file: sampleCsv, store: recording, embedder: counting, collection: 'slices', reset: true, progress: 'none', embedBatchSize: 5, writeBatchSize: 7, concurrency: 3 });
+    const records = written.flat();
+    expect(records).toHaveLength(summary.recordsWritten);
+    expect(calls).toHaveLength(Math.ceil(summary.recordsWritten / 5));
+    expect(calls.slice(0, -1).every((size) => size === 5)).toBe(true);
+    expect(mostInFlight).toBe(3);
+    expect(written.every((batch) => batch.length <= 7)).toBe(true);
+    const expectedVectors = await embedder.embedDocuments(records.map((record) => searchableText(record.text, record.metadata)));
+    records.forEach((record, index) => expect(record.embedding).toEqual(expectedVectors[index]));
+    // batches never split a review
+    const reviewsPerBatch = written.map((batch) => new Set(batch.map((record) => reviewIdOf(record.id))));
+    for (let index = 1; index < reviewsPerBatch.length; index += 1) {
+      for (const review of reviewsPerBatch[index]!) expect(reviewsPerBatch[index - 1]!.has(review)).toBe(false);
+    }
   });
 
   it('rejects a broken CSV with invalid_csv and writes nothing', async () => {
