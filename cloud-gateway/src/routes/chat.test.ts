@@ -79,7 +79,7 @@ describe('POST /api/chat (SSE)', () => {
 
   it('over real HTTP, keeps the security headers and rejects bad bodies with 4xx JSON errors (malformed, wrong type, unicode, too large)', async () => {
     const { gateway } = await setup({ answer: 'ok ' });
-    const post = (body: string | Uint8Array, type = 'application/json') =>
+    const post = (body: string, type = 'application/json') =>
       fetch(`${gateway.url}/api/chat`, { method: 'POST', body, headers: { 'content-type': type } });
     const ok = await post(JSON.stringify({ message: 'Où manger des pâtes 🍝 ?' }));
     expect(ok.status).toBe(200);
