@@ -11,7 +11,7 @@ import type { IntentModelWeights, MlpNetwork, QuantizedMatrix } from './mlp-mode
 
 export const ARTIFACT_FORMAT = 'review-assistant.intent-model';
 /** Bump when the layout or the meaning of a field changes; loaders refuse other versions. */
-export const ARTIFACT_FORMAT_VERSION = 1;
+export const ARTIFACT_FORMAT_VERSION = 2;
 const MAGIC = Buffer.from('RAINTENT', 'ascii');
 const CHECKSUM_BYTES = 32;
 
@@ -42,6 +42,8 @@ const FeatureConfigSchema = z.object({
   charMin: z.number().int().min(1),
   charMax: z.number().int().min(1),
   hashBits: z.number().int().min(8).max(32),
+  /** Added in format version 2: character n-grams per word instead of over the whole text. */
+  charScope: z.enum(['text', 'words']).optional(),
 });
 
 export const ArtifactManifestSchema = z.object({

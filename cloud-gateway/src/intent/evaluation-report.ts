@@ -23,7 +23,7 @@ export function metricsMarkdown(metrics: IntentMetrics): string {
     '| metric | value |',
     '| --- | ---: |',
     `| texts (in-scope / oos) | ${metrics.inScopeTexts} / ${metrics.outOfScopeTexts} |`,
-    `| confidence threshold | ${metrics.threshold.toFixed(2)} |`,
+    `| confidence threshold | ${metrics.threshold.toFixed(3)} |`,
     `| in-scope accuracy | ${percent(metrics.inScopeAccuracy)} |`,
     `| oos recall | ${percent(metrics.oosRecall)} |`,
     `| oos precision | ${percent(metrics.oosPrecision)} |`,

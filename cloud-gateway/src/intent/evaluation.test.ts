@@ -40,15 +40,36 @@ describe('metricsAt', () => {
     expect(metrics.macroF1).toBeCloseTo((f1(1 / 2, 1 / 2) + f1(2 / 3, 1) + f1(1, 1 / 2)) / 3, 10);
   });
 
-  it('tunes the threshold to trade a little accuracy for oos recall', () => {
-    const tuned = tuneThreshold(predictions, domains, { maxAccuracyDrop: 0.3 });
-    expect(tuned.threshold).toBeGreaterThan(0.25);
-    expect(tuned.metrics.oosRecall).toBe(1);
-    // the best threshold sits just above the oos text at 0.25 and below the in-scope text at 0.3
-    const strict = tuneThreshold(predictions, domains, { maxAccuracyDrop: 0 });
-    expect(strict.metrics.inScopeAccuracy).toBe(3 / 4);
-    expect(strict.threshold).toBeGreaterThan(0.25);
-    expect(strict.threshold).toBeLessThanOrEqual(0.3);
+  it('tunes the lowest threshold that reaches the oos recall target, halfway to the next correct text', () => {
+    // the oos class already catches half of the oos texts: no threshold needed for 50%, and the
+    // threshold sits halfway to the least confident correct text (0.3)
+    const half = tuneThreshold(predictions, domains, { minOosRecall: 0.5 });
+    expect(half.threshold).toBeCloseTo(0.15, 10);
+    expect(half.metrics.inScopeAccuracy).toBe(3 / 4);
+    expect(half.metrics.oosRecall).toBe(1 / 2);
+    // full recall needs a threshold above the oos text at 0.25, and below the correct one at 0.3
+    const full = tuneThreshold(predictions, domains, { minOosRecall: 1 });
+    expect(full.threshold).toBeCloseTo(0.275, 10);
+    expect(full.metrics.oosRecall).toBe(1);
+    expect(full.metrics.inScopeAccuracy).toBe(3 / 4);
+  });
+
+  it('gives up in-scope accuracy only as far as the recall target needs', () => {
+    const crowded = [
+      raw('balance', 'balance', 0.2),
+      raw('balance', 'balance', 0.5),
+      raw('greeting', 'greeting', 0.9),
+      raw('oos', 'greeting', 0.4),
+      raw('oos', 'balance', 0.7),
+    ];
+    const half = tuneThreshold(crowded, domains, { minOosRecall: 0.5 });
+    expect(half.threshold).toBeCloseTo(0.45, 10);
+    expect(half.metrics.inScopeAccuracy).toBe(2 / 3);
+    expect(half.metrics.oosRecall).toBe(1 / 2);
+    const all = tuneThreshold(crowded, domains, { minOosRecall: 1 });
+    expect(all.threshold).toBeCloseTo(0.8, 10);
+    expect(all.metrics.inScopeAccuracy).toBe(1 / 3);
+    expect(all.metrics.oosRecall).toBe(1);
   });
 });
 

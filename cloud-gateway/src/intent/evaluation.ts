@@ -104,28 +104,36 @@ export function metricsAt(
 }
 
 /**
- * Picks the confidence threshold on validation predictions: the one that maximises
- * in-scope accuracy + `oosWeight` × oos recall, among thresholds that keep in-scope accuracy
- * within `maxAccuracyDrop` (default half a point) of the no-threshold accuracy. The default
- * weight is (oos texts / in-scope texts), which makes the score the plain accuracy over all
- * validation texts: every text, in scope or not, counts once.
+ * Picks the confidence threshold on validation predictions so that it protects in-scope
+ * accuracy: the highest in-scope accuracy among thresholds whose oos recall reaches
+ * `minOosRecall` (default 0.5). In-scope accuracy only falls and oos recall only rises as the
+ * threshold grows, so that is the lowest threshold reaching the recall target; the threshold is
+ * then placed halfway to the next correctly predicted in-scope text, which catches any further
+ * oos text in that gap for free and keeps a margin on both sides for unseen texts.
  */
 export function tuneThreshold(
   predictions: RawPrediction[],
   domains: Readonly<Record<string, string>>,
-  options: { oosWeight?: number; maxAccuracyDrop?: number; outOfScopeLabel?: string } = {},
+  options: { minOosRecall?: number; outOfScopeLabel?: string } = {},
 ): { threshold: number; metrics: IntentMetrics } {
-  const maxDrop = options.maxAccuracyDrop ?? 0.005;
   const label = options.outOfScopeLabel ?? 'oos';
-  const base = metricsAt(predictions, 0, domains, label);
-  const weight = options.oosWeight ?? base.outOfScopeTexts / Math.max(1, base.inScopeTexts);
-  let best = { threshold: 0, metrics: base, score: base.inScopeAccuracy + weight * base.oosRecall };
-  for (let step = 1; step <= 90; step += 1) {
-    const threshold = step / 100;
-    const metrics = metricsAt(predictions, threshold, domains, label);
-    if (base.inScopeAccuracy - metrics.inScopeAccuracy > maxDrop) break;
-    const score = metrics.inScopeAccuracy + weight * metrics.oosRecall;
-    if (score > best.score) best = { threshold, metrics, score };
+  const target = options.minOosRecall ?? 0.5;
+  const outOfScope = predictions.filter((prediction) => prediction.gold === label);
+  const caughtByClass = outOfScope.filter((prediction) => prediction.top === label).length;
+  // oos texts only a threshold can catch, and correct in-scope texts a threshold would lose
+  const catchable = outOfScope.filter((prediction) => prediction.top !== label).map((prediction) => prediction.confidence).sort((a, b) => a - b);
+  const correct = predictions
+    .filter((prediction) => prediction.gold !== label && prediction.top === prediction.gold)
+    .map((prediction) => prediction.confidence)
+    .sort((a, b) => a - b);
+  const needed = Math.ceil(target * outOfScope.length - 1e-9) - caughtByClass;
+  let threshold: number;
+  if (needed > catchable.length) threshold = 1;
+  else {
+    // texts are called out of scope when confidence < threshold: stay above the last oos text needed
+    const floor = needed <= 0 ? 0 : catchable[needed - 1]!;
+    const ceiling = correct.find((confidence) => confidence > floor);
+    threshold = ceiling === undefined ? Math.min(1, floor + 1e-6) : (floor + ceiling) / 2;
   }
-  return { threshold: best.threshold, metrics: best.metrics };
+  return { threshold, metrics: metricsAt(predictions, threshold, domains, label) };
 }

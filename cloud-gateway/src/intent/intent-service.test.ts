@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACT_FORMAT_VERSION } from './artifact.js';
 import { createIntentService } from './intent-service.js';
 import { startS3Double, type S3Double } from './s3-double.js';
 import { rewriteManifest, tinyArtifact } from './test-support.js';
@@ -58,13 +59,13 @@ describe('createIntentService', () => {
     await writeFile(
       path,
       rewriteManifest(bytes, (manifest) => {
-        manifest.formatVersion = 2;
+        manifest.formatVersion = ARTIFACT_FORMAT_VERSION + 1;
       }),
     );
     const service = createIntentService({ uri: path, cacheDir: join(directory, 'cache') });
     await service.loaded;
     expect(service.status().ready).toBe(false);
-    expect(service.status().message).toMatch(/artifact format version 2 is not supported by this gateway/);
+    expect(service.status().message).toMatch(new RegExp(`artifact format version ${ARTIFACT_FORMAT_VERSION + 1} is not supported by this gateway`));
     expect(service.current()).toBeUndefined();
   });
 

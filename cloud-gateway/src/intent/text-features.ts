@@ -14,6 +14,12 @@ export interface FeatureConfig {
   charMax: number;
   /** Hash space is 2^hashBits. */
   hashBits: number;
+  /**
+   * Where character n-grams come from: the whole text (`text`, grams may span two words) or each
+   * word on its own, padded with spaces (`words`, grams never cross a word boundary).
+   * @default 'text'
+   */
+  charScope?: 'text' | 'words' | undefined;
 }
 
 export const defaultFeatureConfig: FeatureConfig = { wordNgrams: [1, 2], charMin: 3, charMax: 5, hashBits: 22 };
@@ -75,10 +81,12 @@ export function extractFeatures(text: string, config: FeatureConfig): SparseFeat
       add(hash);
     }
   }
-  const chars = ` ${normalized} `;
+  const pieces = config.charScope === 'words' ? words.map((word) => ` ${word} `) : [` ${normalized} `];
   for (let size = config.charMin; size <= config.charMax; size += 1) {
     const seed = Math.imul(CHAR_SEED ^ size, FNV_PRIME) >>> 0;
-    for (let start = 0; start + size <= chars.length; start += 1) add(hashRange(seed, chars, start, start + size));
+    for (const chars of pieces) {
+      for (let start = 0; start + size <= chars.length; start += 1) add(hashRange(seed, chars, start, start + size));
+    }
   }
   const ids = new Uint32Array(counts.size);
   const weights = new Float32Array(counts.size);

@@ -18,16 +18,33 @@ export const OUT_OF_SCOPE_LABEL = 'oos';
 export const defaultDataDirectory = fileURLToPath(new URL('../../data/', import.meta.url));
 
 /**
- * The hyper-parameters of the shipped model (chosen on CLINC150 val): two networks over
- * different n-gram sets. Each alone reaches about 92.5% in-scope accuracy on val; averaged, 93.5%.
+ * The hyper-parameters of the shipped model (chosen on CLINC150 val, see docs/INTENT.md): three
+ * networks over different n-gram views. Each alone reaches 91.8–92.7% in-scope accuracy on val;
+ * the gain comes from averaging views that make different mistakes. Features seen in fewer than
+ * four training texts are dropped so that three networks fit the 15 MB artifact budget.
  */
 export const shippedTrainingOptions: TrainingOptions = {
   ...defaultTrainingOptions,
-  features: [defaultFeatureConfig, { wordNgrams: [1, 2, 3], charMin: 2, charMax: 4, hashBits: 22 }],
+  inputDropout: 0.4,
+  minFeatureCount: 4,
+  hidden: 96,
+  features: [
+    defaultFeatureConfig,
+    { wordNgrams: [1, 2, 3], charMin: 2, charMax: 4, hashBits: 22 },
+    { wordNgrams: [1, 2, 3], charMin: 2, charMax: 5, hashBits: 22, charScope: 'words' },
+    { wordNgrams: [1, 2], charMin: 3, charMax: 5, hashBits: 22, charScope: 'words' },
+  ],
 };
 
+/**
+ * Out-of-scope recall the confidence threshold must reach on val; above it, the threshold
+ * protects in-scope accuracy (see `tuneThreshold`). A few points above the 45% requirement, since
+ * val has only 100 out-of-scope texts.
+ */
+export const OOS_RECALL_TARGET = 0.5;
+
 function describeFeatures(features: FeatureConfig): string {
-  return `word ${features.wordNgrams.join('/')}-grams + char ${features.charMin}–${features.charMax}-grams`;
+  return `word ${features.wordNgrams.join('/')}-grams + char ${features.charMin}–${features.charMax}-grams${features.charScope === 'words' ? ' within words' : ''}`;
 }
 
 export interface TrainingData {
@@ -110,7 +127,7 @@ export async function trainArtifact(
   const raw = new ArtifactIntentClassifier(draft, 0);
   const predictions = collectPredictions(raw, data.val, OUT_OF_SCOPE_LABEL);
   const untuned = metricsAt(predictions, 0, domains, OUT_OF_SCOPE_LABEL);
-  const { threshold, metrics } = tuneThreshold(predictions, domains, { outOfScopeLabel: OUT_OF_SCOPE_LABEL });
+  const { threshold, metrics } = tuneThreshold(predictions, domains, { outOfScopeLabel: OUT_OF_SCOPE_LABEL, minOosRecall: OOS_RECALL_TARGET });
   const tuned = new ArtifactIntentClassifier(draft, threshold);
   const diningHeldOutDining =
     data.dining.heldOut.filter(([text]) => tuned.predict(text).domain === 'kitchen_and_dining').length / Math.max(1, data.dining.heldOut.length);
@@ -130,6 +147,7 @@ export async function trainArtifact(
       training: { dataSha256: data.sha256, seed: options.seed, examples: examples.length, durationMs: Math.round(durationMs), cpuMs: Math.round(cpuMs), options: { ...recordedOptions } },
       valMetrics: {
         threshold,
+        oosRecallTarget: OOS_RECALL_TARGET,
         inScopeAccuracy: metrics.inScopeAccuracy,
         oosRecall: metrics.oosRecall,
         oosPrecision: metrics.oosPrecision,

@@ -31,7 +31,7 @@ export const defaultSmallTalkReplies: Readonly<Record<string, string>> = {
 export const defaultDeclinedDomains: readonly string[] = ['banking', 'credit_cards', 'travel', 'auto_and_commute', 'home', 'utility', 'work'];
 
 export interface IntentRoutingPolicyOptions {
-  /** Minimum confidence to answer small talk in the gateway. @default 0.7 */
+  /** Minimum confidence to answer small talk in the gateway. @default 0.6 */
   smallTalkConfidence?: number;
   /** Minimum confidence to decline an off-topic request. @default 0.8 */
   declineConfidence?: number;
@@ -52,7 +52,7 @@ export class IntentRoutingPolicy implements RoutingPolicy {
   private readonly declined: ReadonlySet<string>;
 
   constructor(options: IntentRoutingPolicyOptions = {}) {
-    this.smallTalkConfidence = options.smallTalkConfidence ?? 0.7;
+    this.smallTalkConfidence = options.smallTalkConfidence ?? 0.6;
     this.declineConfidence = options.declineConfidence ?? 0.8;
     this.replies = options.smallTalkReplies ?? defaultSmallTalkReplies;
     this.declined = new Set(options.declinedDomains ?? defaultDeclinedDomains);
