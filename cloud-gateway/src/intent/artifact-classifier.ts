@@ -37,8 +37,8 @@ export class ArtifactIntentClassifier implements IntentClassifier {
 
   predict(text: string, topK = 5): IntentPrediction {
     const probabilities = this.scorer.probabilities(text);
-    const order = Array.from(probabilities.keys()).sort((left, right) => probabilities[right]! - probabilities[left]! || left - right);
-    const ranking: ScoredIntent[] = order.slice(0, Math.max(1, topK)).map((index) => ({
+    const order = topIndices(probabilities, Math.max(1, topK));
+    const ranking: ScoredIntent[] = order.map((index) => ({
       name: this.labels[index]!,
       confidence: clamp(probabilities[index]!),
     }));
@@ -52,6 +52,23 @@ export class ArtifactIntentClassifier implements IntentClassifier {
     const name = this.labels[best]!;
     return { intent: { name, confidence }, domain: this.domains[name] ?? OUT_OF_SCOPE_DOMAIN, outOfScope, ranking };
   }
+}
+
+/**
+ * Indices of the `count` largest values, largest first (ties: lower index first). One pass with a
+ * small sorted list, instead of sorting all ~150 labels on every prediction.
+ */
+export function topIndices(values: Float32Array, count: number): number[] {
+  const top: number[] = [];
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index]!;
+    if (top.length === count && value <= values[top[count - 1]!]!) continue;
+    let position = top.length === count ? count - 1 : top.length;
+    while (position > 0 && values[top[position - 1]!]! < value) position -= 1;
+    top.splice(position, 0, index);
+    if (top.length > count) top.pop();
+  }
+  return top;
 }
 
 function clamp(value: number): number {

@@ -58,6 +58,46 @@ function findRow(sorted: Uint32Array, id: number): number {
   return -1;
 }
 
+/**
+ * Open-addressing hash table from hashed feature id to embedding row, built once at load: a
+ * lookup is one or two probes instead of a ~15-step binary search over the sorted ids.
+ */
+export class FeatureRowIndex {
+  private readonly keys: Uint32Array;
+  /** row + 1; 0 marks an empty slot. */
+  private readonly rows: Int32Array;
+  private readonly mask: number;
+
+  constructor(featureIds: Uint32Array) {
+    let size = 1;
+    while (size < featureIds.length * 2) size *= 2;
+    this.keys = new Uint32Array(size);
+    this.rows = new Int32Array(size);
+    this.mask = size - 1;
+    featureIds.forEach((id, row) => {
+      let slot = FeatureRowIndex.slotOf(id) & this.mask;
+      while (this.rows[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.keys[slot] = id;
+      this.rows[slot] = row + 1;
+    });
+  }
+
+  private static slotOf(id: number): number {
+    return Math.imul(id ^ (id >>> 16), 0x45d9f3b) >>> 0;
+  }
+
+  /** The row of a feature id, or -1. */
+  rowOf(id: number): number {
+    let slot = FeatureRowIndex.slotOf(id) & this.mask;
+    for (;;) {
+      const row = this.rows[slot]!;
+      if (row === 0) return -1;
+      if (this.keys[slot] === id) return row - 1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+}
+
 /** Known feature rows of a text and their L2-normalised tf-idf values. */
 export interface ActiveFeatures {
   rows: Int32Array;
@@ -70,7 +110,12 @@ export interface ActiveFeatures {
  * Looks up the text's hashed n-grams in the network's rows. Pass `into` to reuse buffers (the
  * scorer does, so a prediction allocates almost nothing); they grow when a text needs more.
  */
-export function activeFeatures(text: string, weights: Pick<MlpNetwork, 'features' | 'featureIds' | 'idf'>, into?: ActiveFeatures): ActiveFeatures {
+export function activeFeatures(
+  text: string,
+  weights: Pick<MlpNetwork, 'features' | 'featureIds' | 'idf'>,
+  into?: ActiveFeatures,
+  rowIndex?: FeatureRowIndex,
+): ActiveFeatures {
   const sparse = extractFeatures(text, weights.features);
   const target = into ?? { rows: new Int32Array(sparse.ids.length), values: new Float32Array(sparse.ids.length), count: 0 };
   if (target.rows.length < sparse.ids.length) {
@@ -83,7 +128,8 @@ export function activeFeatures(text: string, weights: Pick<MlpNetwork, 'features
   let count = 0;
   let norm = 0;
   for (let index = 0; index < sparse.ids.length; index += 1) {
-    const row = findRow(featureIds, sparse.ids[index]!);
+    const id = sparse.ids[index]!;
+    const row = rowIndex === undefined ? findRow(featureIds, id) : rowIndex.rowOf(id);
     if (row < 0) continue;
     const value = sparse.weights[index]! * idf[row]!;
     rows[count] = row;
@@ -105,6 +151,7 @@ export class MlpScorer {
   /** The output layers dequantised once (labels × hidden floats each, small). */
   private readonly outputs: Float32Array[];
   private readonly active: ActiveFeatures = { rows: new Int32Array(512), values: new Float32Array(512), count: 0 };
+  private readonly rowIndexes: FeatureRowIndex[];
 
   constructor(private readonly weights: IntentModelWeights) {
     const first = weights.networks[0];
@@ -112,6 +159,7 @@ export class MlpScorer {
     this.labels = first.output.rows;
     this.hidden = new Float64Array(first.embedding.cols);
     this.logits = new Float64Array(this.labels);
+    this.rowIndexes = weights.networks.map(({ featureIds }) => new FeatureRowIndex(featureIds));
     this.outputs = weights.networks.map(({ output }) => {
       const dense = new Float32Array(output.values.length);
       for (let row = 0; row < output.rows; row += 1) {
@@ -125,7 +173,7 @@ export class MlpScorer {
   /** Averaged softmax probabilities over the labels. */
   probabilities(text: string): Float32Array {
     const result = new Float32Array(this.labels);
-    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, activeFeatures(text, network, this.active), result));
+    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, activeFeatures(text, network, this.active, this.rowIndexes[index]), result));
     const members = this.weights.networks.length;
     for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
     return result;
