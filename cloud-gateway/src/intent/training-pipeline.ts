@@ -38,10 +38,10 @@ export const shippedTrainingOptions: TrainingOptions = {
 
 /**
  * Out-of-scope recall the confidence threshold must reach on val; above it, the threshold
- * protects in-scope accuracy (see `tuneThreshold`). A few points above the 45% requirement, since
- * val has only 100 out-of-scope texts.
+ * protects in-scope accuracy (see `tuneThreshold`). Well above the 45% requirement, since val has
+ * only 100 out-of-scope texts (± ~5 points): 60% costs 0.2 points of val in-scope accuracy over 50%.
  */
-export const OOS_RECALL_TARGET = 0.5;
+export const OOS_RECALL_TARGET = 0.6;
 
 function describeFeatures(features: FeatureConfig): string {
   return `word ${features.wordNgrams.join('/')}-grams + char ${features.charMin}–${features.charMax}-grams${features.charScope === 'words' ? ' within words' : ''}`;
