@@ -91,3 +91,20 @@ export function isAppError(value: unknown): value is AppError {
 export function errorBody(code: ErrorCode, message: string, requestId?: string): ErrorBody {
   return new AppError(code, message).toBody(requestId);
 }
+
+const codeByStatus: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'not_ready',
+};
+
+/** The catalogue code for an HTTP status raised by a framework (e.g. Hono's HTTPException). */
+export function errorCodeForStatus(status: number): ErrorCode {
+  return codeByStatus[status] ?? (status >= 500 ? 'internal' : 'bad_request');
+}

@@ -1,26 +1,14 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { AppError, errorBody, type ErrorBody, type ErrorCode } from '@review-assistant/shared';
+import { AppError, errorBody, errorCodeForStatus, type ErrorBody } from '@review-assistant/shared';
 import type { GatewayEnv } from './gateway-env.js';
-
-const statusCodes: Partial<Record<number, ErrorCode>> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'not_ready',
-};
 
 /** Turns anything thrown into a status and the shared `{"error": {"code", "message"}}` body. */
 export function toErrorResponse(error: unknown, requestId: string | undefined): { status: number; body: ErrorBody } {
   if (error instanceof AppError) return { status: error.status, body: error.toBody(requestId) };
   if (error instanceof HTTPException) {
     const malformedJson = error.status === 400 && /json/i.test(error.message);
-    const code = malformedJson ? 'invalid_json' : (statusCodes[error.status] ?? 'bad_request');
+    const code = malformedJson ? 'invalid_json' : errorCodeForStatus(error.status);
     return { status: error.status, body: errorBody(code, error.message || code, requestId) };
   }
   return { status: 500, body: errorBody('internal', 'internal error; quote the request id when reporting it', requestId) };

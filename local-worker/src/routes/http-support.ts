@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { AppError } from '@review-assistant/shared';
-import type { ErrorCode } from '@review-assistant/shared';
+import { AppError, errorCodeForStatus } from '@review-assistant/shared';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -40,18 +39,6 @@ export async function readJsonBody<S extends z.ZodType>(c: Context<WorkerEnv>, s
   return parsed.data;
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'not_ready',
-};
-
 /** The one error renderer: `{"error": {"code", "message", "requestId"}}` with the catalogue's status. */
 export function renderError(error: unknown, c: Context<WorkerEnv>): Response {
   const requestId = c.get('requestId');
@@ -60,7 +47,7 @@ export function renderError(error: unknown, c: Context<WorkerEnv>): Response {
   if (error instanceof AppError) {
     appError = error;
   } else if (error instanceof HTTPException) {
-    const code = STATUS_CODES[error.status] ?? (error.status >= 500 ? 'internal' : 'bad_request');
+    const code = errorCodeForStatus(error.status);
     appError = new AppError(code, error.message || code.replace(/_/g, ' '), { status: error.status, cause: error });
   } else {
     appError = new AppError('internal', 'the worker failed to handle the request; see its log', { cause: error });
