@@ -1,12 +1,12 @@
 import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Server } from 'node:http';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayDeps } from './deps.js';
 import { ensureErrorEvent } from './middleware/error-event-polyfill.js';
 import { renderError, renderNotFound } from './middleware/error-handler.js';
+import { nodeBodyLimit } from './middleware/node-body.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
 import { TokenBucketLimiter } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
@@ -60,11 +60,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);
   app.use(
-    bodyLimit({
-      maxSize: deps.settings.maxBodyBytes,
-      onError: () => {
-        throw new AppError('payload_too_large', `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`);
-      },
+    nodeBodyLimit(deps.settings.maxBodyBytes, () => {
+      throw new AppError('payload_too_large', `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`);
     }),
   );
   app.onError(renderError);

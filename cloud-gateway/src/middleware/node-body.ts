@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from './gateway-env.js';
 
@@ -61,4 +62,28 @@ function readAll(incoming: IncomingMessage, maxBytes: number): Promise<string> {
     incoming.once('error', onAborted);
     incoming.once('aborted', onAborted);
   });
+}
+
+/**
+ * Hono's `bodyLimit`, minus one cost on Node: it reads `c.req.raw.body` first, which makes
+ * `@hono/node-server` build a full WHATWG `Request` (undici, an `AbortController`, a web stream)
+ * for every request, even when the body is later read straight from Node (`nodeBody`). When the
+ * Node request declares a `Content-Length` without `Transfer-Encoding` and has a body (not GET or
+ * HEAD), the declared length decides here, exactly as `bodyLimit` decides it; every other request
+ * (chunked bodies, `app.request()` in tests) goes through `bodyLimit` unchanged.
+ */
+export function nodeBodyLimit(maxBytes: number, onError: () => never): MiddlewareHandler<GatewayEnv> {
+  const fallback = bodyLimit({ maxSize: maxBytes, onError });
+  return async (c, next) => {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (incoming && incoming.method !== 'GET' && incoming.method !== 'HEAD') {
+      const declared = incoming.headers['content-length'];
+      if (declared !== undefined && incoming.headers['transfer-encoding'] === undefined) {
+        if (Number.parseInt(declared || '0', 10) > maxBytes) onError();
+        await next();
+        return;
+      }
+    }
+    await fallback(c, next);
+  };
 }
