@@ -32,7 +32,7 @@ export const errorCatalogue = {
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
-export const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]];
+const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]];
 export const ErrorCodeSchema = z.enum(errorCodes);
 
 /** Body of every non-2xx HTTP response: `{"error": {"code", "message"}}`. */

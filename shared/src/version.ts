@@ -1,3 +1,2 @@
-/** Version of the wire protocol and of the services built from this repository. */
-export const PROTOCOL_VERSION = 1;
+/** Version of the services built from this repository (reported in health and heartbeats). */
 export const APP_VERSION = '0.1.0';
