@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createRandom } from '@review-assistant/shared/seeded-random';
 
 type Topic = 'food' | 'service' | 'delivery' | 'vegan' | 'price' | 'wait' | 'noise' | 'kids' | 'cleanliness';
 type Tone = 'positive' | 'negative';
@@ -129,18 +130,6 @@ const TOPIC_WORDS: Record<Topic, string> = {
 const FIRST = ['Amara', 'Jonas', 'Priya', 'Mateo', 'Sofia', 'Kenji', 'Lena', 'Omar', 'Chloé', 'Ravi', 'Ingrid', 'Tomás', 'Yuki', 'Noah', 'Zeynep', 'Felix', 'Aisha', 'Björn', 'Lucía', 'Dev'];
 const LAST = ['Okafor', 'Lindqvist', 'Raman', 'García', 'Rossi', 'Tanaka', 'Müller', 'Haddad', 'Dubois', 'Iyer', 'Berg', 'Silva', 'Sato', 'Walsh', 'Demir', 'Novak'];
 
-/** Small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface GeneratedReview {
   restaurant: Restaurant;
   reviewer: string;
@@ -152,7 +141,7 @@ interface GeneratedReview {
 }
 
 function generate(seed: number, count: number): GeneratedReview[] {
-  const next = random(seed);
+  const next = createRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const reviews: GeneratedReview[] = [];
   const allTopics = Object.keys(SENTENCES) as Topic[];

@@ -9,3 +9,4 @@ export * from './config.js';
 export * from './environment.js';
 export * from './version.js';
 export * from './gateway-api.js';
+export * from './seeded-random.js';

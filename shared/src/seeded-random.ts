@@ -1,4 +1,4 @@
-/** Seeded PRNG (mulberry32) so training is reproducible: same seed, same weights. */
+/** Seeded PRNG (mulberry32): same seed, same sequence (reproducible training and sample data). */
 export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -1,5 +1,5 @@
 import { quantizeRows, type IntentModelWeights, type MlpNetwork } from './mlp-model.js';
-import { createRandom, shuffleInPlace } from './random.js';
+import { createRandom, shuffleInPlace } from '@review-assistant/shared/seeded-random';
 import { extractFeatures, type FeatureConfig } from './text-features.js';
 
 /** One labelled training text; `label` indexes the label list. */
