@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,7 +79,10 @@ describe.each(images)('$file', async ({ file, workspace, port }) => {
   it('installs with npm ci, compiles with tsc -b and ships production dependencies only', () => {
     const runs = dockerfile.stages.flatMap((stage) => instructionsOf(stage, 'RUN').map((instruction) => instruction.args));
     expect(runs.some((command) => command.includes('npm ci') && command.includes(`--workspace ${workspace}`))).toBe(true);
-    expect(runs.some((command) => command.includes(`tsc -b ${workspace}`))).toBe(true);
+    // compiled by the workspace's own build script, which is `tsc -b`
+    expect(runs.some((command) => command.includes(`npm run build -w ${workspace}`))).toBe(true);
+    const manifest = JSON.parse(readFileSync(`${repoRoot}${workspace}/package.json`, 'utf8')) as { scripts: Record<string, string> };
+    expect(manifest.scripts['build']).toMatch(/^tsc -b\b/);
     expect(runs.some((command) => command.includes('npm ci') && command.includes('--omit=dev'))).toBe(true);
     const runtimeSources = instructionsOf(runtime, 'COPY').map((instruction) => instruction.args);
     const fromStage = (copy: string) => copy.match(/--from=(\S+)/)?.[1];
