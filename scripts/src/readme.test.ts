@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { environment } from '@review-assistant/shared';
+import { environment, type ConfigSpec } from '@review-assistant/shared';
+import { gatewayConfigSpec } from '@review-assistant/cloud-gateway/config';
+import { workerConfigSpec } from '@review-assistant/local-worker/config';
+import { networkingConfigSpec } from '@review-assistant/local-worker/tunnel/networking-config';
 
 const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 
@@ -25,6 +28,13 @@ describe('README', () => {
     const missing = entries.map((entry) => entry.env).filter((name) => !rows.has(name));
     expect(missing).toEqual([]);
     expect(entries.length).toBeGreaterThan(15);
+  });
+
+  it('has a row for every variable the gateway and the worker read', () => {
+    const specs: ConfigSpec[] = [gatewayConfigSpec, workerConfigSpec, networkingConfigSpec];
+    const names = new Set(specs.flatMap((spec) => Object.values(spec).map((entry) => entry.env)));
+    expect([...names].filter((name) => !rows.has(name))).toEqual([]);
+    expect(names.size).toBeGreaterThan(entries.length);
   });
 
   it('states each variable\'s default as the code has it', () => {
