@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest, StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
 import { findFreePort } from '@review-assistant/local-worker/vector-store/embedded-chroma';
 import { isRunning, listDescendants } from '@review-assistant/scripts/orchestrator/process-tree';
+import { readSse } from '@review-assistant/cloud-gateway/testing/gateway-harness';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,19 +25,11 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
   return condition();
 }
 
-/** Reads a whole SSE response and returns the stream events it carried, in order. */
+/** Reads a whole SSE response and returns the stream events it carried, in order, schema-checked. */
 async function readSseEvents(response: Response): Promise<StreamEvent[]> {
-  const text = await response.text();
   const events: StreamEvent[] = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    const data = block
-      .split(/\r?\n/)
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => line.slice(5).trimStart())
-      .join('\n');
-    if (data === '') continue;
-    events.push(StreamEventSchema.parse(JSON.parse(data)));
-  }
+  if (!response.body) return events;
+  for await (const { data } of readSse(response.body)) events.push(StreamEventSchema.parse(data));
   return events;
 }
 

@@ -217,17 +217,13 @@ export class MessageView {
         element('span', { class: 'error-message', text: ` ${message.error.message}` }),
         element('code', { class: 'error-code', text: message.error.code }),
       ]);
-      const retry = element('button', { class: 'button secondary retry', text: 'Retry', attributes: { type: 'button' } });
-      retry.addEventListener('click', () => this.handlers.retry(message.id));
-      alert.append(retry);
+      alert.append(this.retryButton('button secondary retry', 'Retry'));
       this.footer.append(alert);
       return;
     }
     if (message.status === 'stopped') {
       const note = element('div', { class: 'stopped-note' }, [element('span', { text: 'Stopped.' })]);
-      const retry = element('button', { class: 'link-button retry', text: 'Regenerate', attributes: { type: 'button' } });
-      retry.addEventListener('click', () => this.handlers.retry(message.id));
-      note.append(retry);
+      note.append(this.retryButton('link-button retry', 'Regenerate'));
       this.footer.append(note);
       return;
     }
@@ -238,6 +234,14 @@ export class MessageView {
       if (message.transport) details.push(`via ${message.transport === 'sse' ? 'SSE' : 'WebSocket'}`);
       if (details.length > 0) this.footer.append(element('span', { class: 'answer-details', text: details.join(' · ') }));
     }
+  }
+
+  /** The Retry / Regenerate button of an errored or stopped answer. */
+  private retryButton(className: string, text: string): HTMLButtonElement {
+    const id = this.message.id;
+    const button = element('button', { class: className, text, attributes: { type: 'button' } });
+    button.addEventListener('click', () => this.handlers.retry(id));
+    return button;
   }
 }
 
