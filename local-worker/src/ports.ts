@@ -82,6 +82,11 @@ export interface VectorStore {
   deleteCollection(name: string): Promise<void>;
   listCollections(): Promise<CollectionInfo[]>;
   count(name: string): Promise<number>;
+  /**
+   * Changes whenever the collection's records may have changed: recreated (`ingest --reset`) or
+   * grown (ingestion only adds records). One round trip, like `count`; 'absent' when there is none.
+   */
+  revision(name: string): Promise<string>;
   /** Largest number of records accepted by one upsert. */
   maxBatchSize(): Promise<number>;
   upsert(name: string, records: StoredRecord[]): Promise<void>;

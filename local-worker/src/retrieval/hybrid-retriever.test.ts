@@ -64,6 +64,7 @@ describe('HybridRetriever (real Chroma, sample reviews)', () => {
       deleteCollection: (...args) => fixture.store.deleteCollection(...args),
       listCollections: () => fixture.store.listCollections(),
       count: (...args) => fixture.store.count(...args),
+      revision: (...args) => fixture.store.revision(...args),
       maxBatchSize: () => fixture.store.maxBatchSize(),
       upsert: (...args) => fixture.store.upsert(...args),
       existingIds: (...args) => fixture.store.existingIds(...args),

@@ -2,14 +2,14 @@ import type { ReviewRecord, VectorStore } from '../ports.js';
 import { KeywordIndex, type KeywordIndexOptions } from './keyword-index.js';
 
 interface Entry {
-  count: number;
+  revision: string;
   index: Promise<KeywordIndex>;
 }
 
 /**
  * One keyword index per collection, built from `VectorStore.scanAll` on first use and rebuilt
- * when the collection's record count changes (after an ingestion). Concurrent callers share one
- * build.
+ * when the collection's revision changes (records added, or the collection recreated by
+ * `ingest --reset`). Concurrent callers share one build.
  */
 export class KeywordIndexCache {
   private readonly entries = new Map<string, Entry>();
@@ -20,20 +20,15 @@ export class KeywordIndexCache {
   ) {}
 
   async get(collection: string): Promise<KeywordIndex> {
-    const count = await this.store.count(collection);
+    const revision = await this.store.revision(collection);
     const entry = this.entries.get(collection);
-    if (entry && entry.count === count) return entry.index;
+    if (entry && entry.revision === revision) return entry.index;
     const index = this.build(collection);
-    this.entries.set(collection, { count, index });
+    this.entries.set(collection, { revision, index });
     index.catch(() => {
       if (this.entries.get(collection)?.index === index) this.entries.delete(collection);
     });
     return index;
-  }
-
-  invalidate(collection?: string): void {
-    if (collection === undefined) this.entries.clear();
-    else this.entries.delete(collection);
   }
 
   private async build(collection: string): Promise<KeywordIndex> {

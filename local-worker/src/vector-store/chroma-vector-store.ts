@@ -142,14 +142,25 @@ export class ChromaVectorStore implements VectorStore {
   }
 
   async count(name: string): Promise<number> {
+    return (await this.countWithId(name))?.count ?? 0;
+  }
+
+  /** Collection id (new on every recreate) and record count, from the one count request. */
+  async revision(name: string): Promise<string> {
+    const current = await this.countWithId(name);
+    return current === null ? 'absent' : `${current.id}:${current.count}`;
+  }
+
+  /** Counts through the cached collection handle; if that collection was deleted meanwhile (another process recreated it), opens it again once. */
+  private async countWithId(name: string, retry = true): Promise<{ id: string; count: number } | null> {
     const collection = await this.collection(name);
-    if (!collection) return 0;
+    if (!collection) return null;
     try {
-      return await collection.count();
+      return { id: collection.id, count: await collection.count() };
     } catch (error) {
       if (isNotFound(error)) {
         this.collections.delete(name);
-        return 0;
+        return retry ? this.countWithId(name, false) : null;
       }
       throw toStoreError(error, `counting "${name}"`);
     }
