@@ -1,20 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEventSchema } from '@review-assistant/shared';
 import type { StreamEvent } from '@review-assistant/shared';
-import { createApp as createGatewayApp } from '@review-assistant/cloud-gateway/app';
-import type { GatewayDeps } from '@review-assistant/cloud-gateway/deps';
-import type { InteractionRecord } from '@review-assistant/cloud-gateway/logs/interaction-record';
-import type { LogStore } from '@review-assistant/cloud-gateway/logs/log-store';
-import { GatewayMetrics } from '@review-assistant/cloud-gateway/metrics';
-import { RecentRequests } from '@review-assistant/cloud-gateway/pool/recent-requests';
-import { WorkerPool } from '@review-assistant/cloud-gateway/pool/worker-pool';
+import { createTestGateway, type TestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
 import { createBackends } from '@review-assistant/local-worker/backends';
 import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
 import { startWorker } from '@review-assistant/local-worker/server';
@@ -43,67 +33,17 @@ const REVIEWS_CSV = [
   '"Green Leaf Cafe",Tom,"Waited forty minutes for a sandwich. Coffee was cold.",2,2024-04-11',
 ].join('\n');
 
-class MemoryLogStore implements LogStore {
-  readonly provider = 'memory';
-  readonly records: InteractionRecord[] = [];
-  append(record: InteractionRecord): Promise<void> {
-    this.records.push(record);
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-interface TestGateway {
-  url: string;
-  pool: WorkerPool;
-  close(): Promise<void>;
-}
-
+/** The cloud-gateway test harness with a short sweep so expiry shows within the test's budget. */
 async function startGateway(options: { secret: string; workerUrls?: string[] }): Promise<TestGateway> {
-  const pool = new WorkerPool({
-    staticUrls: options.workerUrls ?? [],
-    secret: options.secret,
-    connectTimeoutMs: 2000,
-    firstByteTimeoutMs: 15_000,
-    idleTimeoutMs: 15_000,
-    requestBudgetMs: 60_000,
-  });
-  pool.startSweeping(100);
-  const deps: GatewayDeps = {
-    settings: {
-      workerSharedSecret: options.secret,
-      adminToken: ADMIN_TOKEN,
-      apiKeys: [],
-      rateLimitPerMinute: 600,
-      rateLimitBurst: 100,
-      maxBodyBytes: 1024 * 1024,
-      trustProxy: false,
-      corsOrigins: [],
-    },
+  const gateway = createTestGateway({
+    settings: { workerSharedSecret: options.secret, adminToken: ADMIN_TOKEN },
+    pool: { staticUrls: options.workerUrls ?? [], connectTimeoutMs: 2000, firstByteTimeoutMs: 15_000, idleTimeoutMs: 15_000, requestBudgetMs: 60_000 },
     intent: keywordIntentService(),
     policy: greetingPolicy,
-    pool,
-    logStore: new MemoryLogStore(),
-    logger: pino({ level: 'silent' }),
-    metrics: new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: false }),
-    recentRequests: new RecentRequests(),
-  };
-  const { app, injectWebSocket } = createGatewayApp(deps);
-  const server = await new Promise<Server>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
   });
-  injectWebSocket(server);
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    pool,
-    async close() {
-      pool.stopSweeping();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  gateway.deps.pool.startSweeping(100);
+  await gateway.listen();
+  return gateway;
 }
 
 /** POST /api/chat and parse the Server-Sent Events. */
@@ -189,8 +129,8 @@ describe('tunnel and heartbeats, end to end', () => {
     expect(publicUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(publicUrl).not.toBe(worker.url);
     expect(edge.configs).toHaveLength(2); // one failed attempt, then the session that worked
-    await waitUntil(() => gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 'registration');
-    const [registered] = gateway.pool.snapshot();
+    await waitUntil(() => gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 'registration');
+    const [registered] = gateway.deps.pool.snapshot();
     expect(registered).toMatchObject({ id: 'e2e-worker', url: publicUrl, source: 'heartbeat', backend: 'offline' });
 
     const admin = await fetch(`${gateway.url}/admin/api/workers`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -245,7 +185,7 @@ describe('tunnel and heartbeats, end to end', () => {
     const newUrl = worker.networking!.tunnel.publicUrl;
     expect(newUrl).not.toBeNull();
     expect(newUrl).not.toBe(oldUrl);
-    await waitUntil(() => gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker' && entry.url === newUrl), INTERVAL_SECONDS * 1000 + 500, 'the new URL at the gateway');
+    await waitUntil(() => gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker' && entry.url === newUrl), INTERVAL_SECONDS * 1000 + 500, 'the new URL at the gateway');
     const { events } = await chat(gateway.url, 'How is the coffee at Green Leaf Cafe?');
     expect(events.at(-1)?.type).toBe('answer-end');
   });
@@ -255,13 +195,13 @@ describe('tunnel and heartbeats, end to end', () => {
     await heartbeats.stop({ goodbye: false });
     const lastSeen = Date.now();
     await new Promise((resolve) => setTimeout(resolve, INTERVAL_SECONDS * 1000 * 1.5));
-    expect(gateway.pool.snapshot().map((entry) => entry.id)).toContain('e2e-worker');
-    await waitUntil(() => !gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000 * 3, 'expiry');
+    expect(gateway.deps.pool.snapshot().map((entry) => entry.id)).toContain('e2e-worker');
+    await waitUntil(() => !gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000 * 3, 'expiry');
     expect(Date.now() - lastSeen).toBeGreaterThanOrEqual(INTERVAL_SECONDS * 1000 * 2);
 
     heartbeats.start();
-    await waitUntil(() => gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 're-registration');
+    await waitUntil(() => gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 're-registration');
     await heartbeats.stop({ goodbye: true });
-    expect(gateway.pool.snapshot().some((entry) => entry.id === 'e2e-worker')).toBe(false);
+    expect(gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker')).toBe(false);
   });
 });

@@ -90,12 +90,19 @@ export const ADMIN_JS = `'use strict';
     return seconds + ' s ago';
   }
 
-  function renderWorkers(workers) {
-    var body = document.getElementById('workers');
-    body.replaceChildren();
-    document.getElementById('no-workers').hidden = workers.length > 0;
-    workers.forEach(function (worker) {
+  /** Replaces the rows of table body #id (one per item, cells added by fill) and toggles #no-<id>. */
+  function renderRows(id, items, fill) {
+    var body = document.getElementById(id);
+    document.getElementById('no-' + id).hidden = items.length > 0;
+    body.replaceChildren.apply(body, items.map(function (item) {
       var row = document.createElement('tr');
+      fill(row, item);
+      return row;
+    }));
+  }
+
+  function renderWorkers(workers) {
+    renderRows('workers', workers, function (row, worker) {
       cell(row, worker.id);
       cell(row, worker.state, 'state-' + worker.state);
       cell(row, worker.breaker, 'breaker-' + worker.breaker);
@@ -106,16 +113,11 @@ export const ADMIN_JS = `'use strict';
       cell(row, worker.source);
       cell(row, worker.url, 'wrap');
       cell(row, worker.lastError || '', 'wrap');
-      body.appendChild(row);
     });
   }
 
   function renderRequests(requests) {
-    var body = document.getElementById('requests');
-    body.replaceChildren();
-    document.getElementById('no-requests').hidden = requests.length > 0;
-    requests.forEach(function (request) {
-      var row = document.createElement('tr');
+    renderRows('requests', requests, function (row, request) {
       cell(row, new Date(request.time).toLocaleTimeString());
       cell(row, request.requestId);
       cell(row, request.route);
@@ -123,7 +125,6 @@ export const ADMIN_JS = `'use strict';
       cell(row, request.workerId || '—');
       cell(row, request.status, request.status === 'ok' ? 'status-ok' : 'status-bad');
       cell(row, Math.round(request.ms));
-      body.appendChild(row);
     });
   }
 

@@ -43,7 +43,7 @@ export class ArtifactIntentClassifier implements IntentClassifier {
       confidence: clamp(probabilities[index]!),
     }));
     const best = order[0]!;
-    const confidence = clamp(probabilities[best]!);
+    const confidence = ranking[0]!.confidence;
     const outOfScope = best === this.outOfScopeIndex || confidence < this.threshold;
     if (outOfScope) {
       const oosConfidence = best === this.outOfScopeIndex ? confidence : clamp(1 - confidence);

@@ -1,13 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+// The header that tells @hono/node-server the handler has answered on the Node response itself.
+import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import { AppError, ChatRequestSchema, type ChatRequest } from '@review-assistant/shared';
 import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
 import { nodeBody } from '../middleware/node-body.js';
 import { jsonBody } from '../middleware/validation.js';
-import { ALREADY_SENT_HEADER, NodeSseWriter } from './sse-writer.js';
+import { NodeSseWriter } from './sse-writer.js';
 
 export interface ChatRoutesOptions {
   turn: ChatTurnDeps;
@@ -56,7 +58,7 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
       if (outgoing) {
         // Read `c.res` once the chain has finished: Hono may replace the response object while merging headers.
         setImmediate(() => void relayToNode(options.turn, request, turnContext, controller, outgoing, c.res.headers));
-        return c.body(null, 200, { [ALREADY_SENT_HEADER]: 'true' });
+        return c.body(null, 200, { [X_ALREADY_SENT]: 'true' });
       }
       c.header('X-Accel-Buffering', 'no');
       return streamSSE(c, async (stream) => {
@@ -87,7 +89,7 @@ async function relayToNode(
   });
   const headers: Record<string, string> = {};
   middlewareHeaders.forEach((value, name) => {
-    if (name !== ALREADY_SENT_HEADER) headers[name] = value;
+    if (name !== X_ALREADY_SENT) headers[name] = value;
   });
   Object.assign(headers, SSE_HEADERS);
   try {

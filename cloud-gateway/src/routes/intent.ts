@@ -75,14 +75,10 @@ async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     return { ok: false, response: fail(c, 'unsupported_media_type', 'send the body as application/json', 415) };
   }
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_INTENT_BODY_BYTES) {
-    return { ok: false, response: fail(c, 'payload_too_large', `the body is larger than ${MAX_INTENT_BODY_BYTES} bytes`, 413) };
-  }
+  const tooLarge = () => ({ ok: false, response: fail(c, 'payload_too_large', `the body is larger than ${MAX_INTENT_BODY_BYTES} bytes`, 413) }) as const;
+  if (Number(c.req.header('content-length') ?? '0') > MAX_INTENT_BODY_BYTES) return tooLarge();
   const raw = await c.req.text();
-  if (Buffer.byteLength(raw) > MAX_INTENT_BODY_BYTES) {
-    return { ok: false, response: fail(c, 'payload_too_large', `the body is larger than ${MAX_INTENT_BODY_BYTES} bytes`, 413) };
-  }
+  if (Buffer.byteLength(raw) > MAX_INTENT_BODY_BYTES) return tooLarge();
   try {
     return { ok: true, value: JSON.parse(raw) };
   } catch {
@@ -114,10 +110,15 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     return fail(c, 'internal', 'intent prediction failed', 500);
   });
 
-  const ready = (c: Context): IntentClassifier | Response => {
+  /** The parsed, validated body and the loaded classifier, or the error response (415/413/400/503). */
+  const prepare = async <S extends z.ZodType>(c: Context, schema: S): Promise<{ input: z.output<S>; classifier: IntentClassifier } | Response> => {
+    const body = await readJson(c);
+    if (!body.ok) return body.response;
+    const parsed = schema.safeParse(body.value);
+    if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
     const classifier = intent.current();
     if (classifier === undefined) return fail(c, 'not_ready', intent.status().message ?? 'the intent model is not loaded', 503);
-    return classifier;
+    return { input: parsed.data, classifier };
   };
 
   routes.openAPIRegistry.registerPath({
@@ -129,13 +130,9 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     responses: { 200: { description: 'Top intent, domain, out-of-scope decision and the top-5 ranking', content: { 'application/json': { schema: IntentResultSchema } } }, ...errorResponses },
   });
   routes.post('/api/intent', async (c) => {
-    const body = await readJson(c);
-    if (!body.ok) return body.response;
-    const parsed = IntentRequestSchema.safeParse(body.value);
-    if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
-    const classifier = ready(c);
-    if (classifier instanceof Response) return classifier;
-    return c.json(predictOne(classifier, parsed.data.text));
+    const prepared = await prepare(c, IntentRequestSchema);
+    if (prepared instanceof Response) return prepared;
+    return c.json(predictOne(prepared.classifier, prepared.input.text));
   });
 
   routes.openAPIRegistry.registerPath({
@@ -147,13 +144,9 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     responses: { 200: { description: 'One result per text, in order', content: { 'application/json': { schema: IntentBatchResponseSchema } } }, ...errorResponses },
   });
   routes.post('/api/intent/batch', async (c) => {
-    const body = await readJson(c);
-    if (!body.ok) return body.response;
-    const parsed = IntentBatchRequestSchema.safeParse(body.value);
-    if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
-    const classifier = ready(c);
-    if (classifier instanceof Response) return classifier;
-    return c.json({ results: parsed.data.texts.map((text) => predictOne(classifier, text)) });
+    const prepared = await prepare(c, IntentBatchRequestSchema);
+    if (prepared instanceof Response) return prepared;
+    return c.json({ results: prepared.input.texts.map((text) => predictOne(prepared.classifier, text)) });
   });
 
   routes.openAPIRegistry.registerPath({

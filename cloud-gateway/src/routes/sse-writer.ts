@@ -1,11 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { StreamEvent } from '@review-assistant/shared';
 
-/** The header that tells `@hono/node-server` the handler has answered on the Node response itself. */
-export const ALREADY_SENT_HEADER = 'x-hono-already-sent';
-
 /** One stream event as an SSE frame. `JSON.stringify` never emits a raw newline, so one `data:` line is exact. */
-export function sseFrame(event: StreamEvent): string {
+function sseFrame(event: StreamEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
