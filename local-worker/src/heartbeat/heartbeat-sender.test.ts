@@ -1,63 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HeartbeatSchema, NonceCache, SignatureError, verifyRequest } from '@review-assistant/shared';
-import type { Heartbeat } from '@review-assistant/shared';
 import { HeartbeatSender } from './heartbeat-sender.js';
 import type { HeartbeatStatus } from './heartbeat-sender.js';
 import { resolveWorkerId } from './worker-id.js';
+import { startHeartbeatGateway } from '../testing/heartbeat-gateway.js';
 
 const secret = 'heartbeat-secret-0123456789';
-
-interface Received {
-  path: string;
-  verdict: string;
-  body: Heartbeat | null;
-}
-
-/** A stand-in gateway: verifies the signature exactly as the real route must, records each call. */
-async function startGateway(options: { status?: number } = {}) {
-  const received: Received[] = [];
-  const waiters: (() => void)[] = [];
-  const cache = new NonceCache();
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      let verdict = 'ok';
-      try {
-        verifyRequest({
-          secret,
-          method: request.method ?? '',
-          path: request.url ?? '',
-          body: raw,
-          header: (name) => {
-            const value = request.headers[name];
-            return Array.isArray(value) ? value[0] : value;
-          },
-          nonceCache: cache,
-        });
-      } catch (error) {
-        verdict = error instanceof SignatureError ? error.reason : 'error';
-      }
-      const parsed = HeartbeatSchema.safeParse(JSON.parse(raw.toString('utf8') || 'null'));
-      received.push({ path: request.url ?? '', verdict, body: parsed.success ? parsed.data : null });
-      waiters.splice(0).forEach((wake) => wake());
-      response.writeHead(verdict === 'ok' ? (options.status ?? 200) : 401, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const waitFor = async (count: number) => {
-    while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-  };
-  return { server, url, received, waitFor };
-}
 
 const status: HeartbeatStatus = {
   workerId: 'worker-test',
@@ -70,22 +20,22 @@ const status: HeartbeatStatus = {
   version: '0.1.0',
 };
 
-const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
 const senders: HeartbeatSender[] = [];
 afterEach(async () => {
   await Promise.all(senders.splice(0).map((sender) => sender.stop({ goodbye: false })));
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(closers.splice(0).map((close) => close()));
 });
 
 describe('HeartbeatSender', () => {
   it('sends signed heartbeats on a schedule with the current URL, and says goodbye on stop', async () => {
-    const gateway = await startGateway();
-    servers.push(gateway.server);
+    const gateway = await startHeartbeatGateway({ secret });
+    closers.push(gateway.close);
     let url = 'https://first.ngrok.app';
     const sender = new HeartbeatSender({ gatewayUrl: gateway.url, secret, status: () => status, url: () => url, intervalSeconds: 0.05 });
     senders.push(sender);
     sender.start();
-    await gateway.waitFor(2);
+    await gateway.until(() => gateway.received.length >= 2);
     url = 'https://second.ngrok.app';
     await sender.sendNow();
     await sender.stop();
@@ -97,8 +47,8 @@ describe('HeartbeatSender', () => {
   });
 
   it('is rejected by a gateway with another secret, logs it once, and keeps running', async () => {
-    const gateway = await startGateway();
-    servers.push(gateway.server);
+    const gateway = await startHeartbeatGateway({ secret });
+    closers.push(gateway.close);
     const logs: string[] = [];
     const sender = new HeartbeatSender({
       gatewayUrl: gateway.url,
@@ -110,7 +60,7 @@ describe('HeartbeatSender', () => {
     });
     senders.push(sender);
     sender.start();
-    await gateway.waitFor(4);
+    await gateway.until(() => gateway.received.length >= 4);
     expect(gateway.received.every((call) => call.verdict === 'mismatch')).toBe(true);
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatch(/^warn .*401.*WORKER_SHARED_SECRET/);
@@ -118,9 +68,9 @@ describe('HeartbeatSender', () => {
   });
 
   it('survives an unreachable gateway without throwing', async () => {
-    const gateway = await startGateway();
+    const gateway = await startHeartbeatGateway({ secret });
     const deadUrl = gateway.url;
-    await new Promise((resolve) => gateway.server.close(resolve));
+    await gateway.close();
     const logs: string[] = [];
     const sender = new HeartbeatSender({ gatewayUrl: deadUrl, secret, status: () => status, url: () => 'https://x.ngrok.app', log: (level, message) => logs.push(`${level} ${message}`) });
     await expect(sender.sendNow()).resolves.toBe(false);
@@ -130,8 +80,8 @@ describe('HeartbeatSender', () => {
   });
 
   it('sends nothing while there is no URL to announce', async () => {
-    const gateway = await startGateway();
-    servers.push(gateway.server);
+    const gateway = await startHeartbeatGateway({ secret });
+    closers.push(gateway.close);
     const sender = new HeartbeatSender({ gatewayUrl: gateway.url, secret, status: () => status, url: () => null });
     await expect(sender.sendNow()).resolves.toBe(false);
     expect(gateway.received).toEqual([]);
