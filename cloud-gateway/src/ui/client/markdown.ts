@@ -161,19 +161,17 @@ export function parseInline(text: string, options: MarkdownOptions = {}): Inline
       }
     }
 
-    if ((rest.startsWith('**') || rest.startsWith('__')) && isStrongOpener(text, position)) {
+    if (rest.startsWith('**') || rest.startsWith('__')) {
       const marker = rest.slice(0, 2);
-      const end = findClosing(text, marker, position + 2);
+      const end = isStrongOpener(text, position) ? findClosing(text, marker, position + 2) : -1;
       if (end !== -1) {
         pushText();
         nodes.push({ kind: 'strong', children: parseInline(text.slice(position + 2, end), options) });
         position = end + 2;
         continue;
       }
-    }
-    if (rest.startsWith('**') || rest.startsWith('__')) {
       // a double marker that opens nothing is literal; it must not become two single ones
-      buffer += rest.slice(0, 2);
+      buffer += marker;
       position += 2;
       continue;
     }
