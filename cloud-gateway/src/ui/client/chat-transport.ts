@@ -219,12 +219,8 @@ export class ChatTransport {
           } catch {
             continue;
           }
-          // accept both a bare event and the WebSocket envelope `{turnId, event}`
-          const candidate =
-            typeof parsed === 'object' && parsed !== null && 'event' in parsed && !('type' in parsed)
-              ? (parsed as { event: unknown }).event
-              : parsed;
-          const event = readStreamEvent(candidate);
+          // SSE frames carry bare events (sse-writer.ts); the `{turnId, event}` envelope is WebSocket-only
+          const event = readStreamEvent(parsed);
           if (!event) continue;
           options.onEvent(event);
           if (isTerminal(event)) {
