@@ -12,7 +12,6 @@ import type { RunningWorker } from '@review-assistant/local-worker/server';
 import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
 import { ensureChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
 import type { EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
-import { greetingPolicy, keywordIntentService } from './support/chat-ui-intent.js';
 import { FakeNgrokEdge } from './support/fake-ngrok-edge.js';
 
 /**
@@ -38,8 +37,6 @@ async function startGateway(options: { secret: string; workerUrls?: string[] }):
   const gateway = createTestGateway({
     settings: { workerSharedSecret: options.secret, adminToken: ADMIN_TOKEN },
     pool: { staticUrls: options.workerUrls ?? [], connectTimeoutMs: 2000, firstByteTimeoutMs: 15_000, idleTimeoutMs: 15_000, requestBudgetMs: 60_000 },
-    intent: keywordIntentService(),
-    policy: greetingPolicy,
   });
   gateway.deps.pool.startSweeping(100);
   await gateway.listen();

@@ -1,6 +1,5 @@
 import { createTestGateway, type MemoryLogStore } from '@review-assistant/cloud-gateway/testing/gateway-harness';
 import type { WorkerPool } from '@review-assistant/cloud-gateway/pool/worker-pool';
-import { greetingPolicy, keywordIntentService } from './chat-ui-intent.js';
 
 export interface ChatUiGateway {
   /** `http://127.0.0.1:<port>` */
@@ -19,7 +18,7 @@ export interface ChatUiGatewayOptions {
 
 /**
  * The real gateway app (the cloud-gateway test harness: `createApp`, a real worker pool, its
- * WebSocket upgrade, 127.0.0.1 port 0) with the keyword intent service of the UI tests.
+ * WebSocket upgrade, 127.0.0.1 port 0, its keyword intent service and test policy).
  * Timeouts are short so a dead worker is noticed within the UI tests' time budget.
  */
 export async function startChatUiGateway(options: ChatUiGatewayOptions = {}): Promise<ChatUiGateway> {
@@ -33,8 +32,6 @@ export async function startChatUiGateway(options: ChatUiGatewayOptions = {}): Pr
       requestBudgetMs: 60_000,
       breakerHalfOpenMs: 500,
     },
-    intent: keywordIntentService(),
-    policy: greetingPolicy,
   });
   const url = await gateway.listen();
   return { url, pool: gateway.deps.pool, logs: gateway.deps.logStore, close: () => gateway.close() };

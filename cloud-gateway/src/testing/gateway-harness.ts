@@ -73,8 +73,7 @@ export const defaultTestSettings: GatewaySettings = {
 };
 
 export interface TestGateway {
-  /** `intent.ready` is there unless the caller passed its own intent service. */
-  deps: GatewayDeps & { logStore: MemoryLogStore; intent: IntentService & { ready?: boolean } };
+  deps: GatewayDeps & { logStore: MemoryLogStore; intent: ReturnType<typeof keywordIntentService> };
   gateway: GatewayApp;
   /** `http://127.0.0.1:<port>` once `listen()` ran. */
   url: string;
@@ -82,24 +81,16 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export interface TestGatewayOptions {
-  settings?: Partial<GatewaySettings>;
-  pool?: WorkerPoolOptions;
-  intentReady?: boolean;
-  /** Replaces the keyword intent service (then `intentReady` is ignored). */
-  intent?: IntentService;
-  /** Replaces `testPolicy`. */
-  policy?: RoutingPolicy;
-}
-
 /** The real app with test intent/policy/log store and a real pool; `listen()` serves it on port 0. */
-export function createTestGateway(options: TestGatewayOptions = {}): TestGateway {
+export function createTestGateway(
+  options: { settings?: Partial<GatewaySettings>; pool?: WorkerPoolOptions; intentReady?: boolean } = {},
+): TestGateway {
   const settings = { ...defaultTestSettings, ...options.settings };
   const pool = new WorkerPool({ secret: settings.workerSharedSecret, ...options.pool });
   const deps = {
     settings,
-    intent: options.intent ?? keywordIntentService({ ready: options.intentReady ?? true }),
-    policy: options.policy ?? testPolicy,
+    intent: keywordIntentService({ ready: options.intentReady ?? true }),
+    policy: testPolicy,
     pool,
     logStore: new MemoryLogStore(),
     logger: pino({ level: 'silent' }),
