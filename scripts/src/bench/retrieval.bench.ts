@@ -97,6 +97,7 @@ export async function run(): Promise<BenchSection> {
       deleteCollection: (...args) => store.deleteCollection(...args),
       listCollections: () => store.listCollections(),
       count: (...args) => store.count(...args),
+      revision: (...args) => store.revision(...args),
       maxBatchSize: () => store.maxBatchSize(),
       upsert: (...args) => store.upsert(...args),
       existingIds: (...args) => store.existingIds(...args),

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { isPortFree } from '@review-assistant/local-worker/vector-store/embedded-chroma';
 
 /** A port the system needs is taken; the message names the port and the variable that moves it. */
 export class PortInUseError extends Error {
@@ -15,19 +15,9 @@ export class PortInUseError extends Error {
   }
 }
 
-/** Resolves true when `host:port` can be bound right now. */
-export function canListen(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
 /** Throws {@link PortInUseError} for the first port that is taken. */
 export async function assertPortsFree(ports: Array<{ port: number; host: string; envName: string; service: string }>): Promise<void> {
   for (const entry of ports) {
-    if (!(await canListen(entry.port, entry.host))) throw new PortInUseError(entry.port, entry.envName, entry.service);
+    if (!(await isPortFree(entry.port, entry.host))) throw new PortInUseError(entry.port, entry.envName, entry.service);
   }
 }
