@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEventSchema } from '@review-assistant/shared';
 import type { StreamEvent } from '@review-assistant/shared';
-import { createTestGateway, type TestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
+import { createTestGateway, readSse, type TestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
 import { createBackends } from '@review-assistant/local-worker/backends';
 import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
 import { startWorker } from '@review-assistant/local-worker/server';
@@ -50,16 +50,8 @@ async function chat(gatewayUrl: string, message: string): Promise<{ status: numb
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
     body: JSON.stringify({ message }),
   });
-  const text = await response.text();
   const events: StreamEvent[] = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    const data = block
-      .split(/\r?\n/)
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => line.slice(5).trimStart())
-      .join('\n');
-    if (data) events.push(StreamEventSchema.parse(JSON.parse(data)));
-  }
+  if (response.body) for await (const { data } of readSse(response.body)) events.push(StreamEventSchema.parse(data));
   return { status: response.status, events };
 }
 

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import { errorBody } from '@review-assistant/shared';
 import { defaultUiAssets, UI_FILES, type UiAsset, type UiAssets, type UiAssetSource } from '../ui/assets.js';
 
 export interface UiRoutesOptions {
@@ -29,15 +30,8 @@ export function createUiRoutes(options: UiRoutesOptions = {}): Hono {
     try {
       assets = await load();
     } catch (error) {
-      return c.json(
-        {
-          error: {
-            code: 'not_ready',
-            message: `chat UI files could not be loaded from ${source.description}: ${error instanceof Error ? error.message : String(error)}`,
-          },
-        },
-        503,
-      );
+      const reason = error instanceof Error ? error.message : String(error);
+      return c.json(errorBody('not_ready', `chat UI files could not be loaded from ${source.description}: ${reason}`), 503);
     }
     const file = assets.get(name);
     if (!file) return notFound(c);
@@ -63,5 +57,5 @@ function respond(c: Context, file: UiAsset): Response {
 }
 
 function notFound(c: Context): Response {
-  return c.json({ error: { code: 'not_found', message: `no UI file at ${c.req.path}` } }, 404);
+  return c.json(errorBody('not_found', `no UI file at ${c.req.path}`), 404);
 }
