@@ -26,7 +26,7 @@ export interface ChatTurnContext {
 }
 
 /** What the turn uses when the intent model is not loaded: low confidence, so the worker answers. */
-export const UNKNOWN_PREDICTION: IntentPrediction = {
+const UNKNOWN_PREDICTION: IntentPrediction = {
   intent: { name: 'unknown', confidence: 0 },
   domain: 'unknown',
   outOfScope: false,
@@ -39,7 +39,7 @@ const fallbackReplies: Record<Exclude<Route, 'worker'>, string> = {
 };
 
 /** Predicts the intent and applies the routing policy; any failure there sends the turn to a worker. */
-export function decideRoute(
+function decideRoute(
   deps: Pick<ChatTurnDeps, 'intent' | 'policy'>,
   message: string,
   logger: Logger,

@@ -4,7 +4,7 @@ import type { IntentClassifier, IntentModelInfo, IntentPrediction } from './clas
 import { MlpScorer } from './mlp-model.js';
 
 /** Domain reported for out-of-scope texts (CLINC150's `oos` belongs to no domain). */
-export const OUT_OF_SCOPE_DOMAIN = 'oos';
+const OUT_OF_SCOPE_DOMAIN = 'oos';
 
 /** `IntentClassifier` over a decoded artifact: the hidden-layer ensemble plus the oos threshold. */
 export class ArtifactIntentClassifier implements IntentClassifier {

@@ -21,7 +21,7 @@ export interface IntentRoutesOptions {
 }
 
 /** Largest request body the intent API reads (100 texts × 1000 characters fit comfortably). */
-export const MAX_INTENT_BODY_BYTES = 256 * 1024;
+const MAX_INTENT_BODY_BYTES = 256 * 1024;
 
 // Resolved from the package root so it works from src/ (tsx) and dist/ alike.
 const pageDirectory = fileURLToPath(new URL('../../src/intent/page/', import.meta.url));

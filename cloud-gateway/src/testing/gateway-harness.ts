@@ -61,7 +61,7 @@ export const testPolicy: RoutingPolicy = {
   },
 };
 
-export const defaultTestSettings: GatewaySettings = {
+const defaultTestSettings: GatewaySettings = {
   workerSharedSecret: undefined,
   adminToken: undefined,
   apiKeys: [],
