@@ -18,7 +18,7 @@ export const SYSTEM_PROMPT = [
 ].join('\n');
 
 /** How many earlier turns travel with the grounded prompt (the rewritten query carries the rest). */
-export const HISTORY_TURNS_IN_PROMPT = 4;
+const HISTORY_TURNS_IN_PROMPT = 4;
 /** Longest quoted review text, in characters (a chunk is ~512 tokens; this bounds odd records). */
 const MAX_REVIEW_CHARS = 3000;
 
@@ -32,7 +32,7 @@ function attribute(value: string): string {
 }
 
 /** One quoted review block. */
-export function renderReview(source: SourceItem): string {
+function renderReview(source: SourceItem): string {
   const attributes: [string, string][] = [['id', source.id]];
   const { restaurant, rating, date, title } = source.metadata;
   if (restaurant) attributes.push(['restaurant', restaurant]);

@@ -51,7 +51,7 @@ export interface TrafficRecorderOptions {
 
 /** Header values replaced before display: signatures, credentials, cookies. */
 const SENSITIVE_HEADERS = new Set(['x-signature', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'ngrok-authtoken']);
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 /** Marks requests sent by the replay action (value: id of the original). */
 export const REPLAY_HEADER = 'x-inspector-replay-of';
 

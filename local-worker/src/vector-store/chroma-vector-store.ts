@@ -13,7 +13,7 @@ export interface ChromaVectorStoreOptions {
 }
 
 /** Collection metadata key holding the embedding model id the vectors were made with. */
-export const EMBEDDING_MODEL_KEY = 'embedding_model';
+const EMBEDDING_MODEL_KEY = 'embedding_model';
 
 /** A collection holds vectors of another embedding model than the one in use. */
 export class EmbeddingModelMismatchError extends AppError {

@@ -15,7 +15,7 @@ export function restaurantKey(restaurant: string): string {
 }
 
 /** Seconds since the epoch of an ISO date or date-time (UTC when no offset is given); null when invalid. */
-export function isoToEpochSeconds(iso: string): number | null {
+function isoToEpochSeconds(iso: string): number | null {
   const withZone = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? `${iso}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(iso) ? iso : `${iso}Z`;
   const milliseconds = Date.parse(withZone);
   return Number.isNaN(milliseconds) ? null : Math.floor(milliseconds / 1000);

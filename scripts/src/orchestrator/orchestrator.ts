@@ -12,7 +12,7 @@ import { startService, waitUntilReady, type ServiceProcess } from './service-pro
 const UNREADY_EXPLAIN_AFTER_MS = 15_000;
 
 /** The environment entries `npm start` itself reads. */
-export const startConfigSpec = {
+const startConfigSpec = {
   port: environment.port,
   workerPort: environment.workerPort,
   host: environment.host,
@@ -239,7 +239,7 @@ async function ingestSampleIfEmpty(context: {
 }
 
 /** GET /v1/health signed with the shared secret; true on 200. */
-export async function signedHealth(workerUrl: string, secret: string): Promise<boolean> {
+async function signedHealth(workerUrl: string, secret: string): Promise<boolean> {
   const headers = signRequest({ secret, method: 'GET', path: '/v1/health' });
   const response = await fetch(`${workerUrl}/v1/health`, { headers, signal: AbortSignal.timeout(2_000) });
   await response.body?.cancel();

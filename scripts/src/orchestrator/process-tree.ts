@@ -25,7 +25,7 @@ function readEntry(pid: number): ProcessEntry | undefined {
 }
 
 /** The process table from /proc (Linux only). Zombies are left out: they are gone but not yet reaped. */
-export function listProcesses(): ProcessEntry[] {
+function listProcesses(): ProcessEntry[] {
   const entries: ProcessEntry[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
