@@ -11,7 +11,8 @@ import {
   type ConfigOverrides,
 } from '@review-assistant/shared';
 
-const milliseconds = (env: string, fallback: number, description: string) =>
+/** A positive integer setting (milliseconds, counts, bytes) with its default as the example. */
+const positiveInteger = (env: string, fallback: number, description: string) =>
   configEntry({ env, schema: envPositiveInt, default: fallback, example: String(fallback), description });
 
 /**
@@ -30,15 +31,15 @@ export const gatewayConfigSpec = {
   adminToken: environment.adminToken,
   apiKeys: environment.apiKeys,
   logLevel: environment.logLevel,
-  connectTimeoutMs: milliseconds('WORKER_CONNECT_TIMEOUT_MS', 5_000, 'Time to get response headers from a worker.'),
-  firstByteTimeoutMs: milliseconds(
+  connectTimeoutMs: positiveInteger('WORKER_CONNECT_TIMEOUT_MS', 5_000, 'Time to get response headers from a worker.'),
+  firstByteTimeoutMs: positiveInteger(
     'WORKER_FIRST_BYTE_TIMEOUT_MS',
     45_000,
     'Time to the first stream event (covers embedding, retrieval and a cold model load).',
   ),
-  idleTimeoutMs: milliseconds('WORKER_IDLE_TIMEOUT_MS', 30_000, 'Longest silence between two stream events.'),
-  requestBudgetMs: milliseconds('WORKER_REQUEST_BUDGET_MS', 180_000, 'Overall time budget of one worker request.'),
-  workerConcurrency: milliseconds('WORKER_CONCURRENCY', 8, 'Concurrent requests the gateway sends to one worker.'),
+  idleTimeoutMs: positiveInteger('WORKER_IDLE_TIMEOUT_MS', 30_000, 'Longest silence between two stream events.'),
+  requestBudgetMs: positiveInteger('WORKER_REQUEST_BUDGET_MS', 180_000, 'Overall time budget of one worker request.'),
+  workerConcurrency: positiveInteger('WORKER_CONCURRENCY', 8, 'Concurrent requests the gateway sends to one worker.'),
   workerQueue: configEntry({
     env: 'WORKER_QUEUE',
     schema: z.coerce.number().int().min(0),
@@ -46,11 +47,11 @@ export const gatewayConfigSpec = {
     example: '32',
     description: 'Requests waiting for a slot on one worker before it counts as full.',
   }),
-  breakerThreshold: milliseconds('WORKER_BREAKER_THRESHOLD', 3, 'Consecutive failures that open a worker\'s circuit.'),
-  breakerHalfOpenMs: milliseconds('WORKER_BREAKER_HALF_OPEN_MS', 10_000, 'Time an open circuit waits before one probe call.'),
-  rateLimitPerMinute: milliseconds('CHAT_RATE_LIMIT_PER_MINUTE', 30, 'Chat turns per client IP per minute (refill rate).'),
-  rateLimitBurst: milliseconds('CHAT_RATE_LIMIT_BURST', 10, 'Chat turns a client IP may send at once.'),
-  maxBodyBytes: milliseconds('MAX_BODY_BYTES', 1024 * 1024, 'Largest request body accepted.'),
+  breakerThreshold: positiveInteger('WORKER_BREAKER_THRESHOLD', 3, 'Consecutive failures that open a worker\'s circuit.'),
+  breakerHalfOpenMs: positiveInteger('WORKER_BREAKER_HALF_OPEN_MS', 10_000, 'Time an open circuit waits before one probe call.'),
+  rateLimitPerMinute: positiveInteger('CHAT_RATE_LIMIT_PER_MINUTE', 30, 'Chat turns per client IP per minute (refill rate).'),
+  rateLimitBurst: positiveInteger('CHAT_RATE_LIMIT_BURST', 10, 'Chat turns a client IP may send at once.'),
+  maxBodyBytes: positiveInteger('MAX_BODY_BYTES', 1024 * 1024, 'Largest request body accepted.'),
   trustProxy: configEntry({
     env: 'TRUST_PROXY',
     schema: envBoolean,
