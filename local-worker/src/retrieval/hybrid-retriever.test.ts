@@ -112,6 +112,16 @@ describe('HybridRetriever (real Chroma, sample reviews)', () => {
     expect(await other.retrieve('vegan options', { collection: 'not-ingested-yet' })).toEqual([]);
   });
 
+  it('checks the embedding model again after the collection is re-ingested with another model', async () => {
+    const small = new OfflineEmbeddingModel({ dimensions: 256 });
+    await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'switched', progress: 'none' });
+    expect((await retriever.retrieve('vegan options', { collection: 'switched' })).length).toBeGreaterThan(0);
+    // `ingest --reset` with another backend, from another process
+    await fixture.store.deleteCollection('switched');
+    await ingestCsv({ file: sampleCsv, store: fixture.store, embedder: small, collection: 'switched', progress: 'none' });
+    await expect(retriever.retrieve('vegan options', { collection: 'switched' })).rejects.toMatchObject({ message: expect.stringMatching(/--reset/) });
+  });
+
   it('sees newly ingested records (the keyword index follows the collection count)', async () => {
     expect(await retriever.retrieve('zeppelin hangar brunch', { k: 3 })).toEqual([]);
     await fixture.store.upsert('reviews', [

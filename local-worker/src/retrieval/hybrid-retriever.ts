@@ -96,7 +96,8 @@ export class HybridRetriever implements Retriever {
   private readonly candidates: number | undefined;
   private readonly expandQuery: boolean;
   private readonly maxOverFetch: number;
-  private readonly checkedCollections = new Set<string>();
+  /** Collection → revision whose embedding model was checked (re-checked after a re-ingest or reset). */
+  private readonly checkedRevisions = new Map<string, string>();
 
   constructor(options: HybridRetrieverOptions) {
     this.store = options.store;
@@ -147,22 +148,23 @@ export class HybridRetriever implements Retriever {
   }
 
   /** Vectors of another model would be compared with this model's query: refuse, naming --reset. */
-  private async checkModel(collection: string): Promise<void> {
-    if (this.checkedCollections.has(collection)) return;
+  private async checkModel(collection: string, revision: string): Promise<void> {
+    if (this.checkedRevisions.get(collection) === revision) return;
     const info = (await this.store.listCollections()).find((candidate) => candidate.name === collection);
     if (!info) return; // nothing ingested yet: retrieval returns nothing
     if (info.embeddingModel !== null && info.embeddingModel !== this.embedder.modelId) {
       throw new EmbeddingModelMismatchError(collection, info.embeddingModel, this.embedder.modelId);
     }
-    this.checkedCollections.add(collection);
+    this.checkedRevisions.set(collection, revision);
   }
 
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<SourceItem[]> {
     const k = options.k ?? this.defaultK;
     const collection = options.collection ?? this.defaultCollection;
     const candidates = this.candidates ?? Math.max(4 * k, 40);
-    await this.checkModel(collection);
-    const index = await this.keywordIndexes.get(collection);
+    const revision = await this.store.revision(collection);
+    await this.checkModel(collection, revision);
+    const index = await this.keywordIndexes.get(collection, revision);
     const queryTerms = index.queryTerms(query);
     if (queryTerms.length === 0 || index.size === 0) return [];
     options.signal?.throwIfAborted();

@@ -19,8 +19,9 @@ export class KeywordIndexCache {
     private readonly options: KeywordIndexOptions = {},
   ) {}
 
-  async get(collection: string): Promise<KeywordIndex> {
-    const revision = await this.store.revision(collection);
+  /** `revision` may be passed when the caller already read it (saves a round trip). */
+  async get(collection: string, knownRevision?: string): Promise<KeywordIndex> {
+    const revision = knownRevision ?? (await this.store.revision(collection));
     const entry = this.entries.get(collection);
     if (entry && entry.revision === revision) return entry.index;
     const index = this.build(collection);
