@@ -1,17 +1,9 @@
 import { keywordIntentService, testPolicy } from '@review-assistant/cloud-gateway/testing/gateway-harness';
 
 /**
- * The browser tests' intent set-up is the gateway test harness's: a deterministic keyword
- * classifier (greetings are small talk, everything else a dining question) and its routing
- * policy. The UI tests are about rendering what the gateway streams, so the intent only has to
- * be predictable, not learned.
+ * What the gateway answers to a greeting under the test harness's intent set-up (a keyword
+ * classifier and `testPolicy`), read from the policy itself so the browser tests cannot drift.
  */
-export { keywordIntentService };
-
-/** Small talk answered by the gateway, everything else to a worker. */
-export const greetingPolicy = testPolicy;
-
-/** What the gateway answers to a greeting under `greetingPolicy`, read from the policy itself. */
 export const SMALL_TALK_REPLY: string = smallTalkReply();
 
 function smallTalkReply(): string {
