@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Server } from 'node:http';
 import { AppError } from '@review-assistant/shared';
+import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
 import { ensureErrorEvent } from './middleware/error-event-polyfill.js';
 import { renderError, renderNotFound } from './middleware/error-handler.js';
@@ -49,9 +50,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     intent: deps.intent,
     policy: deps.policy,
     pool: deps.pool,
-    logStore: deps.logStore,
-    metrics: deps.metrics,
-    recentRequests: deps.recentRequests,
+    recorder: new InteractionRecorder({ logStore: deps.logStore, metrics: deps.metrics, recentRequests: deps.recentRequests }),
   };
 
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: REQUEST_ID_MAX }));

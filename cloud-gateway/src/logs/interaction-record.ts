@@ -14,7 +14,8 @@ export const InteractionRecordSchema = z.object({
   sessionId: z.string(),
   /** ISO time the turn started. */
   createdAt: z.string(),
-  channel: z.enum(['sse', 'ws']),
+  /** Where the turn came from: the chat UI (`sse`, `ws`) or a compatible API (`openai`, `ollama`). */
+  channel: z.enum(['sse', 'ws', 'openai', 'ollama']),
   intent: z.object({ name: z.string(), confidence: z.number(), domain: z.string(), outOfScope: z.boolean() }),
   route: RouteSchema,
   workerId: z.string().nullable(),

@@ -9,6 +9,7 @@ import {
   RetrieveRequestSchema,
   RetrieveResponseSchema,
 } from '@review-assistant/shared';
+import { outcomeStatus } from '../chat/chat-turn-outcome.js';
 import { apiKeyAuth } from '../middleware/api-key.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import { jsonBody } from '../middleware/validation.js';
@@ -40,7 +41,7 @@ export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<Gat
         if (!parsed.success) throw new AppError('worker_unavailable', `worker ${result.workerId} sent an unexpected /v1/${name} response`);
         return c.json(parsed.data as object);
       } catch (error) {
-        status = error instanceof AppError ? `error:${error.code}` : 'error:internal';
+        status = outcomeStatus({ kind: 'failed', code: error instanceof AppError ? error.code : 'internal', retryable: false });
         throw error;
       } finally {
         options.recentRequests.add({ time: new Date().toISOString(), requestId, workerId, route: 'api', intent: null, status, ms: Math.round(performance.now() - started) });
