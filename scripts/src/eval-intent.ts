@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeArtifact, type DecodedArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
 import { createArtifactSource } from '@review-assistant/cloud-gateway/intent/artifact-source';
-import { parseClincFile, type FullSplitName } from '@review-assistant/cloud-gateway/intent/clinc-data';
-import { evaluateArtifact, metricsMarkdown } from '@review-assistant/cloud-gateway/intent/evaluation-report';
+import { parseClincFile, type FullSplitName } from './intent-training/clinc-data.js';
+import { evaluateArtifact, metricsMarkdown } from './intent-training/evaluation-report.js';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({

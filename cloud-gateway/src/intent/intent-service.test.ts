@@ -6,8 +6,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT_FORMAT_VERSION } from './artifact.js';
 import { createIntentService } from './intent-service.js';
-import { startS3Double, type S3Double } from './s3-double.js';
-import { rewriteManifest, tinyArtifact } from './test-support.js';
+import { startS3Double, type S3Double } from '../testing/s3-double.js';
+import { rewriteManifest, tinyArtifact } from '../testing/tiny-intent-artifact.js';
 
 const s3Options = (endpoint: string) => ({
   endpoint,

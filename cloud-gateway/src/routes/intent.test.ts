@@ -7,7 +7,7 @@ import { AppError, ErrorBodySchema, IntentBatchResponseSchema, IntentResultSchem
 import { ArtifactIntentClassifier } from '../intent/artifact-classifier.js';
 import { decodeArtifact } from '../intent/artifact.js';
 import type { IntentClassifier, IntentModelStatus, IntentService } from '../intent/classifier.js';
-import { tinyArtifact } from '../intent/test-support.js';
+import { tinyArtifact } from '../testing/tiny-intent-artifact.js';
 import { createIntentRoutes } from './intent.js';
 
 function readyService(): IntentService {

@@ -1,12 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArtifactIntentClassifier } from '../intent/artifact-classifier.js';
-import { decodeArtifact } from '../intent/artifact.js';
-import { defaultArtifactPath } from '../intent/artifact-source.js';
 import type { IntentPrediction } from '../intent/classifier.js';
-import { DiningUtterancesSchema } from '../intent/clinc-data.js';
-import { defaultDataDirectory } from '../intent/training-pipeline.js';
 import { IntentRoutingPolicy } from './intent-routing-policy.js';
 
 function prediction(name: string, domain: string, confidence: number, outOfScope = false): IntentPrediction {
@@ -54,33 +47,5 @@ describe('IntentRoutingPolicy (rules)', () => {
     expect(strict.decide(prediction('greeting', 'small_talk', 0.95), 'hello').route).toBe('worker');
     expect(strict.decide(prediction('balance', 'banking', 0.95), 'balance').route).toBe('worker');
     expect(() => new IntentRoutingPolicy({ declineConfidence: 1.5 })).toThrow(/declineConfidence must be between 0 and 1/);
-  });
-});
-
-describe('IntentRoutingPolicy with the shipped model', () => {
-  const classifier = new ArtifactIntentClassifier(decodeArtifact(readFileSync(defaultArtifactPath)));
-  const policy = new IntentRoutingPolicy();
-  const route = (text: string) => policy.decide(classifier.predict(text), text);
-
-  it('routes at least 95% of the held-out review questions to a worker', () => {
-    const dining = DiningUtterancesSchema.parse(JSON.parse(readFileSync(join(defaultDataDirectory, 'dining-utterances.json'), 'utf8')));
-    expect(dining.heldOut.length).toBeGreaterThanOrEqual(40);
-    const routes = dining.heldOut.map(([text]) => route(text).route);
-    const share = routes.filter((value) => value === 'worker').length / routes.length;
-    expect(share).toBeGreaterThanOrEqual(0.95);
-  });
-
-  it('answers greetings and thanks in the gateway', () => {
-    for (const text of ['hello there', 'hi, good morning', 'thank you so much', 'thanks for your help']) {
-      expect(route(text), text).toMatchObject({ route: 'smalltalk' });
-    }
-  });
-
-  it('declines banking and travel requests politely', () => {
-    for (const text of ['what is the balance of my checking account', 'transfer 200 dollars from savings to checking', 'book me a flight to boston', 'i need a hotel in rome for three nights']) {
-      const decision = route(text);
-      expect(decision.route, text).toBe('decline');
-      expect(decision.reply).toMatch(/Sorry, I can't help with/);
-    }
   });
 });

@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
 import { decodeArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
 import { defaultArtifactPath } from '@review-assistant/cloud-gateway/intent/artifact-source';
-import { evaluateArtifact, metricsMarkdown } from '@review-assistant/cloud-gateway/intent/evaluation-report';
+import { evaluateArtifact, metricsMarkdown } from '../intent-training/evaluation-report.js';
 import { extractFeatures } from '@review-assistant/cloud-gateway/intent/text-features';
-import { readTrainingData } from '@review-assistant/cloud-gateway/intent/training-pipeline';
+import { readTrainingData } from '../intent-training/training-pipeline.js';
 import { IntentRoutingPolicy } from '@review-assistant/cloud-gateway/routing/intent-routing-policy';
 import { percentile, type BenchSection } from './types.js';
 
@@ -85,13 +85,13 @@ export async function run(): Promise<BenchSection> {
   const markdown = [
     `Model \`${manifest.version}\` (${manifest.algorithm}); trained on ${manifest.training.examples} texts in ${(manifest.training.durationMs / 1000).toFixed(0)} s wall / ${((manifest.training.cpuMs ?? Number.NaN) / 1000).toFixed(0)} s CPU on this shared 2-core machine (recorded by \`npm run train:intent\` in the manifest; wall time depends on what else runs, CPU time is what one idle core would need).`,
     '',
-    '**CLINC150 val** (`npm run eval:intent -- cloud-gateway/data/clinc150/val.json`; the threshold was tuned on this same val split, so these figures are slightly optimistic; the sealed test split is the real check):',
+    '**CLINC150 val** (`npm run eval:intent -- scripts/data/intent/clinc150/val.json`; the threshold was tuned on this same val split, so these figures are slightly optimistic; the sealed test split is the real check):',
     '',
     metricsMarkdown(val),
     '',
     `Without the threshold (oos class only): in-scope accuracy ${percent(manifest.valMetrics.inScopeAccuracyWithoutThreshold)}, oos recall ${percent(manifest.valMetrics.oosRecallWithoutThreshold)}. References (Larson et al. 2019, test split): SVM 91.0 / 14.5, MLP on USE 93.5 / 47.4, BERT-large 96.9 / 40.3, BERT threshold variant 96.2 / 52.3 (in-scope accuracy / oos recall).`,
     '',
-    '**Own held-out review questions** (`cloud-gateway/data/dining-utterances.json` → `heldOut`, never trained on):',
+    '**Own held-out review questions** (`scripts/data/intent/dining-utterances.json` → `heldOut`, never trained on):',
     '',
     '| metric | value |',
     '| --- | ---: |',

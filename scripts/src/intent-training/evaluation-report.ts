@@ -1,5 +1,5 @@
-import { ArtifactIntentClassifier } from './artifact-classifier.js';
-import type { DecodedArtifact } from './artifact.js';
+import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
+import type { DecodedArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
 import type { ClincSplit } from './clinc-data.js';
 import { collectPredictions, metricsAt, type IntentMetrics } from './evaluation.js';
 

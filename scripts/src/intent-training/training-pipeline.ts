@@ -6,16 +6,16 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArtifactIntentClassifier } from './artifact-classifier.js';
-import { ARTIFACT_FORMAT_VERSION, encodeArtifact, type ArtifactManifest } from './artifact.js';
+import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
+import { ARTIFACT_FORMAT_VERSION, encodeArtifact, type ArtifactManifest } from '@review-assistant/cloud-gateway/intent/artifact';
 import { DiningUtterancesSchema, parseClincFile, parseDomains, type ClincSplit } from './clinc-data.js';
 import { collectPredictions, metricsAt, tuneThreshold, type IntentMetrics } from './evaluation.js';
 import { trainIntentModel, defaultTrainingOptions, type TrainingExample, type TrainingOptions } from './mlp-trainer.js';
-import { defaultFeatureConfig, type FeatureConfig } from './text-features.js';
+import { defaultFeatureConfig, type FeatureConfig } from '@review-assistant/cloud-gateway/intent/text-features';
 
 export const OUT_OF_SCOPE_LABEL = 'oos';
-/** `cloud-gateway/data`, resolved from the package root (works from src/ and dist/). */
-export const defaultDataDirectory = fileURLToPath(new URL('../../data/', import.meta.url));
+/** `scripts/data/intent`, resolved from the package root (works from src/ and dist/). */
+export const defaultDataDirectory = fileURLToPath(new URL('../../data/intent/', import.meta.url));
 
 /**
  * The hyper-parameters of the shipped model (chosen on CLINC150 val, see docs/INTENT.md): three

@@ -1,6 +1,6 @@
-import { quantizeRows, type IntentModelWeights, type MlpNetwork } from './mlp-model.js';
+import { quantizeRows, type IntentModelWeights, type MlpNetwork } from '@review-assistant/cloud-gateway/intent/mlp-model';
 import { createRandom, shuffleInPlace } from '@review-assistant/shared/seeded-random';
-import { extractFeatures, type FeatureConfig } from './text-features.js';
+import { extractFeatures, type FeatureConfig } from '@review-assistant/cloud-gateway/intent/text-features';
 
 /** One labelled training text; `label` indexes the label list. */
 export interface TrainingExample {

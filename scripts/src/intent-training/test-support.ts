@@ -1,14 +1,12 @@
-/** Helpers for tests: a tiny, quickly trained artifact from a slice of CLINC150 train. */
-import { createHash } from 'node:crypto';
+/** Helpers for the trainer's tests: a tiny, quickly trained artifact from a slice of CLINC150 train. */
 import { readFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { encodeArtifact, type ArtifactManifest } from './artifact.js';
+import { encodeArtifact, type ArtifactManifest } from '@review-assistant/cloud-gateway/intent/artifact';
 import { parseClincFile, parseDomains } from './clinc-data.js';
 import { trainIntentModel, defaultTrainingOptions, type TrainingOptions } from './mlp-trainer.js';
-import type { IntentModelWeights } from './mlp-model.js';
+import type { IntentModelWeights } from '@review-assistant/cloud-gateway/intent/mlp-model';
 import { defaultDataDirectory, labelsOf, toExamples } from './training-pipeline.js';
-import { defaultFeatureConfig } from './text-features.js';
+import { defaultFeatureConfig } from '@review-assistant/cloud-gateway/intent/text-features';
 
 export const tinyIntents = ['greeting', 'thank_you', 'balance', 'book_flight', 'restaurant_reviews', 'weather'];
 
@@ -61,18 +59,3 @@ export function tinyArtifact(overrides: Partial<ArtifactManifest> = {}): { bytes
   );
   return { bytes, manifest, weights };
 }
-
-/** Rewrites the manifest of an artifact and re-signs it, to simulate another format version. */
-export function rewriteManifest(bytes: Buffer, change: (manifest: Record<string, unknown>) => void): Buffer {
-  const content = gunzipSync(bytes);
-  const length = content.readUInt32LE(8);
-  const manifest = JSON.parse(content.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
-  change(manifest);
-  const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  const header = Buffer.alloc(4);
-  header.writeUInt32LE(manifestBytes.length);
-  const body = content.subarray(12 + length, content.length - 32);
-  const unsigned = Buffer.concat([content.subarray(0, 8), header, manifestBytes, body]);
-  return gzipSync(Buffer.concat([unsigned, createHash('sha256').update(unsigned).digest()]));
-}
-
