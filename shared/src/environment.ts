@@ -23,6 +23,8 @@ export const environment = {
   intentModelUri: configEntry({ env: 'INTENT_MODEL_URI', schema: z.string().min(1).optional(), example: 's3://bucket/intent-model.json', description: 'Intent model artifact (path or s3://); unset: the bundled one.' }),
   logStore: configEntry({ env: 'LOG_STORE', schema: z.enum(['local', 'dynamodb']), default: 'local', example: 'dynamodb', description: 'Where interaction logs go.' }),
   logTable: configEntry({ env: 'LOG_TABLE', schema: z.string().min(3).optional(), example: 'review-assistant-interactions', description: 'DynamoDB table for interaction logs.' }),
+  workerRegistryTable: configEntry({ env: 'WORKER_REGISTRY_TABLE', schema: z.string().min(3).optional(), example: 'review-assistant-workers', description: 'DynamoDB table of the shared worker registry and rate-limit buckets (WORKER_REGISTRY=dynamodb).' }),
+  dynamodbEndpoint: configEntry({ env: 'AWS_ENDPOINT_URL_DYNAMODB', schema: envUrl.optional(), example: 'http://127.0.0.1:4567', description: "The AWS SDK's own variable: a DynamoDB-compatible server for both stores (local development)." }),
   adminToken: configEntry({ env: 'ADMIN_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), example: '$(openssl rand -hex 24)', description: 'Bearer token for admin pages; unset: admin disabled.', secret: true }),
   apiKeys: configEntry({ env: 'API_KEYS', schema: envList, default: '', example: 'key-one,key-two', description: 'Keys for /api/embed|retrieve|generate.', secret: true }),
   logLevel: configEntry({ env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', example: 'debug', description: 'pino log level.' }),

@@ -10,3 +10,4 @@ export * from './environment.js';
 export * from './version.js';
 export * from './gateway-api.js';
 export * from './seeded-random.js';
+export * from './table-definitions.js';

@@ -34,7 +34,7 @@ export class DynamoLogStore implements LogStore {
     await this.documents.send(
       new PutCommand({
         TableName: this.options.table,
-        Item: { ...record, createdAt: `${record.createdAt}#${record.requestId}`, startedAt: record.createdAt, expiresAt },
+        Item: { ...record, createdAt: `${record.createdAt}#${record.requestId}`, startedAt: record.createdAt, day: record.createdAt.slice(0, 10), expiresAt },
       }),
     );
   }

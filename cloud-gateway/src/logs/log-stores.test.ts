@@ -1,15 +1,14 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogStore } from './create-log-store.js';
 import { DynamoLogStore, LOG_RETENTION_SECONDS } from './dynamo-log-store.js';
 import { InteractionRecordSchema, truncateMessage, type InteractionRecord } from './interaction-record.js';
 import { LocalLogStore } from './local-log-store.js';
+import { startDynalite, type DynaliteServer } from '../testing/dynalite-server.js';
 
 function record(overrides: Partial<InteractionRecord> = {}): InteractionRecord {
   return {
@@ -61,33 +60,16 @@ describe('LocalLogStore', () => {
 });
 
 describe('DynamoLogStore against dynalite', () => {
-  const server = dynalite({ createTableMs: 0 });
-  let endpoint: string;
+  let dynamo: DynaliteServer;
   const table = 'interactions-test';
-  const clientConfig = () => ({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const clientConfig = () => dynamo.clientConfig;
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const client = new DynamoDBClient(clientConfig());
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        AttributeDefinitions: [
-          { AttributeName: 'sessionId', AttributeType: 'S' },
-          { AttributeName: 'createdAt', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'sessionId', KeyType: 'HASH' },
-          { AttributeName: 'createdAt', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    client.destroy();
+    dynamo = await startDynalite();
+    await dynamo.createTables({ logTable: table, workerRegistryTable: 'workers-test' });
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dynamo.close();
   });
 
   it('writes records keyed by session and time#request id with a 30-day TTL', async () => {
