@@ -10,6 +10,7 @@ import { ingestCsv } from './ingestion/index.js';
 import { OFFLINE_NOTICE } from './models/offline-chat.js';
 import { HybridRetriever } from './retrieval/hybrid-retriever.js';
 import { retrieveReviews } from './routes/retrieve.js';
+import { OllamaExposedError, canConnect } from './security/ollama-exposure.js';
 import { WorkerStartError, startWorker } from './server.js';
 import type { RunningWorker } from './server.js';
 import { ChromaVectorStore } from './vector-store/chroma-vector-store.js';
@@ -211,5 +212,56 @@ describe('worker server (MODEL_BACKEND=auto with the Ollama double, real embedde
     expect(events.at(-1)).toMatchObject({ type: 'answer-end', backend: 'ollama', model: 'llama3.2' });
     const prompt = (ollama.callsTo('/api/chat').at(-1)?.body as { messages: { content: string }[] }).messages.at(-1)?.content ?? '';
     expect(prompt).toContain(`<review id="${sources[0]?.id}"`);
+  });
+});
+
+describe('worker server refuses an Ollama that answers on a public interface', () => {
+  // A made-up public interface; the probe reaches it through 127.0.0.2, which only a socket bound
+  // to all interfaces accepts, so the check behaves the same on every host.
+  const publicAddress = '203.0.113.9';
+  const ollamaExposure = {
+    interfaces: () => ({
+      eth0: [{ address: publicAddress, netmask: '255.255.255.0', family: 'IPv4' as const, mac: '02:00:00:00:00:02', internal: false, cidr: `${publicAddress}/24` }],
+    }),
+    probe: (address: string, port: number, timeoutMs: number) => (address === publicAddress ? canConnect('127.0.0.2', port, timeoutMs) : Promise.resolve(false)),
+  };
+  const quietNetworking = { INSPECTOR_ENABLED: 'false' };
+
+  async function start(ollama: OllamaDouble, dataDir: string, env: Record<string, string> = {}): Promise<RunningWorker> {
+    return startWorker({
+      env: { ...quietNetworking, ...env },
+      overrides: { dataDir, workerPort: 0, modelBackend: 'ollama', ollamaHost: ollama.url, workerSharedSecret: SECRET },
+      logger: pino({ level: 'silent' }),
+      ollamaExposure,
+    });
+  }
+
+  it('does not start when Ollama listens on all interfaces, and leaves no Chroma of its own behind', async () => {
+    const ollama = await OllamaDouble.start({ listenHost: '0.0.0.0' });
+    const dataDir = await mkdtemp(join(tmpdir(), 'worker-exposed-'));
+    try {
+      await expect(start(ollama, dataDir)).rejects.toThrow(OllamaExposedError);
+      await expect(start(ollama, dataDir)).rejects.toThrow(/203\.0\.113\.9:\d+.*ALLOW_PUBLIC_OLLAMA=true/s);
+      expect(await processesMentioning(dataDir)).toEqual([]);
+    } finally {
+      await ollama.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts when the same Ollama listens on loopback only, or when ALLOW_PUBLIC_OLLAMA=true', async () => {
+    const loopbackOllama = await OllamaDouble.start();
+    const publicOllama = await OllamaDouble.start({ listenHost: '0.0.0.0' });
+    const dataDir = await mkdtemp(join(tmpdir(), 'worker-private-'));
+    try {
+      const onLoopback = await start(loopbackOllama, dataDir);
+      await onLoopback.stop();
+      const allowed = await start(publicOllama, dataDir, { ALLOW_PUBLIC_OLLAMA: 'true' });
+      expect(allowed.backends.kind).toBe('ollama');
+      await allowed.stop();
+    } finally {
+      await Promise.all([loopbackOllama.close(), publicOllama.close()]);
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

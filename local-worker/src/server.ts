@@ -17,7 +17,7 @@ import { resolveWorkerId } from './heartbeat/worker-id.js';
 import { HybridRetriever } from './retrieval/hybrid-retriever.js';
 import { HealthReporter } from './routes/health.js';
 import { attachNetworking, createTrafficRecorder } from './tunnel/attach-networking.js';
-import type { Networking } from './tunnel/attach-networking.js';
+import type { AttachNetworkingOptions, Networking } from './tunnel/attach-networking.js';
 import { loadNetworkingConfig } from './tunnel/networking-config.js';
 import type { NgrokModule } from './tunnel/ngrok-tunnel.js';
 import { ChromaVectorStore } from './vector-store/chroma-vector-store.js';
@@ -40,6 +40,8 @@ export interface StartWorkerOptions {
   awaitWarmUp?: boolean;
   /** Replaces `@ngrok/ngrok` (tests inject a fake listener). */
   loadNgrok?: () => Promise<NgrokModule>;
+  /** Replaces the interface list and TCP probe of the Ollama exposure check (tests). */
+  ollamaExposure?: AttachNetworkingOptions['ollamaExposure'];
 }
 
 export interface RunningWorker {
@@ -75,7 +77,16 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
   if (!secret) throw new WorkerStartError(REFUSE_WITHOUT_SECRET);
 
   // everything that can fail on configuration or disk comes before Chroma is started
-  const networkingConfig = loadNetworkingConfig({ env });
+  // the entries both configs read come from the worker's (so overrides reach the exposure check too)
+  const networkingConfig = loadNetworkingConfig({
+    env,
+    overrides: {
+      ollamaHost: config.ollamaHost,
+      allowPublicOllama: config.allowPublicOllama,
+      workerSharedSecret: config.workerSharedSecret,
+      dataDir: config.dataDir,
+    },
+  });
   const workerId = await resolveWorkerId({ dataDir: resolve(config.dataDir), configured: config.workerId });
   const backends = await createBackends(config);
   logger.info({ backend: backends.kind, reason: backends.reason }, `model backend: ${backends.kind} (${backends.reason})`);
@@ -163,6 +174,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
         workerId,
         skipOllamaCheck: config.modelBackend === 'offline',
         loadNgrok: options.loadNgrok,
+        ollamaExposure: options.ollamaExposure,
       });
     } catch (error) {
       await closeServer(server);

@@ -9,6 +9,8 @@ export interface OllamaExposureOptions {
   timeoutMs?: number;
   /** @default os.networkInterfaces */
   interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** Whether something accepts a TCP connection on `address:port`. @default a TCP connect attempt */
+  probe?: (address: string, port: number, timeoutMs: number) => Promise<boolean>;
 }
 
 export interface OllamaExposureReport {
@@ -35,7 +37,8 @@ export function isLoopbackHost(hostname: string): boolean {
   return false;
 }
 
-function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** Whether something accepts a TCP connection on `host:port` within `timeoutMs`. */
+export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const finish = (open: boolean) => {
@@ -63,7 +66,7 @@ export async function checkOllamaExposure(options: OllamaExposureOptions): Promi
     .map((entry) => entry.address);
   const checked = [...new Set(addresses)];
   const timeoutMs = options.timeoutMs ?? 300;
-  const open = await Promise.all(checked.map((address) => canConnect(address, port, timeoutMs)));
+  const open = await Promise.all(checked.map((address) => (options.probe ?? canConnect)(address, port, timeoutMs)));
   return {
     hostIsLoopback: isLoopbackHost(url.hostname),
     port,

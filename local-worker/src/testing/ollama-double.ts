@@ -50,6 +50,8 @@ export interface OllamaDoubleOptions {
   tokenDelayMs?: number;
   /** Length of embedding vectors. @default 16 */
   embeddingDimensions?: number;
+  /** Address to listen on; `0.0.0.0` plays an Ollama started with `OLLAMA_HOST=0.0.0.0`. @default 127.0.0.1 */
+  listenHost?: string;
 }
 
 export interface ObservedDisconnect {
@@ -80,14 +82,14 @@ export class OllamaDouble {
     for (const model of options.models ?? DEFAULT_MODELS) this.installed.set(model.name, model);
   }
 
-  /** Starts the double on 127.0.0.1 with an ephemeral port. */
+  /** Starts the double on an ephemeral port (127.0.0.1 unless `listenHost` says otherwise); its URL always names 127.0.0.1. */
   static async start(options: OllamaDoubleOptions = {}): Promise<OllamaDouble> {
     const server = createServer();
     const double = new OllamaDouble(server, options);
     server.on('request', (request, response) => {
       void double.handle(request, response);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, options.listenHost ?? '127.0.0.1', resolve));
     const address = server.address() as AddressInfo;
     double.url_ = `http://127.0.0.1:${address.port}`;
     return double;

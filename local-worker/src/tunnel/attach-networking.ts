@@ -5,6 +5,7 @@ import { startInspectorServer } from '../inspector/inspector-server.js';
 import type { InspectorServer } from '../inspector/inspector-server.js';
 import { TrafficRecorder } from '../inspector/traffic-recorder.js';
 import { checkOllamaExposure, enforceOllamaPrivacy } from '../security/ollama-exposure.js';
+import type { OllamaExposureOptions } from '../security/ollama-exposure.js';
 import { createTunnel } from './create-tunnel.js';
 import type { NetworkingConfig } from './networking-config.js';
 import type { NgrokModule } from './ngrok-tunnel.js';
@@ -39,6 +40,8 @@ export interface AttachNetworkingOptions {
   loadNgrok?: (() => Promise<NgrokModule>) | undefined;
   /** Skip the Ollama exposure probe (e.g. when the backend is offline and no Ollama is expected). @default false */
   skipOllamaCheck?: boolean | undefined;
+  /** Replaces the machine's interface list and the TCP probe of the Ollama exposure check (tests). */
+  ollamaExposure?: Pick<OllamaExposureOptions, 'interfaces' | 'probe'> | undefined;
   /** @default globalThis.fetch (heartbeats and replays) */
   fetch?: typeof fetch | undefined;
 }
@@ -66,7 +69,7 @@ export async function attachNetworking(options: AttachNetworkingOptions): Promis
   const log = (level: 'info' | 'warn' | 'error', message: string) => logger[level](message);
 
   if (!options.skipOllamaCheck) {
-    enforceOllamaPrivacy(await checkOllamaExposure({ ollamaHost: config.ollamaHost }), {
+    enforceOllamaPrivacy(await checkOllamaExposure({ ...options.ollamaExposure, ollamaHost: config.ollamaHost }), {
       allowPublic: config.allowPublicOllama,
       log,
     });
