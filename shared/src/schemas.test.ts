@@ -102,14 +102,29 @@ describe('readNdjson', () => {
     return values;
   }
 
+  async function collectBytes(chunks: Uint8Array[]): Promise<unknown[]> {
+    async function* source() {
+      yield* chunks;
+    }
+    const values: unknown[] = [];
+    for await (const value of readNdjson(source())) values.push(value);
+    return values;
+  }
+
   it('joins lines split across chunks and splits chunks holding many lines', async () => {
-    const text = ndjsonLine({ a: 1 }) + ndjsonLine({ b: 'é🍕' }) + ndjsonLine({ c: 3 });
-    const bytes = new TextEncoder().encode(text);
-    // split in the middle of the multi-byte emoji
-    const cut = text.indexOf('🍕') + 2;
-    const decoded = [new TextDecoder().decode(bytes.slice(0, cut)), new TextDecoder().decode(bytes.slice(cut))];
-    expect(await collect(decoded)).toHaveLength(3);
     expect(await collect(['{"a":', '1}\n\n{"b"', ':2}'])).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+
+  it('keeps multi-byte characters whole when a chunk boundary falls inside them (raw byte slices)', async () => {
+    const values = [{ a: 1 }, { b: 'é🍕 東京' }, { c: 3 }];
+    const bytes = new TextEncoder().encode(values.map((value) => ndjsonLine(value)).join(''));
+    const pizza = new TextEncoder().encode('🍕');
+    const pizzaAt = bytes.findIndex((_byte, index) => pizza.every((value, offset) => bytes[index + offset] === value));
+    // every cut inside the 4-byte emoji, then every other cut, then one byte per chunk
+    for (const cut of [pizzaAt + 1, pizzaAt + 2, pizzaAt + 3, ...bytes.keys()]) {
+      expect(await collectBytes([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual(values);
+    }
+    expect(await collectBytes([...bytes].map((byte) => Uint8Array.of(byte)))).toEqual(values);
   });
 
   it('throws a SyntaxError naming a malformed line', async () => {
