@@ -9,11 +9,18 @@ describe('docs/GATEWAY.md', () => {
     const shared = new Set(Object.values(environment).map((entry) => entry.env));
     const own = Object.values(gatewayConfigSpec).filter((entry) => !shared.has(entry.env));
     expect(own.length).toBeGreaterThan(5);
+    const defaults = new Map(
+      markdown
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .map((line) => line.split('|').map((cell) => cell.trim()))
+        .map((cells) => [cells[1]?.replace(/^`|`$/g, ''), cells[2]?.replace(/^`|`$/g, '')] as const),
+    );
     for (const entry of own) {
-      const row = markdown.split('\n').find((line) => line.startsWith(`| \`${entry.env}\` |`));
-      expect(row, entry.env).toBeDefined();
-      const fallback = 'default' in entry ? String(entry.default) : '';
-      expect(row, entry.env).toContain(fallback === '' ? '(empty)' : fallback);
+      const stated = 'default' in entry ? entry.default : undefined;
+      const expected = stated === undefined ? '(unset)' : stated === '' ? '(empty)' : String(stated);
+      // the whole default cell, so a default of 8 does not match a row that merely contains an 8
+      expect({ variable: entry.env, default: defaults.get(entry.env) }).toEqual({ variable: entry.env, default: expected });
     }
   });
 });
