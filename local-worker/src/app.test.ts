@@ -15,7 +15,6 @@ import { ChatService } from './chat/chat-service.js';
 import { ConcurrencyGate } from './chat/concurrency-gate.js';
 import { HeuristicQueryRewriter } from './chat/query-rewriter.js';
 import { HealthReporter } from './routes/health.js';
-import { retrieveReviews } from './routes/retrieve.js';
 import { RecordingEmbeddingModel, RecordingRetriever, ScriptedChatModel, review } from './testing/recording-ports.js';
 import type { ScriptedChatModelOptions } from './testing/recording-ports.js';
 
@@ -190,12 +189,17 @@ describe('worker app', () => {
     expect(retriever.calls).toHaveLength(0);
   });
 
-  it('answers /v1/retrieve with exactly what retrieveReviews returns', async () => {
+  it('answers /v1/retrieve with the retrieved reviews, passing k, filter and collection to the retriever', async () => {
     const { app, retriever } = build();
     const request = { query: 'smoky kebabs', k: 2, filter: { minRating: 3 }, collection: 'reviews' };
     const response = await app.request(signed('POST', '/v1/retrieve', request));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual(await retrieveReviews(retriever, request));
+    expect(await response.json()).toEqual({
+      results: [
+        { id: 'sample.csv:0#c0', score: 0.8, text: 'The kebabs were smoky and tender.', metadata: { source: 'sample.csv', row: 0, restaurant: 'Kebab Yard', rating: 4 } },
+        { id: 'sample.csv:1#c0', score: 0.8, text: INJECTION, metadata: { source: 'sample.csv', row: 0, restaurant: 'Kebab Yard', rating: 1 } },
+      ],
+    });
     expect(retriever.calls[0]).toMatchObject({ query: 'smoky kebabs', options: { k: 2, filters: { minRating: 3 }, collection: 'reviews' } });
   });
 
