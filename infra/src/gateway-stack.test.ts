@@ -53,12 +53,23 @@ function render(value: Json): string {
 
 const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-/** Every statement of every inline/managed policy created in the stack that reaches the gateway role. */
+/**
+ * Every statement that reaches the gateway role, wherever CloudFormation lets it live: `Policies`
+ * inline on the role itself, `AWS::IAM::RolePolicy` (RoleName), and `AWS::IAM::Policy` /
+ * `AWS::IAM::ManagedPolicy` resources that list the role.
+ */
 function roleStatements(resources: Record<string, Resource>, roleId: string): Statement[] {
-  return Object.values(resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy')
-    .filter((resource) => JSON.stringify(resource.Properties?.['Roles'] ?? []).includes(`"${roleId}"`))
-    .flatMap((resource) => (resource.Properties?.['PolicyDocument'] as unknown as { Statement: Statement[] }).Statement);
+  const document = (value: Json | undefined) => (value as unknown as { Statement: Statement[] } | undefined)?.Statement ?? [];
+  const mentionsRole = (value: Json | undefined) => JSON.stringify(value ?? []).includes(`"${roleId}"`);
+  const onRole = ((resources[roleId]?.Properties?.['Policies'] ?? []) as { PolicyDocument: Json }[]).flatMap((policy) => document(policy.PolicyDocument));
+  const attached = Object.values(resources)
+    .filter(
+      (resource) =>
+        ((resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') && mentionsRole(resource.Properties?.['Roles'])) ||
+        (resource.Type === 'AWS::IAM::RolePolicy' && mentionsRole(resource.Properties?.['RoleName'])),
+    )
+    .flatMap((resource) => document(resource.Properties?.['PolicyDocument']));
+  return [...onRole, ...attached];
 }
 
 function statementsBySid(statements: Statement[]) {
@@ -84,6 +95,22 @@ function ingressRules(resources: Record<string, Resource>): (Record<string, Json
     );
   const standalone = Object.values(resources)
     .filter((resource) => resource.Type === 'AWS::EC2::SecurityGroupIngress')
+    .map((resource) => {
+      const rule = resource.Properties as Record<string, Json>;
+      return { ...rule, group: render(rule['GroupId'] as Json).replace(/^\$\{(.*)\.GroupId\}$/, '$1') };
+    });
+  return [...inline, ...standalone];
+}
+
+/** Egress rules from security groups' inline rules and standalone egress resources, with their group. */
+function egressRules(resources: Record<string, Resource>): (Record<string, Json> & { group: string })[] {
+  const inline = Object.entries(resources)
+    .filter(([, resource]) => resource.Type === 'AWS::EC2::SecurityGroup')
+    .flatMap(([id, resource]) =>
+      ((resource.Properties?.['SecurityGroupEgress'] as Record<string, Json>[] | undefined) ?? []).map((rule) => ({ ...rule, group: id })),
+    );
+  const standalone = Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::EC2::SecurityGroupEgress')
     .map((resource) => {
       const rule = resource.Properties as Record<string, Json>;
       return { ...rule, group: render(rule['GroupId'] as Json).replace(/^\$\{(.*)\.GroupId\}$/, '$1') };
@@ -280,6 +307,14 @@ describe('GatewayStack (defaults: direct HTTP on an Elastic IP)', () => {
     );
     const metrics = throttled?.Properties?.['Metrics'] as { Expression?: string }[];
     expect(metrics.find((metric) => metric.Expression)?.Expression).toBe('IF(credits < 20 AND cpu >= 10, 1, 0)');
+  });
+
+  it('lets the instance talk out only on 80 and 443 (TCP)', () => {
+    const rules = egressRules(resources);
+    expect(rules.map((rule) => [rule['IpProtocol'], rule['FromPort'], rule['ToPort'], rule['CidrIp']]).sort()).toEqual([
+      ['tcp', 443, 443, '0.0.0.0/0'],
+      ['tcp', 80, 80, '0.0.0.0/0'],
+    ]);
   });
 
   it('opens only HTTP to the world and never SSH', () => {
