@@ -28,6 +28,8 @@ export const gatewayConfigSpec = {
   intentModelUri: environment.intentModelUri,
   logStore: environment.logStore,
   logTable: environment.logTable,
+  workerRegistry: environment.workerRegistry,
+  workerRegistryTable: environment.workerRegistryTable,
   adminToken: environment.adminToken,
   apiKeys: environment.apiKeys,
   logLevel: environment.logLevel,

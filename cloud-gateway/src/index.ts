@@ -4,6 +4,9 @@ export { loadGatewayConfig, gatewayConfigSpec, type GatewayConfig } from './conf
 export type { GatewayDeps, GatewaySettings } from './deps.js';
 export { WorkerPool, type WorkerPoolOptions, type WorkerChatStream, type WorkerCallContext } from './pool/worker-pool.js';
 export { RecentRequests } from './pool/recent-requests.js';
+export type { WorkerRegistry, RegisteredWorker, UpsertOutcome, WorkerRegistryOptions } from './pool/registry/worker-registry.js';
+export { MemoryWorkerRegistry } from './pool/registry/memory-worker-registry.js';
+export { createWorkerRegistry } from './pool/registry/create-worker-registry.js';
 export type { WorkerSnapshot, RoutedRequest, BreakerState, WorkerHealthState, WorkerSource } from './pool/types.js';
 export { GatewayMetrics } from './metrics.js';
 export { createLogStore } from './logs/create-log-store.js';

@@ -14,6 +14,7 @@ import { createLogStore } from './logs/create-log-store.js';
 import type { LogStore } from './logs/log-store.js';
 import { GatewayMetrics } from './metrics.js';
 import { RecentRequests } from './pool/recent-requests.js';
+import { createWorkerRegistry } from './pool/registry/create-worker-registry.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { IntentRoutingPolicy } from './routing/intent-routing-policy.js';
 import type { RoutingPolicy } from './routing/policy.js';
@@ -47,8 +48,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (!config.workerSharedSecret) {
     logger.warn('WORKER_SHARED_SECRET is not set: requests to workers go unsigned (workers will refuse them) and heartbeats are refused');
   }
+  const registry = createWorkerRegistry(config);
   const pool = new WorkerPool({
     staticUrls: config.workerUrls,
+    registry,
     secret: config.workerSharedSecret,
     connectTimeoutMs: config.connectTimeoutMs,
     firstByteTimeoutMs: config.firstByteTimeoutMs,
@@ -106,6 +109,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       await stopped;
       clearTimeout(timer);
       await deps.logStore.close().catch(() => undefined);
+      await registry.close().catch(() => undefined);
       await new Promise<void>((resolveFlush) => logger.flush(() => resolveFlush()));
     })();
     return closing;

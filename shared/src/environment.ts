@@ -28,5 +28,9 @@ export const environment = {
   adminToken: configEntry({ env: 'ADMIN_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), example: '$(openssl rand -hex 24)', description: 'Bearer token for admin pages; unset: admin disabled.', secret: true }),
   apiKeys: configEntry({ env: 'API_KEYS', schema: envList, default: '', example: 'key-one,key-two', description: 'Keys for /api/embed|retrieve|generate.', secret: true }),
   logLevel: configEntry({ env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', example: 'debug', description: 'pino log level.' }),
+  workerRegistry: configEntry({ env: 'WORKER_REGISTRY', schema: z.enum(['memory', 'dynamodb']), default: 'memory', example: 'dynamodb', description: 'Where heartbeat workers are registered: memory (one gateway) or dynamodb (shared by several gateways).' }),
+  workerRegistryTable: configEntry({ env: 'WORKER_REGISTRY_TABLE', schema: z.string().min(3).optional(), example: 'review-assistant-workers', description: 'DynamoDB table of the worker registry.' }),
+  workerAllowedHosts: configEntry({ env: 'WORKER_ALLOWED_HOSTS', schema: envList, default: '*.ngrok-free.app,*.ngrok-free.dev,*.ngrok.app,*.ngrok.dev,*.ngrok.io', example: '*.ngrok-free.app,worker.example.com', description: 'Host patterns a heartbeat URL may use (comma-separated; `*.` matches subdomains).' }),
+  allowPrivateWorkerUrls: configEntry({ env: 'ALLOW_PRIVATE_WORKER_URLS', schema: envBoolean, default: false, example: 'true', description: 'Accept heartbeat URLs over http, on any host, IP literals, loopback and private addresses (one machine, compose).' }),
   allowPublicOllama: configEntry({ env: 'ALLOW_PUBLIC_OLLAMA', schema: envBoolean, default: false, example: 'true', description: 'Start even if Ollama answers on a non-loopback address.' }),
 } as const;

@@ -5,7 +5,8 @@ import {
   handleWhen,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import type { BackendKind, Heartbeat, ModelStatus } from '@review-assistant/shared';
+import type { BackendKind, ModelStatus } from '@review-assistant/shared';
+import type { RegisteredWorker } from './registry/worker-registry.js';
 import { Semaphore } from './semaphore.js';
 import type { BreakerState, WorkerHealthState, WorkerSnapshot, WorkerSource } from './types.js';
 import { isWorkerHealthFailure } from './worker-call-error.js';
@@ -30,13 +31,14 @@ export class PooledWorker {
   backend: BackendKind | null = null;
   models: ModelStatus[] = [];
   lastHeartbeatAtMs: number | null = null;
-  intervalSeconds: number | null = null;
+  /** When the last heartbeat stops counting (epoch ms); null without heartbeats. */
+  expiresAtMs: number | null = null;
   lastError: string | null = null;
   readonly slots: Semaphore;
   readonly breaker: CircuitBreakerPolicy;
 
   constructor(
-    public id: string,
+    readonly id: string,
     public url: string,
     readonly source: WorkerSource,
     limits: PooledWorkerLimits,
@@ -67,13 +69,26 @@ export class PooledWorker {
     return this.state !== 'stopping' && this.state !== 'degraded' && this.breaker.state === CircuitState.Closed;
   }
 
-  applyHeartbeat(heartbeat: Heartbeat, nowMs: number): void {
-    this.url = heartbeat.url;
-    this.backend = heartbeat.backend;
-    this.models = heartbeat.models;
-    this.state = heartbeat.goodbye ? 'stopping' : heartbeat.state;
-    this.intervalSeconds = heartbeat.intervalSeconds;
-    this.lastHeartbeatAtMs = nowMs;
+  /** Takes what the worker announced in its latest heartbeat (read back from the registry). */
+  applyReport(entry: RegisteredWorker): void {
+    this.url = entry.url;
+    this.backend = entry.backend;
+    this.models = entry.models;
+    this.state = entry.state;
+    this.lastHeartbeatAtMs = entry.receivedAtMs;
+    this.expiresAtMs = entry.expiresAtMs;
+  }
+
+  /** Forgets the heartbeat report (a static worker whose heartbeats stopped). */
+  clearReport(): void {
+    this.lastHeartbeatAtMs = null;
+    this.expiresAtMs = null;
+    this.state = 'unknown';
+  }
+
+  /** The worker said goodbye: no new requests until it announces itself again. */
+  markStopping(): void {
+    this.state = 'stopping';
   }
 
   recordSuccess(): void {

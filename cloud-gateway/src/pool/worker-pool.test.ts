@@ -185,25 +185,25 @@ describe('WorkerPool', () => {
     expect(pool.snapshot()[0]?.active).toBe(0);
   });
 
-  it('registers heartbeat workers at once, expires them after three missed intervals and drops them on goodbye', () => {
+  it('registers heartbeat workers at once, expires them after three missed intervals and drops them on goodbye', async () => {
     let now = 1_000_000;
     const pool = new WorkerPool({ secret, now: () => now });
-    expect(pool.applyHeartbeat(heartbeat('w1', 'http://127.0.0.1:9/'))).toEqual({ registered: true, removed: false });
+    expect(await pool.applyHeartbeat(heartbeat('w1', 'http://127.0.0.1:9/'))).toEqual({ registered: true, removed: false });
     expect(pool.snapshot()).toMatchObject([{ id: 'w1', source: 'heartbeat', state: 'ready', url: 'http://127.0.0.1:9' }]);
     now += 14_000; // 2.8 intervals of 5 s
     expect(pool.snapshot()).toHaveLength(1);
-    expect(pool.applyHeartbeat(heartbeat('w1', 'http://127.0.0.1:9/')).registered).toBe(false);
+    expect((await pool.applyHeartbeat(heartbeat('w1', 'http://127.0.0.1:9/'))).registered).toBe(false);
     now += 15_001; // just over 3 intervals since the last heartbeat
     expect(pool.snapshot()).toHaveLength(0);
-    pool.applyHeartbeat(heartbeat('w2', 'http://127.0.0.1:10'));
-    expect(pool.applyHeartbeat({ ...heartbeat('w2', 'http://127.0.0.1:10'), goodbye: true })).toEqual({ registered: false, removed: true });
+    await pool.applyHeartbeat(heartbeat('w2', 'http://127.0.0.1:10'));
+    expect(await pool.applyHeartbeat({ ...heartbeat('w2', 'http://127.0.0.1:10'), goodbye: true })).toEqual({ registered: false, removed: true });
     expect(pool.snapshot()).toHaveLength(0);
     expect(pool.availability()).toMatchObject({ up: 0, known: 0 });
   });
 
-  it('merges a heartbeat from a static worker into its existing entry', () => {
+  it('merges a heartbeat from a static worker into its existing entry', async () => {
     const pool = new WorkerPool({ staticUrls: ['http://127.0.0.1:11/'], secret });
-    pool.applyHeartbeat({ ...heartbeat('laptop', 'http://127.0.0.1:11'), backend: 'ollama' });
+    await pool.applyHeartbeat({ ...heartbeat('laptop', 'http://127.0.0.1:11'), backend: 'ollama' });
     expect(pool.snapshot()).toMatchObject([{ id: 'static-1', source: 'static', backend: 'ollama', state: 'ready' }]);
     expect(pool.availability()).toMatchObject({ up: 1, ready: 1, backend: 'ollama' });
   });

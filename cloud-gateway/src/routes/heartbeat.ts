@@ -59,7 +59,7 @@ export function createHeartbeatRoutes(options: HeartbeatRoutesOptions): Hono<Gat
       }
       const parsed = HeartbeatSchema.safeParse(value);
       if (!parsed.success) throw new AppError('validation_failed', describeIssues(parsed.error));
-      const result = options.pool.applyHeartbeat(parsed.data);
+      const result = await options.pool.applyHeartbeat(parsed.data);
       const logger = c.get('logger');
       if (result.registered) logger.info({ workerId: parsed.data.workerId, url: parsed.data.url }, 'worker registered');
       else if (result.removed) logger.info({ workerId: parsed.data.workerId }, 'worker said goodbye');
