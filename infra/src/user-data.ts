@@ -21,23 +21,44 @@ export interface GatewayBootOptions {
   elasticIpAllocationId?: string;
   /** Only for ingress `caddy`. */
   domainName?: string;
+  /**
+   * Header in which the edge in front of the gateway (CloudFront, the ALB) reports the viewer's
+   * protocol; unset for direct and Caddy ingress, where the gateway sees the TLS proxy on loopback.
+   */
+  forwardedProtoHeader?: string;
+  /** Value the edge sends in `X-Edge-Secret`; the forwarded protocol is trusted only with it. */
+  edgeSecret?: string;
+  /** Table of the shared worker registry (load-balanced mode). */
+  workerRegistryTable?: string;
   caddyVersion: string;
 }
 
+/** Where things live on the instance, under `root` (empty on the instance; a temp dir in tests). */
+export function instancePaths(root = '') {
+  return {
+    home: `${root}/opt/review-assistant`,
+    release: `${root}/opt/review-assistant/release`,
+    prepareScript: `${root}/opt/review-assistant/bin/prepare-gateway.sh`,
+    environmentFile: `${root}/etc/review-assistant/gateway.env`,
+    secretsFile: `${root}/run/review-assistant/secrets.env`,
+    dataDir: `${root}/var/lib/review-assistant`,
+    logDir: `${root}/var/log/review-assistant`,
+    gatewayLog: `${root}/var/log/review-assistant/gateway.log`,
+    caddyLog: `${root}/var/log/review-assistant/caddy.log`,
+    caddyDir: `${root}/etc/caddy`,
+    systemdDir: `${root}/etc/systemd/system`,
+    logrotateDir: `${root}/etc/logrotate.d`,
+    gatewayUnit: 'review-assistant-gateway.service',
+    agentConfig: `${root}/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json`,
+    agentControl: `${root}/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl`,
+  };
+}
+export type InstancePaths = ReturnType<typeof instancePaths>;
+
 /** Where things live on the instance (also used by docs and tests). */
-export const INSTANCE_PATHS = {
-  home: '/opt/review-assistant',
-  release: '/opt/review-assistant/release',
-  prepareScript: '/opt/review-assistant/bin/prepare-gateway.sh',
-  environmentFile: '/etc/review-assistant/gateway.env',
-  secretsFile: '/run/review-assistant/secrets.env',
-  dataDir: '/var/lib/review-assistant',
-  logDir: '/var/log/review-assistant',
-  gatewayLog: '/var/log/review-assistant/gateway.log',
-  caddyLog: '/var/log/review-assistant/caddy.log',
-  gatewayUnit: 'review-assistant-gateway.service',
-  agentConfig: '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json',
-} as const;
+export const INSTANCE_PATHS: InstancePaths = instancePaths();
+
+const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
 
 /**
  * V8's old-space limit for the gateway. The gateway aims for an RSS under 120 MB; the limit leaves
@@ -57,7 +78,7 @@ export const GATEWAY_SEMI_SPACE_MB = 4;
  * root-only file under /run (tmpfs) that systemd itself reads; the Node process gets them as
  * environment variables but cannot read the file, and they never appear in user data.
  */
-export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 'port'>): string {
+export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 'port'>, paths: InstancePaths = INSTANCE_PATHS): string {
   const bindsPrivilegedPort = options.port < 1024;
   const capabilities = bindsPrivilegedPort
     ? ['AmbientCapabilities=CAP_NET_BIND_SERVICE', 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE']
@@ -74,13 +95,13 @@ export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 
     'User=gateway',
     'Group=gateway',
     // "-": the release directory does not exist until the first ExecStartPre has fetched it.
-    `WorkingDirectory=-${INSTANCE_PATHS.release}`,
-    `EnvironmentFile=${INSTANCE_PATHS.environmentFile}`,
+    `WorkingDirectory=-${paths.release}`,
+    `EnvironmentFile=${paths.environmentFile}`,
     // Environment files are read right before each process starts, so ExecStart sees the file
     // that ExecStartPre wrote (systemd.exec(5), EnvironmentFile=).
-    `EnvironmentFile=-${INSTANCE_PATHS.secretsFile}`,
-    `ExecStartPre=+${INSTANCE_PATHS.prepareScript}`,
-    `ExecStart=/usr/bin/node-22 ${INSTANCE_PATHS.release}/cloud-gateway/dist/server.js`,
+    `EnvironmentFile=-${paths.secretsFile}`,
+    `ExecStartPre=+${paths.prepareScript}`,
+    `ExecStart=/usr/bin/node-22 ${paths.release}/cloud-gateway/dist/server.js`,
     'Restart=always',
     'RestartSec=10',
     'TimeoutStopSec=20',
@@ -88,7 +109,7 @@ export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 
     'RuntimeDirectoryMode=0750',
     'StateDirectory=review-assistant',
     'StateDirectoryMode=0750',
-    `StandardOutput=append:${INSTANCE_PATHS.gatewayLog}`,
+    `StandardOutput=append:${paths.gatewayLog}`,
     'StandardError=inherit',
     'MemoryHigh=384M',
     'MemoryMax=512M',
@@ -113,13 +134,13 @@ export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 
 }
 
 /** Non-secret environment of the gateway (systemd EnvironmentFile syntax). */
-export function renderGatewayEnvironment(options: GatewayBootOptions): string {
+export function renderGatewayEnvironment(options: GatewayBootOptions, paths: InstancePaths = INSTANCE_PATHS): string {
   const entries: [string, string][] = [
     ['NODE_ENV', 'production'],
     ['NODE_OPTIONS', `--max-old-space-size=${GATEWAY_HEAP_LIMIT_MB} --max-semi-space-size=${GATEWAY_SEMI_SPACE_MB}`],
     ['HOST', options.host],
     ['PORT', String(options.port)],
-    ['DATA_DIR', INSTANCE_PATHS.dataDir],
+    ['DATA_DIR', paths.dataDir],
     ['AWS_REGION', options.region],
     ['LOG_STORE', 'dynamodb'],
     ['LOG_TABLE', options.tableName],
@@ -128,19 +149,26 @@ export function renderGatewayEnvironment(options: GatewayBootOptions): string {
     // Behind Caddy or the ALB the socket peer is the proxy; the client is the last X-Forwarded-For
     // entry (the proxy appends it), which the per-IP rate limit must use.
     ['TRUST_PROXY', String(options.ingress !== 'direct')],
+    // metrics as CloudWatch Embedded Metric Format lines in gateway.log, shipped by the agent
+    ['CLOUDWATCH_EMF', 'true'],
+    // admin and API-key routes only over HTTPS (as the edge reports it; loopback exempt)
+    ['REQUIRE_HTTPS', String(options.ingress !== 'direct')],
   ];
+  if (options.forwardedProtoHeader) entries.push(['FORWARDED_PROTO_HEADER', options.forwardedProtoHeader]);
+  if (options.edgeSecret) entries.push(['EDGE_SECRET', options.edgeSecret]);
+  if (options.workerRegistryTable) entries.push(['WORKER_REGISTRY', 'dynamodb'], ['WORKER_REGISTRY_TABLE', options.workerRegistryTable]);
   return entries.map(([name, value]) => `${name}=${value}`).join('\n') + '\n';
 }
 
 /** CloudWatch agent configuration: the gateway's log files and memory/disk usage. */
-export function renderAgentConfig(options: GatewayBootOptions): string {
+export function renderAgentConfig(options: GatewayBootOptions, paths: InstancePaths = INSTANCE_PATHS): string {
   const file = (path: string, stream: string) => ({
     file_path: path,
     log_group_name: options.logGroupName,
     log_stream_name: `{instance_id}/${stream}`,
   });
-  const files = [file(INSTANCE_PATHS.gatewayLog, 'gateway'), file('/var/log/cloud-init-output.log', 'bootstrap')];
-  if (options.ingress === 'caddy') files.push(file(INSTANCE_PATHS.caddyLog, 'caddy'));
+  const files = [file(paths.gatewayLog, 'gateway'), file('/var/log/cloud-init-output.log', 'bootstrap')];
+  if (options.ingress === 'caddy') files.push(file(paths.caddyLog, 'caddy'));
   const config = {
     // Without the hostname dimension the memory metric keeps one name across instance
     // replacements, so a single alarm follows whichever instance the group is running.
@@ -160,7 +188,7 @@ export function renderAgentConfig(options: GatewayBootOptions): string {
 /** Script run before every gateway start: fetch the release and the secrets. */
 export function renderPrepareScript(
   options: GatewayBootOptions,
-  paths: { release: string; secretsFile: string } = INSTANCE_PATHS,
+  paths: Pick<InstancePaths, 'release' | 'secretsFile'> = INSTANCE_PATHS,
 ): string {
   const quoteAll = (names: string[]) => names.map((name) => `'${name}'`).join(' ');
   return `#!/bin/bash
@@ -228,7 +256,7 @@ fetch_secrets
 `;
 }
 
-function renderCaddyInstall(options: GatewayBootOptions): string {
+function renderCaddyInstall(options: GatewayBootOptions, paths: InstancePaths): string {
   const version = options.caddyVersion;
   const archive = `caddy_${version}_linux_amd64.tar.gz`;
   const base = `https://github.com/caddyserver/caddy/releases/download/v${version}`;
@@ -247,8 +275,13 @@ tar -xzf "$caddy_download/${archive}" -C "$caddy_download" caddy
 install -m 0755 "$caddy_download/caddy" /usr/local/bin/caddy
 rm -rf "$caddy_download"
 id caddy >/dev/null 2>&1 || useradd --system --home-dir /var/lib/caddy --shell /sbin/nologin caddy
-mkdir -p /etc/caddy
-cat > /etc/caddy/Caddyfile <<'CADDYFILE'
+mkdir -p ${paths.caddyDir}
+cat > ${paths.caddyDir}/Caddyfile <<'CADDYFILE'
+{
+	# no admin API: nothing on the instance may reconfigure the proxy through localhost:2019
+	admin off
+}
+
 ${options.domainName ?? 'localhost'} {
 	reverse_proxy 127.0.0.1:${options.port} {
 		# stream chat events as they arrive
@@ -256,7 +289,7 @@ ${options.domainName ?? 'localhost'} {
 	}
 }
 CADDYFILE
-cat > /etc/systemd/system/caddy.service <<'UNIT'
+cat > ${paths.systemdDir}/caddy.service <<'UNIT'
 [Unit]
 Description=Caddy (TLS termination for the review assistant gateway)
 Wants=network-online.target
@@ -266,10 +299,9 @@ After=network-online.target
 User=caddy
 Group=caddy
 Environment=XDG_DATA_HOME=/var/lib XDG_CONFIG_HOME=/var/lib/caddy/.config
-ExecStart=/usr/local/bin/caddy run --environ=false --config /etc/caddy/Caddyfile --adapter caddyfile
-ExecReload=/usr/local/bin/caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile --force
+ExecStart=/usr/local/bin/caddy run --environ=false --config ${paths.caddyDir}/Caddyfile --adapter caddyfile
 StateDirectory=caddy
-StandardOutput=append:${INSTANCE_PATHS.caddyLog}
+StandardOutput=append:${paths.caddyLog}
 StandardError=inherit
 Restart=on-failure
 AmbientCapabilities=CAP_NET_BIND_SERVICE
@@ -291,7 +323,7 @@ UNIT
  * It installs Node 22, writes the gateway's unit, environment and fetch script, configures the
  * CloudWatch agent and starts everything. Contains no secret.
  */
-export function renderBootScript(options: GatewayBootOptions): string {
+export function renderBootScript(options: GatewayBootOptions, paths: InstancePaths = INSTANCE_PATHS): string {
   const attachAddress = options.elasticIpAllocationId
     ? `
 # --- Fixed public address: re-attach the stack's Elastic IP to whichever instance is running ---
@@ -315,23 +347,24 @@ ${attachAddress}
 # --- Packages: Node.js 22 (namespaced as node-22 on AL2023), CloudWatch agent, logrotate ---
 retry dnf install -y nodejs22 amazon-cloudwatch-agent logrotate
 
-id gateway >/dev/null 2>&1 || useradd --system --home-dir ${INSTANCE_PATHS.home} --shell /sbin/nologin gateway
-mkdir -p ${INSTANCE_PATHS.home}/bin /etc/review-assistant ${INSTANCE_PATHS.logDir}
-chmod 0755 ${INSTANCE_PATHS.logDir}
+id gateway >/dev/null 2>&1 || useradd --system --home-dir ${paths.home} --shell /sbin/nologin gateway
+mkdir -p ${paths.home}/bin ${parentOf(paths.environmentFile)} ${paths.logDir} ${paths.systemdDir} ${paths.logrotateDir} ${parentOf(paths.agentConfig)}
+chmod 0755 ${paths.logDir}
 
-cat > ${INSTANCE_PATHS.environmentFile} <<'ENVIRONMENT'
-${renderGatewayEnvironment(options)}ENVIRONMENT
-chmod 0644 ${INSTANCE_PATHS.environmentFile}
+cat > ${paths.environmentFile} <<'ENVIRONMENT'
+${renderGatewayEnvironment(options, paths)}ENVIRONMENT
+# root only: systemd reads it for the service; it holds the edge secret
+chmod 0600 ${paths.environmentFile}
 
-cat > ${INSTANCE_PATHS.prepareScript} <<'PREPARE'
-${renderPrepareScript(options)}PREPARE
-chmod 0700 ${INSTANCE_PATHS.prepareScript}
+cat > ${paths.prepareScript} <<'PREPARE'
+${renderPrepareScript(options, paths)}PREPARE
+chmod 0700 ${paths.prepareScript}
 
-cat > /etc/systemd/system/${INSTANCE_PATHS.gatewayUnit} <<'UNIT'
-${renderGatewayUnit(options)}UNIT
+cat > ${paths.systemdDir}/${paths.gatewayUnit} <<'UNIT'
+${renderGatewayUnit(options, paths)}UNIT
 
-cat > /etc/logrotate.d/review-assistant <<'LOGROTATE'
-${INSTANCE_PATHS.logDir}/*.log {
+cat > ${paths.logrotateDir}/review-assistant <<'LOGROTATE'
+${paths.logDir}/*.log {
     daily
     rotate 5
     maxsize 50M
@@ -341,17 +374,17 @@ ${INSTANCE_PATHS.logDir}/*.log {
     copytruncate
 }
 LOGROTATE
-${options.ingress === 'caddy' ? renderCaddyInstall(options) : ''}
+${options.ingress === 'caddy' ? renderCaddyInstall(options, paths) : ''}
 # --- CloudWatch agent: ship the logs above, publish memory and disk usage ---
-cat > ${INSTANCE_PATHS.agentConfig} <<'AGENT'
-${renderAgentConfig(options)}AGENT
-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${INSTANCE_PATHS.agentConfig}
+cat > ${paths.agentConfig} <<'AGENT'
+${renderAgentConfig(options, paths)}AGENT
+${paths.agentControl} -a fetch-config -m ec2 -s -c file:${paths.agentConfig}
 
 systemctl daemon-reload
 systemctl enable --now logrotate.timer
 # --no-block: without a release in the bucket yet the gateway keeps retrying; boot goes on
-systemctl enable ${INSTANCE_PATHS.gatewayUnit}
-systemctl start --no-block ${INSTANCE_PATHS.gatewayUnit}
+systemctl enable ${paths.gatewayUnit}
+systemctl start --no-block ${paths.gatewayUnit}
 ${options.ingress === 'caddy' ? 'systemctl enable --now caddy.service\n' : ''}echo "bootstrap: done"
 `;
 }

@@ -28,11 +28,14 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+// Resolved from the package root, so the compiled server (dist/inspector/) reads the same files as
+// tsx does (src/inspector/): tsc copies no assets into dist.
+const assetDirectory = new URL('../../src/inspector/assets/', import.meta.url);
 const assets = new Map<string, Promise<string>>();
 function asset(name: string): Promise<string> {
   let text = assets.get(name);
   if (!text) {
-    text = readFile(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+    text = readFile(new URL(name, assetDirectory), 'utf8');
     assets.set(name, text);
   }
   return text;
