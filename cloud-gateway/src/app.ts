@@ -11,6 +11,7 @@ import { nodeBodyLimit } from './middleware/node-body.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
 import { TokenBucketLimiter } from './middleware/rate-limit.js';
 import { requestContext } from './middleware/request-context.js';
+import { requireHttps } from './middleware/require-https.js';
 import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
 import { createAdminRoutes } from './routes/admin.js';
 import { createChatSocketRoutes } from './routes/chat-socket.js';
@@ -56,6 +57,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: REQUEST_ID_MAX }));
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(securityHeaders());
+  if (deps.settings.https) app.use(requireHttps(deps.settings.https));
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);
   app.use(

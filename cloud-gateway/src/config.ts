@@ -61,6 +61,27 @@ export const gatewayConfigSpec = {
     example: 'true',
     description: 'Take the client IP from X-Forwarded-For (behind a load balancer).',
   }),
+  requireHttps: configEntry({
+    env: 'REQUIRE_HTTPS',
+    schema: envBoolean,
+    default: false,
+    example: 'true',
+    description: 'Refuse admin, API-key, metrics and worker routes that did not arrive over HTTPS (loopback exempt).',
+  }),
+  forwardedProtoHeader: configEntry({
+    env: 'FORWARDED_PROTO_HEADER',
+    schema: z.string().regex(/^[A-Za-z0-9-]+$/),
+    default: 'x-forwarded-proto',
+    example: 'cloudfront-forwarded-proto',
+    description: 'Header in which the edge (CloudFront, load balancer) reports the viewer protocol; read only with TRUST_PROXY.',
+  }),
+  edgeSecret: configEntry({
+    env: 'EDGE_SECRET',
+    schema: z.string().min(16).optional(),
+    example: 'a-long-random-value',
+    description: 'When set, the forwarded protocol is trusted only on requests carrying this value in X-Edge-Secret (sent by the edge).',
+    secret: true,
+  }),
   corsOrigins: configEntry({
     env: 'CORS_ORIGINS',
     schema: envList,

@@ -4,6 +4,7 @@ import type { LogStore } from './logs/log-store.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RecentRequests } from './pool/recent-requests.js';
 import type { WorkerPool } from './pool/worker-pool.js';
+import type { HttpsPolicy } from './middleware/require-https.js';
 import type { RoutingPolicy } from './routing/policy.js';
 
 /** Settings `createApp` reads; a subset of `GatewayConfig` so tests can pass just these. */
@@ -16,6 +17,8 @@ export interface GatewaySettings {
   maxBodyBytes: number;
   trustProxy: boolean;
   corsOrigins: string[];
+  /** Which routes need HTTPS and how the edge reports it; unset: no HTTPS check (tests, local). */
+  https?: HttpsPolicy;
 }
 
 /** Everything the gateway app is built from. `server.ts` builds the real ones; tests build their own. */

@@ -75,6 +75,12 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       maxBodyBytes: config.maxBodyBytes,
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
+      https: {
+        required: config.requireHttps,
+        forwardedProtoHeader: config.forwardedProtoHeader,
+        trustProxy: config.trustProxy,
+        edgeSecret: config.edgeSecret,
+      },
     },
     intent,
     policy: options.policy ?? new IntentRoutingPolicy(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** How the public reaches the gateway. */
-export type IngressMode = 'direct' | 'caddy' | 'alb';
+export type IngressMode = 'direct' | 'caddy' | 'alb' | 'cloudfront';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

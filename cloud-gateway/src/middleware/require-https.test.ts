@@ -1,0 +1,70 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { renderError } from './error-handler.js';
+import type { GatewayEnv } from './gateway-env.js';
+import { requireHttps, type HttpsPolicy } from './require-https.js';
+
+const cloudFront: HttpsPolicy = {
+  required: true,
+  forwardedProtoHeader: 'cloudfront-forwarded-proto',
+  trustProxy: true,
+  edgeSecret: 'edge-secret-0123456789abcdef',
+};
+
+function gateway(policy: HttpsPolicy) {
+  const app = new Hono<GatewayEnv>();
+  app.use(requireHttps(policy));
+  app.onError(renderError);
+  app.all('*', (c) => c.text('served'));
+  /** A request as @hono/node-server hands it over: with the socket's peer address. */
+  return (path: string, headers: Record<string, string> = {}, remoteAddress = '198.51.100.7') =>
+    app.request(path, { headers }, { incoming: { socket: { remoteAddress } } } as never);
+}
+
+describe('requireHttps', () => {
+  const request = gateway(cloudFront);
+  const viaEdge = { 'cloudfront-forwarded-proto': 'https', 'x-edge-secret': cloudFront.edgeSecret as string };
+
+  it('refuses admin, API-key, metrics and heartbeat routes that did not come over HTTPS, with a JSON 403', async () => {
+    for (const path of ['/admin', '/admin/api/analytics', '/api/retrieve', '/v1/chat/completions', '/ollama/api/chat', '/metrics', '/internal/workers/heartbeat']) {
+      const response = await request(path, { 'cloudfront-forwarded-proto': 'http', 'x-edge-secret': cloudFront.edgeSecret as string });
+      expect(response.status, path).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('HTTPS') } });
+    }
+  });
+
+  it('serves them when the edge reports HTTPS and proves itself with the edge secret', async () => {
+    expect((await request('/admin/api/analytics', viaEdge)).status).toBe(200);
+    expect((await request('/api/embed', viaEdge)).status).toBe(200);
+  });
+
+  it('does not believe a client that sends the forwarded-protocol header itself', async () => {
+    expect((await request('/admin', { 'cloudfront-forwarded-proto': 'https' })).status).toBe(403);
+    expect((await request('/admin', { 'cloudfront-forwarded-proto': 'https', 'x-edge-secret': 'a-guess-of-the-same-length-xx' })).status).toBe(403);
+    // the header the edge does not use proves nothing
+    expect((await request('/admin', { 'x-forwarded-proto': 'https', 'x-edge-secret': cloudFront.edgeSecret as string })).status).toBe(403);
+    // not behind a proxy: the header is not read at all
+    const direct = gateway({ ...cloudFront, trustProxy: false, edgeSecret: undefined });
+    expect((await direct('/admin', { 'cloudfront-forwarded-proto': 'https' })).status).toBe(403);
+  });
+
+  it('reads the edge value (the last one) when a client prepended its own', async () => {
+    const alb = gateway({ required: true, forwardedProtoHeader: 'x-forwarded-proto', trustProxy: true, edgeSecret: undefined });
+    expect((await alb('/admin', { 'x-forwarded-proto': 'https, http' })).status).toBe(403);
+    expect((await alb('/admin', { 'x-forwarded-proto': 'http, https' })).status).toBe(200);
+  });
+
+  it('exempts loopback peers (a local TLS proxy, a developer) and leaves public routes alone', async () => {
+    expect((await request('/admin', {}, '127.0.0.1')).status).toBe(200);
+    expect((await request('/admin', {}, '::ffff:127.0.0.1')).status).toBe(200);
+    expect((await request('/admin', {}, '::1')).status).toBe(200);
+    for (const path of ['/', '/intent', '/api/chat', '/api/intent', '/healthz', '/readyz', '/docs', '/administrator']) {
+      expect((await request(path)).status, path).toBe(200);
+    }
+  });
+
+  it('checks nothing when HTTPS is not required (local development)', async () => {
+    const local = gateway({ ...cloudFront, required: false });
+    expect((await local('/admin')).status).toBe(200);
+  });
+});
