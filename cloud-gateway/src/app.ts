@@ -1,11 +1,9 @@
-import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Server } from 'node:http';
 import { AppError } from '@review-assistant/shared';
 import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
-import { ensureErrorEvent } from './middleware/error-event-polyfill.js';
 import { renderError, renderNotFound } from './middleware/error-handler.js';
 import { nodeBodyLimit } from './middleware/node-body.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
@@ -23,6 +21,7 @@ import { createIntentRoutes } from './routes/intent.js';
 import { createMetricsRoutes } from './routes/metrics.js';
 import { createUiRoutes } from './routes/ui.js';
 import { createWorkerApiRoutes } from './routes/worker-api.js';
+import { createNodeWebSocket } from './websocket/node-websocket.js';
 
 export interface GatewayApp {
   app: Hono<GatewayEnv>;
@@ -30,22 +29,32 @@ export interface GatewayApp {
   injectWebSocket(server: Server): void;
   /** Closes every open chat socket (going-away), for graceful shutdown. */
   closeWebSockets(): void;
+  /** Chat sockets counted against the connection caps (open plus handshakes in progress). */
+  webSocketConnections(): number;
 }
 
 /** Request ids we accept from clients: short, and only characters that are safe in logs and headers. */
 const REQUEST_ID_MAX = 128;
 const MAX_WS_MESSAGE_BYTES = 256 * 1024;
+const CHAT_SOCKET_PATH = '/ws/chat';
 
 /**
  * Builds the gateway from its collaborators. No network, no disk: `server.ts` supplies real
  * collaborators and listens; tests call `app.request()` or serve it on port 0.
  */
 export function createApp(deps: GatewayDeps): GatewayApp {
-  ensureErrorEvent();
   const app = new Hono<GatewayEnv>();
-  const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
   // ws accepts 100 MiB frames by default; a chat message is a few KiB (ChatRequestSchema limits).
-  wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
+  const { upgradeWebSocket, injectWebSocket, wss, connections } = createNodeWebSocket({
+    app,
+    path: CHAT_SOCKET_PATH,
+    maxPayload: MAX_WS_MESSAGE_BYTES,
+    allowedOrigins: deps.settings.corsOrigins,
+    maxConnections: deps.settings.wsMaxConnections,
+    maxConnectionsPerIp: deps.settings.wsMaxConnectionsPerIp,
+    trustProxy: deps.settings.trustProxy,
+    logger: deps.logger,
+  });
   const limiter = new TokenBucketLimiter(deps.settings.rateLimitPerMinute, deps.settings.rateLimitBurst);
   const turn = {
     intent: deps.intent,
@@ -93,5 +102,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     closeWebSockets: () => {
       for (const client of wss.clients) client.close(1001, 'gateway shutting down');
     },
+    webSocketConnections: connections,
   };
 }

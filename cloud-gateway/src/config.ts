@@ -33,6 +33,9 @@ export const gatewayConfigSpec = {
   adminToken: environment.adminToken,
   apiKeys: environment.apiKeys,
   logLevel: environment.logLevel,
+  intentRateLimitPerMinute: environment.intentRateLimitPerMinute,
+  intentRateLimitBurst: environment.intentRateLimitBurst,
+  metricsToken: environment.metricsToken,
   connectTimeoutMs: positiveInteger('WORKER_CONNECT_TIMEOUT_MS', 5_000, 'Time to get response headers from a worker.'),
   firstByteTimeoutMs: positiveInteger(
     'WORKER_FIRST_BYTE_TIMEOUT_MS',
@@ -53,6 +56,8 @@ export const gatewayConfigSpec = {
   breakerHalfOpenMs: positiveInteger('WORKER_BREAKER_HALF_OPEN_MS', 10_000, 'Time an open circuit waits before one probe call.'),
   rateLimitPerMinute: positiveInteger('CHAT_RATE_LIMIT_PER_MINUTE', 30, 'Chat turns per client IP per minute (refill rate).'),
   rateLimitBurst: positiveInteger('CHAT_RATE_LIMIT_BURST', 10, 'Chat turns a client IP may send at once.'),
+  wsMaxConnections: positiveInteger('WS_MAX_CONNECTIONS', 512, 'Open chat WebSockets allowed in total (503 beyond).'),
+  wsMaxConnectionsPerIp: positiveInteger('WS_MAX_CONNECTIONS_PER_IP', 16, 'Open chat WebSockets allowed per client IP (429 beyond).'),
   maxBodyBytes: positiveInteger('MAX_BODY_BYTES', 1024 * 1024, 'Largest request body accepted.'),
   trustProxy: configEntry({
     env: 'TRUST_PROXY',

@@ -14,6 +14,12 @@ export interface GatewaySettings {
   apiKeys: string[];
   rateLimitPerMinute: number;
   rateLimitBurst: number;
+  intentRateLimitPerMinute: number;
+  intentRateLimitBurst: number;
+  /** Bearer token for `/metrics`; unset: loopback clients only. */
+  metricsToken: string | undefined;
+  wsMaxConnections: number;
+  wsMaxConnectionsPerIp: number;
   maxBodyBytes: number;
   trustProxy: boolean;
   corsOrigins: string[];

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { GatewayEnv } from './gateway-env.js';
 
@@ -48,10 +49,19 @@ export class TokenBucketLimiter {
  * load balancer that appends it) the last address in X-Forwarded-For.
  */
 export function clientIp(c: Context<GatewayEnv>, trustProxy: boolean): string {
+  return clientAddress(c.req.header('x-forwarded-for'), c.env?.incoming?.socket?.remoteAddress, trustProxy);
+}
+
+/** `clientIp` for a raw Node request (the WebSocket upgrade path runs before the app). */
+export function incomingClientIp(incoming: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = incoming.headers['x-forwarded-for'];
+  return clientAddress(Array.isArray(forwarded) ? forwarded.join(',') : forwarded, incoming.socket.remoteAddress, trustProxy);
+}
+
+function clientAddress(forwardedFor: string | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for');
-    const last = forwarded?.split(',').at(-1)?.trim();
+    const last = forwardedFor?.split(',').at(-1)?.trim();
     if (last) return last;
   }
-  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown';
+  return remoteAddress ?? 'unknown';
 }
