@@ -12,6 +12,9 @@ import { requestContext } from './middleware/request-context.js';
 import { requireHttps } from './middleware/require-https.js';
 import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
 import { createAdminRoutes } from './routes/admin.js';
+import { recentRequestsView } from './admin/recent-requests-view.js';
+import { computeAnalytics } from './logs/analytics.js';
+import { recordsInRange } from './logs/log-store.js';
 import { createChatSocketRoutes } from './routes/chat-socket.js';
 import { createChatRoutes } from './routes/chat.js';
 import { createDocsRoutes } from './routes/docs.js';
@@ -60,7 +63,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     intent: deps.intent,
     policy: deps.policy,
     pool: deps.pool,
-    recorder: new InteractionRecorder({ logStore: deps.logStore, metrics: deps.metrics, recentRequests: deps.recentRequests }),
+    recorder: new InteractionRecorder({ logStore: deps.logStore, metrics: deps.metrics, logMessages: deps.settings.logMessages }),
   };
 
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: REQUEST_ID_MAX }));
@@ -91,7 +94,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     createAdminRoutes({
       adminToken: deps.settings.adminToken,
       listWorkers: () => deps.pool.snapshot(),
-      recentRequests: () => deps.recentRequests.list(),
+      recentRequests: () => recentRequestsView(deps.logStore, deps.recentRequests),
+      analytics: async (range) => computeAnalytics(recordsInRange(deps.logStore, range), range),
     }),
   );
   app.route('/', createUiRoutes());

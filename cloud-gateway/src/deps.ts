@@ -25,6 +25,8 @@ export interface GatewaySettings {
   corsOrigins: string[];
   /** Which routes need HTTPS and how the edge reports it; unset: no HTTPS check (tests, local). */
   https?: HttpsPolicy;
+  /** Keep message texts in the interaction log (`LOG_MESSAGES`). */
+  logMessages: boolean;
 }
 
 /** Everything the gateway app is built from. `server.ts` builds the real ones; tests build their own. */

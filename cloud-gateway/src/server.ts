@@ -86,11 +86,20 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         trustProxy: config.trustProxy,
         edgeSecret: config.edgeSecret,
       },
+      logMessages: config.logMessages,
     },
     intent,
     policy: options.policy ?? new IntentRoutingPolicy(),
     pool,
-    logStore: options.logStore ?? createLogStore({ logStore: config.logStore, logTable: config.logTable, dataDir: resolve(config.dataDir) }),
+    logStore:
+      options.logStore ??
+      (await createLogStore({
+        logStore: config.logStore,
+        logTable: config.logTable,
+        dataDir: resolve(config.dataDir),
+        dynamodbEndpoint: config.dynamodbEndpoint,
+        logger: logger.child({ component: 'interaction-log' }),
+      })),
     logger,
     metrics: new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: true }),
     recentRequests: new RecentRequests(),

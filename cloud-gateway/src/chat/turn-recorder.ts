@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { Route, StreamEvent } from '@review-assistant/shared';
 import type { IntentPrediction } from '../intent/classifier.js';
-import { truncateMessage, type InteractionRecord } from '../logs/interaction-record.js';
+import { hashSessionId, truncateMessage, type InteractionRecord } from '../logs/interaction-record.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { RecentRequests } from '../pool/recent-requests.js';
 import { outcomeLabel, outcomeStatus, type ChatChannel, type ChatTurnOutcome } from './chat-turn-outcome.js';
 
 /** What is known when a turn starts. */
@@ -25,7 +24,7 @@ export interface TurnRecording {
   finish(outcome: ChatTurnOutcome): InteractionRecord;
 }
 
-/** Starts the recording of a chat turn (metrics, the admin page's recent requests, the interaction log). */
+/** Starts the recording of a chat turn (metrics, the interaction log that the admin pages read). */
 export interface TurnRecorder {
   start(turn: TurnStart): TurnRecording;
 }
@@ -33,15 +32,16 @@ export interface TurnRecorder {
 const hundredths = (value: number) => Math.round(value * 100) / 100;
 
 /**
- * The gateway's recorder: counts the turn in the metrics as it runs, and at the end adds it to
- * the recent requests and appends its interaction record (on the next turn of the event loop, so
- * the client's stream ends first; a failing log store is only logged).
+ * The gateway's recorder: counts the turn in the metrics as it runs, and at the end hands its
+ * interaction record to the log store. The hand-over is synchronous (the store queues the write),
+ * so a shutdown that closes the store right after the last turn still stores it; a failing log
+ * store is only logged. Message texts are kept only with `logMessages`; session ids are hashed.
  */
 export class InteractionRecorder implements TurnRecorder {
-  constructor(private readonly deps: { logStore: LogStore; metrics: GatewayMetrics; recentRequests: RecentRequests }) {}
+  constructor(private readonly deps: { logStore: LogStore; metrics: GatewayMetrics; logMessages: boolean }) {}
 
   start(turn: TurnStart): TurnRecording {
-    const { logStore, metrics, recentRequests } = this.deps;
+    const { logStore, metrics, logMessages } = this.deps;
     const started = performance.now();
     const createdAt = new Date().toISOString();
     let workerId: string | null = null;
@@ -72,11 +72,10 @@ export class InteractionRecorder implements TurnRecorder {
         const status = outcomeStatus(outcome);
         metrics.activeStreams.dec({ channel: turn.channel });
         metrics.chatTurns.inc({ route: turn.route, status: outcomeLabel(outcome) });
-        recentRequests.add({ time: createdAt, requestId: turn.requestId, workerId, route: turn.route, intent: turn.prediction.intent.name, status, ms: Math.round(latencyMs) });
         const { prediction } = turn;
         const record: InteractionRecord = {
           requestId: turn.requestId,
-          sessionId: turn.sessionId ?? 'anonymous',
+          sessionId: hashSessionId(turn.sessionId),
           createdAt,
           channel: turn.channel,
           intent: { name: prediction.intent.name, confidence: prediction.intent.confidence, domain: prediction.domain, outOfScope: prediction.outOfScope },
@@ -87,13 +86,11 @@ export class InteractionRecorder implements TurnRecorder {
           timeToFirstTokenMs: firstTokenMs === null ? null : hundredths(firstTokenMs),
           answerChars,
           sources,
-          message: truncateMessage(turn.message),
+          ...(logMessages ? { message: truncateMessage(turn.message) } : {}),
           backend: backend ?? (turn.route === 'worker' ? null : 'gateway'),
         };
         finished = record;
-        setImmediate(() => {
-          logStore.append(record).catch((error: unknown) => turn.logger.warn({ err: error }, 'interaction log append failed'));
-        });
+        logStore.append(record).catch((error: unknown) => turn.logger.warn({ err: error }, 'interaction log append failed'));
         turn.logger.debug(
           { route: turn.route, intent: prediction.intent.name, workerId, status, ms: record.latencyMs, firstTokenMs: record.timeToFirstTokenMs },
           'chat turn',

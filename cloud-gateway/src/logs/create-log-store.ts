@@ -1,38 +1,26 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { AppError } from '@review-assistant/shared';
-import type { InteractionRecord } from './interaction-record.js';
+import { dynamoClientConfig } from '../dynamodb/client-config.js';
 import { LocalLogStore } from './local-log-store.js';
 import type { LogStore } from './log-store.js';
+import { ReliableLogStore } from './reliable-log-store.js';
 
 export interface LogStoreConfig {
   logStore: 'local' | 'dynamodb';
   logTable?: string | undefined;
   dataDir: string;
+  /** `AWS_ENDPOINT_URL_DYNAMODB`: a local DynamoDB-compatible server. */
+  dynamodbEndpoint?: string | undefined;
+  logger?: Logger;
 }
 
 /**
- * Loads a backend module on first use, so the AWS SDK (several MiB of RSS) is only in memory on
- * gateways that log to DynamoDB.
+ * The one place that picks the interaction-log backend (`LOG_STORE`). DynamoDB writes go through
+ * `ReliableLogStore` (batches, retries, spill file under `<dataDir>/logs/spill`). The AWS SDK
+ * (several MiB of RSS) is loaded only by gateways that log to DynamoDB.
  */
-class LazyLogStore implements LogStore {
-  private store: Promise<LogStore> | undefined;
-
-  constructor(
-    readonly provider: string,
-    private readonly load: () => Promise<LogStore>,
-  ) {}
-
-  async append(record: InteractionRecord): Promise<void> {
-    this.store ??= this.load();
-    await (await this.store).append(record);
-  }
-
-  async close(): Promise<void> {
-    if (this.store) await (await this.store).close();
-  }
-}
-
-/** The one place that picks the interaction-log backend (`LOG_STORE`). */
-export function createLogStore(config: LogStoreConfig): LogStore {
+export async function createLogStore(config: LogStoreConfig): Promise<LogStore> {
   switch (config.logStore) {
     case 'local':
       return new LocalLogStore(config.dataDir);
@@ -41,7 +29,9 @@ export function createLogStore(config: LogStoreConfig): LogStore {
       if (!table) {
         throw new AppError('bad_request', 'LOG_STORE=dynamodb needs LOG_TABLE (example: LOG_TABLE=review-assistant-interactions)');
       }
-      return new LazyLogStore('dynamodb', async () => new (await import('./dynamo-log-store.js')).DynamoLogStore({ table }));
+      const { DynamoLogStore } = await import('./dynamo-log-store.js');
+      const target = new DynamoLogStore({ table, client: dynamoClientConfig(config.dynamodbEndpoint) });
+      return new ReliableLogStore(target, { spillDirectory: join(config.dataDir, 'logs', 'spill'), ...(config.logger ? { logger: config.logger } : {}) });
     }
   }
 }

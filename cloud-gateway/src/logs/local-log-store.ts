@@ -1,19 +1,34 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InteractionRecord } from './interaction-record.js';
-import type { LogStore } from './log-store.js';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { InteractionRecordSchema, type InteractionRecord } from './interaction-record.js';
+import { daysOf, decodeCursor, encodeCursor, type LogPage, type LogQuery, type LogStore } from './log-store.js';
+
+const FILE_PATTERN = /^interactions-(\d{4}-\d{2}-\d{2})\.jsonl$/;
+/** How much of the newest files `recent()` reads from their ends. */
+const RECENT_TAIL_BYTES = 256 * 1024;
+
+/** Where a local query resumes: the day file and the byte offset of the next line. */
+interface LocalCursor {
+  day: string;
+  offset: number;
+}
 
 /**
  * Append-only JSONL files under `<dataDir>/logs`, one per UTC day (`interactions-YYYY-MM-DD.jsonl`),
  * one line per interaction. The day's file stays open in append mode (no open/close per record);
- * lines are written whole and in order; the stream rotates when the day changes.
+ * lines are written whole and in order; the stream rotates when the day changes. Queries read the
+ * day files of the range line by line (records are appended in time order, so a file is sorted up
+ * to the few milliseconds two concurrent turns may differ by).
  */
 export class LocalLogStore implements LogStore {
   readonly provider = 'local';
   readonly directory: string;
   private ready: Promise<unknown> | undefined;
   private current: { file: string; stream: WriteStream } | undefined;
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(dataDir: string) {
     this.directory = join(dataDir, 'logs');
@@ -23,19 +38,92 @@ export class LocalLogStore implements LogStore {
     return join(this.directory, `interactions-${createdAt.slice(0, 10)}.jsonl`);
   }
 
-  async append(record: InteractionRecord): Promise<void> {
-    this.ready ??= mkdir(this.directory, { recursive: true });
-    await this.ready;
-    const stream = this.streamFor(this.fileFor(record.createdAt));
-    await new Promise<void>((resolve, reject) => {
-      stream.write(`${JSON.stringify(record)}\n`, (error) => (error ? reject(error) : resolve()));
-    });
+  append(record: InteractionRecord): Promise<void> {
+    const line = `${JSON.stringify(record)}\n`;
+    const file = this.fileFor(record.createdAt);
+    const write = (async () => {
+      this.ready ??= mkdir(this.directory, { recursive: true });
+      await this.ready;
+      const stream = this.streamFor(file);
+      await new Promise<void>((resolve, reject) => {
+        stream.write(line, (error) => (error ? reject(error) : resolve()));
+      });
+    })();
+    this.pending.add(write);
+    void write.then(
+      () => this.pending.delete(write),
+      () => this.pending.delete(write),
+    );
+    return write;
+  }
+
+  async query(query: LogQuery): Promise<LogPage> {
+    const limit = query.limit ?? 1000;
+    const days = daysOf(query);
+    const start = query.cursor === undefined ? { day: days[0] ?? '', offset: 0 } : parseCursor(query.cursor);
+    const from = query.from.toISOString();
+    const to = query.to.toISOString();
+    const records: InteractionRecord[] = [];
+    for (const day of days) {
+      if (day < start.day) continue;
+      let offset = day === start.day ? start.offset : 0;
+      for await (const { line, bytes } of this.linesOf(day, offset)) {
+        offset += bytes;
+        const record = parseLine(line);
+        if (!record || record.createdAt < from || record.createdAt >= to) continue;
+        records.push(record);
+        if (records.length === limit) return { records, nextCursor: encodeCursor({ day, offset } satisfies LocalCursor) };
+      }
+    }
+    return { records, nextCursor: null };
+  }
+
+  async recent(limit: number): Promise<InteractionRecord[]> {
+    const files = (await readdir(this.directory).catch(() => [] as string[])).filter((name) => FILE_PATTERN.test(name)).sort().reverse();
+    const newest: InteractionRecord[] = [];
+    for (const name of files) {
+      const handle = await open(join(this.directory, name), 'r');
+      try {
+        const { size } = await handle.stat();
+        const length = Math.min(size, RECENT_TAIL_BYTES);
+        const buffer = Buffer.alloc(length);
+        await handle.read(buffer, 0, length, size - length);
+        const lines = buffer.toString('utf8').split('\n');
+        if (length < size) lines.shift(); // the first line is cut
+        for (const line of lines.reverse()) {
+          const record = parseLine(line);
+          if (record) newest.push(record);
+          if (newest.length === limit) return newest;
+        }
+      } finally {
+        await handle.close();
+      }
+      if (newest.length >= limit) break;
+    }
+    return newest;
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
     const current = this.current;
     this.current = undefined;
     if (current) await closeStream(current.stream);
+  }
+
+  private async *linesOf(day: string, offset: number): AsyncGenerator<{ line: string; bytes: number }> {
+    const stream = createReadStream(join(this.directory, `interactions-${day}.jsonl`), { start: offset, encoding: 'utf8' });
+    const missing = new Promise<boolean>((resolve) => {
+      stream.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT'));
+      stream.once('open', () => resolve(false));
+    });
+    if (await missing) return;
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) yield { line, bytes: Buffer.byteLength(line, 'utf8') + 1 };
+    } finally {
+      lines.close();
+      stream.destroy();
+    }
   }
 
   private streamFor(file: string): WriteStream {
@@ -48,6 +136,22 @@ export class LocalLogStore implements LogStore {
     if (previous) void closeStream(previous.stream);
     return stream;
   }
+}
+
+function parseLine(line: string): InteractionRecord | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const parsed = InteractionRecordSchema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // a line cut by a crash is skipped, not fatal
+  }
+}
+
+const LocalCursorSchema = z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), offset: z.number().int().nonnegative() });
+
+function parseCursor(cursor: string): LocalCursor {
+  return decodeCursor(cursor, (value) => LocalCursorSchema.safeParse(value).data);
 }
 
 function closeStream(stream: WriteStream): Promise<void> {

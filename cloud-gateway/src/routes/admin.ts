@@ -2,15 +2,20 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { ADMIN_CSS, ADMIN_HTML, ADMIN_JS } from '../admin/admin-page.js';
+import type { Analytics } from '../logs/analytics.js';
+import type { LogRange } from '../logs/log-store.js';
 import type { RoutedRequest, WorkerSnapshot } from '../pool/types.js';
+import { analyticsCsv, parseAnalyticsRange } from './analytics-query.js';
 
 export interface AdminRoutesOptions {
   /** Unset: admin pages answer 404. */
   adminToken: string | undefined;
   /** Snapshot of the worker pool (see pool/types.ts). */
   listWorkers: () => WorkerSnapshot[];
-  /** Recent routed chat requests, newest first. */
-  recentRequests: () => RoutedRequest[];
+  /** Recent routed requests, newest first (chat turns come from the interaction log, so every gateway's show). */
+  recentRequests: () => RoutedRequest[] | Promise<RoutedRequest[]>;
+  /** Usage of a time range from the interaction log (`GET /admin/api/analytics`). */
+  analytics?: (range: LogRange) => Promise<Analytics>;
 }
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -72,8 +77,17 @@ export function createAdminRoutes(options: AdminRoutesOptions): Hono {
 
   routes.use('/admin/api/*', requireAdminToken(adminToken));
   routes.get('/admin/api/workers', (c) => c.json({ workers: options.listWorkers() }));
-  routes.get('/admin/api/requests', (c) => c.json({ requests: options.recentRequests() }));
-  routes.get('/admin/api/overview', (c) => c.json({ workers: options.listWorkers(), requests: options.recentRequests(), time: new Date().toISOString() }));
+  routes.get('/admin/api/requests', async (c) => c.json({ requests: await options.recentRequests() }));
+  routes.get('/admin/api/overview', async (c) => c.json({ workers: options.listWorkers(), requests: await options.recentRequests(), time: new Date().toISOString() }));
+  const analytics = options.analytics;
+  if (analytics) {
+    routes.get('/admin/api/analytics', async (c) => c.json(await analytics(parseAnalyticsRange(c.req.query()))));
+    routes.get('/admin/api/analytics.csv', async (c) => {
+      const range = parseAnalyticsRange(c.req.query());
+      c.header('content-disposition', `attachment; filename="analytics-${range.from.toISOString().slice(0, 13)}-${range.to.toISOString().slice(0, 13)}.csv"`);
+      return c.body(analyticsCsv(await analytics(range)), 200, { 'content-type': 'text/csv; charset=utf-8' });
+    });
+  }
   routes.all('/admin/*', (c) => c.json({ error: { code: 'not_found', message: `no admin page ${c.req.path}` } }, 404));
   return routes;
 }

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { WsServerMessageSchema, type StreamEvent, type WsServerMessage } from '@review-assistant/shared';
 import { createTestGateway, readSse, type TestGateway } from '../testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble, type WorkerDoubleOptions } from '../testing/worker-double.js';
+import { hashSessionId } from '../logs/interaction-record.js';
 
 const secret = 'chat-test-secret-0123456789';
 const cleanups: (() => Promise<void>)[] = [];
@@ -64,7 +65,7 @@ describe('POST /api/chat (SSE)', () => {
     await until(() => gateway.deps.logStore.records.length === 1, 'the interaction record');
     expect(gateway.deps.logStore.records[0]).toMatchObject({
       requestId: 'turn-1',
-      sessionId: 'session-1',
+      sessionId: hashSessionId('session-1'),
       route: 'worker',
       workerId: 'static-1',
       status: 'ok',
@@ -74,7 +75,7 @@ describe('POST /api/chat (SSE)', () => {
       intent: { name: 'restaurant_reviews' },
     });
     expect(gateway.deps.logStore.records[0]?.timeToFirstTokenMs).not.toBeNull();
-    expect(gateway.deps.recentRequests.list()[0]).toMatchObject({ requestId: 'turn-1', workerId: 'static-1', route: 'worker', status: 'ok' });
+    expect(JSON.stringify(gateway.deps.logStore.records[0])).not.toContain('session-1');
   });
 
   it('over real HTTP, keeps the security headers and rejects bad bodies with 4xx JSON errors (malformed, wrong type, unicode, too large)', async () => {

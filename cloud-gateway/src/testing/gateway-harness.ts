@@ -7,7 +7,7 @@ import { createApp, type GatewayApp } from '../app.js';
 import type { GatewayDeps, GatewaySettings } from '../deps.js';
 import type { IntentClassifier, IntentPrediction, IntentService } from '../intent/classifier.js';
 import type { InteractionRecord } from '../logs/interaction-record.js';
-import type { LogStore } from '../logs/log-store.js';
+import type { LogPage, LogQuery, LogStore } from '../logs/log-store.js';
 import { GatewayMetrics } from '../metrics.js';
 import { RecentRequests } from '../pool/recent-requests.js';
 import { WorkerPool, type WorkerPoolOptions } from '../pool/worker-pool.js';
@@ -21,6 +21,14 @@ export class MemoryLogStore implements LogStore {
   async append(record: InteractionRecord): Promise<void> {
     if (this.failing) throw new Error('log store is down');
     this.records.push(record);
+  }
+  async query(query: LogQuery): Promise<LogPage> {
+    const from = query.from.toISOString();
+    const to = query.to.toISOString();
+    return { records: this.records.filter((record) => record.createdAt >= from && record.createdAt < to), nextCursor: null };
+  }
+  async recent(limit: number): Promise<InteractionRecord[]> {
+    return this.records.slice(-limit).reverse();
   }
   async close(): Promise<void> {}
 }
@@ -75,6 +83,7 @@ const defaultTestSettings: GatewaySettings = {
   maxBodyBytes: 1024 * 1024,
   trustProxy: false,
   corsOrigins: [],
+  logMessages: true,
 };
 
 export interface TestGateway {
