@@ -48,7 +48,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (!config.workerSharedSecret) {
     logger.warn('WORKER_SHARED_SECRET is not set: requests to workers go unsigned (workers will refuse them) and heartbeats are refused');
   }
-  const registry = createWorkerRegistry(config);
+  const registry = await createWorkerRegistry(config);
   const pool = new WorkerPool({
     staticUrls: config.workerUrls,
     registry,
