@@ -71,6 +71,11 @@ describe('startSystem', () => {
     expect(output).toContain('[gateway]');
     expect(output).toContain('[chroma]');
     expect(output).toContain(`open http://localhost:${env.PORT}`);
+    const secret = String(seenByWorker['secret']);
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(output).toContain('WORKER_SHARED_SECRET is not set: using a random secret for this run');
+    // neither the secret nor any 12-character piece of it appears in what the orchestrator printed
+    for (let start = 0; start + 12 <= secret.length; start += 1) expect(output).not.toContain(secret.slice(start, start + 12));
 
     const pids = [...system.services.map((service) => service.pid), system.chroma.pid as number];
     expect(pids.every(isRunning)).toBe(true);
