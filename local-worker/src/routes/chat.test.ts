@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { StreamEventSchema, readNdjson, signRequest } from '@review-assistant/shared';
 import type { StreamEvent } from '@review-assistant/shared';
@@ -110,9 +110,8 @@ describe('POST /v1/chat with the Ollama backend', () => {
     controller.abort();
     const disconnect = await ollama!.waitForDisconnect('/api/chat');
     expect(disconnect.path).toBe('/api/chat');
-    // and the turn's slot is free again
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(gate.snapshot().active).toBe(0);
+    // and the turn's slot is free again (polled: the release follows the disconnect asynchronously)
+    await vi.waitFor(() => expect(gate.snapshot()).toMatchObject({ active: 0, waiting: 0 }), { timeout: 5000, interval: 10 });
   });
 
   it('ends with a retryable error event when Ollama fails mid-stream', async () => {

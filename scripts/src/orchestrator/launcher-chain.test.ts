@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isLauncher, launcherChain, watchLauncherChain } from './launcher-chain.js';
 import { listDescendants } from './process-tree.js';
 
@@ -26,9 +25,15 @@ describe('launcherChain', () => {
     // sh -c with two commands cannot exec the last one, so the shell stays as the wrapper
     const shell = spawn('sh', ['-c', 'sleep 30; true'], { stdio: 'ignore' });
     try {
-      await sleep(200);
-      const [sleeper] = listDescendants(shell.pid as number);
-      expect(sleeper).toBeDefined();
+      // the shell forks its child asynchronously: poll until it is there
+      const sleeper = await vi.waitFor(
+        () => {
+          const [child] = listDescendants(shell.pid as number);
+          if (child === undefined) throw new Error('sh has not started its child yet');
+          return child;
+        },
+        { timeout: 10_000, interval: 20 },
+      );
       expect(launcherChain(sleeper)).toEqual([shell.pid]);
     } finally {
       shell.kill('SIGKILL');
