@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEventSchema } from '@review-assistant/shared';
 import type { StreamEvent } from '@review-assistant/shared';
+import { createNodeHttpTransport } from '@review-assistant/cloud-gateway/pool/worker-transport';
 import { createTestGateway, readSse, type TestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
+import { startWorkerDouble } from '@review-assistant/cloud-gateway/testing/worker-double';
 import { createBackends } from '@review-assistant/local-worker/backends';
 import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
 import { startWorker } from '@review-assistant/local-worker/server';
@@ -13,11 +15,13 @@ import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/c
 import { ensureChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
 import type { EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
 import { FakeNgrokEdge } from './support/fake-ngrok-edge.js';
+import { createTestCertificate, type TestCertificate } from './support/test-certificate.js';
 
 /**
  * A real worker (H2b's server, offline backend, real Chroma) publishes itself through an injected
- * ngrok listener (a real reverse proxy standing in for the ngrok cloud), announces its URL with
- * signed heartbeats to a real gateway, and serves a chat turn through it.
+ * ngrok listener (a real reverse proxy standing in for the ngrok cloud, serving HTTPS with a
+ * certificate made for this run), announces its URL with signed heartbeats to a real gateway, and
+ * serves a chat turn through it; the gateway reaches it with its production HTTPS transport.
  */
 
 const SECRET = 'e2e-tunnel-secret-0123456789abcdef';
@@ -36,7 +40,15 @@ const REVIEWS_CSV = [
 async function startGateway(options: { secret: string; workerUrls?: string[] }): Promise<TestGateway> {
   const gateway = createTestGateway({
     settings: { workerSharedSecret: options.secret, adminToken: ADMIN_TOKEN },
-    pool: { staticUrls: options.workerUrls ?? [], connectTimeoutMs: 2000, firstByteTimeoutMs: 15_000, idleTimeoutMs: 15_000, requestBudgetMs: 60_000 },
+    pool: {
+      staticUrls: options.workerUrls ?? [],
+      connectTimeoutMs: 2000,
+      firstByteTimeoutMs: 15_000,
+      idleTimeoutMs: 15_000,
+      requestBudgetMs: 60_000,
+      // the production transport (node:https), trusting only this run's edge certificate
+      transport: createNodeHttpTransport({ ca: certificate.cert }),
+    },
   });
   gateway.deps.pool.startSweeping(100);
   await gateway.listen();
@@ -64,12 +76,14 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
   return Date.now() - started;
 }
 
+let certificate: TestCertificate;
 let dataDir: string;
 let chroma: EmbeddedChroma;
 let gateway: TestGateway;
 let edge: FakeNgrokEdge;
 let worker: RunningWorker;
-let workerStartedAt: number;
+/** `lastHeartbeatAt` of the first pool entry for the worker (the gateway's record of its first heartbeat). */
+let firstHeartbeatAtMs: number | undefined;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'e2e-tunnel-'));
@@ -82,10 +96,15 @@ beforeAll(async () => {
   );
   await ingestCsv({ file: csv, store: new ChromaVectorStore({ url: chroma.url }), embedder: offline.embeddingModel, progress: 'none' });
 
+  certificate = await createTestCertificate();
   gateway = await startGateway({ secret: SECRET });
-  edge = new FakeNgrokEdge();
+  edge = new FakeNgrokEdge({ tls: certificate });
   edge.failNext = 1; // the first session attempt fails; the worker retries with backoff
-  workerStartedAt = Date.now();
+  // watch the pool while the worker starts, to keep the gateway's timestamp of the first heartbeat
+  const watcher = setInterval(() => {
+    const entry = gateway.deps.pool.snapshot().find((candidate) => candidate.id === 'e2e-worker');
+    if (firstHeartbeatAtMs === undefined && entry?.lastHeartbeatAt) firstHeartbeatAtMs = Date.parse(entry.lastHeartbeatAt);
+  }, 5);
   worker = await startWorker({
     env: {
       WORKER_SHARED_SECRET: SECRET,
@@ -102,6 +121,7 @@ beforeAll(async () => {
     },
     loadNgrok: async () => edge,
   });
+  await waitUntil(() => firstHeartbeatAtMs !== undefined, 10_000, 'the first heartbeat').finally(() => clearInterval(watcher));
 }, 240_000);
 
 afterAll(async () => {
@@ -113,13 +133,16 @@ afterAll(async () => {
 });
 
 describe('tunnel and heartbeats, end to end', () => {
-  it('registers the worker at its tunnel URL within one heartbeat interval', async () => {
+  it('registers the worker at its tunnel URL within one heartbeat interval of the tunnel opening', async () => {
     const publicUrl = worker.networking?.publicUrl;
-    expect(publicUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(publicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(publicUrl).not.toBe(worker.url);
     expect(edge.configs).toHaveLength(2); // one failed attempt, then the session that worked
-    await waitUntil(() => gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 'registration');
-    const [registered] = gateway.deps.pool.snapshot();
+    const tunnelOpenedAtMs = edge.opened.find((session) => session.url === publicUrl)!.atMs;
+    // both timestamps are taken where they happen: the edge's listener and the gateway's pool entry
+    expect(firstHeartbeatAtMs! - tunnelOpenedAtMs).toBeGreaterThanOrEqual(0);
+    expect(firstHeartbeatAtMs! - tunnelOpenedAtMs).toBeLessThanOrEqual(INTERVAL_SECONDS * 1000);
+    const registered = gateway.deps.pool.snapshot().find((entry) => entry.id === 'e2e-worker');
     expect(registered).toMatchObject({ id: 'e2e-worker', url: publicUrl, source: 'heartbeat', backend: 'offline' });
 
     const admin = await fetch(`${gateway.url}/admin/api/workers`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -139,6 +162,7 @@ describe('tunnel and heartbeats, end to end', () => {
 
     const crossed = edge.requests.slice(before);
     expect(crossed.map((request) => `${request.method} ${request.path} ${request.status}`)).toEqual(['POST /v1/chat 200']);
+    expect(crossed[0]).toMatchObject({ encrypted: true, complete: true });
     // Heartbeats go straight to the gateway: none crossed the tunnel.
     expect(edge.requests.every((request) => request.path.startsWith('/v1/'))).toBe(true);
     console.info(`[tunnel quota] one chat turn: ${crossed[0]!.bytesIn} bytes in, ${crossed[0]!.bytesOut} bytes out through the tunnel`);
@@ -182,15 +206,67 @@ describe('tunnel and heartbeats, end to end', () => {
   it('expires a silent worker after three missed intervals, and drops it at once on goodbye', async () => {
     const heartbeats = worker.networking!.heartbeats!;
     await heartbeats.stop({ goodbye: false });
-    const lastSeen = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, INTERVAL_SECONDS * 1000 * 1.5));
-    expect(gateway.deps.pool.snapshot().map((entry) => entry.id)).toContain('e2e-worker');
-    await waitUntil(() => !gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000 * 3, 'expiry');
-    expect(Date.now() - lastSeen).toBeGreaterThanOrEqual(INTERVAL_SECONDS * 1000 * 2);
+    // Bounds from the pool's own clock: an entry is listed while now <= lastHeartbeatAt + 3 intervals
+    // and dropped after, so a read before the deadline must see it and a read after must not.
+    const ttlMs = INTERVAL_SECONDS * 1000 * 3;
+    let lastHeartbeatAtMs = Number.NaN;
+    let lastSeenBeforeReadMs = Number.NaN;
+    let goneAfterReadMs = Number.NaN;
+    const deadline = Date.now() + ttlMs + 5000;
+    while (Date.now() < deadline) {
+      const before = Date.now();
+      const entry = gateway.deps.pool.snapshot().find((candidate) => candidate.id === 'e2e-worker');
+      const after = Date.now();
+      if (!entry) {
+        goneAfterReadMs = after;
+        break;
+      }
+      lastHeartbeatAtMs = Date.parse(entry.lastHeartbeatAt!);
+      lastSeenBeforeReadMs = before;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(goneAfterReadMs, 'the worker expired before the deadline').not.toBeNaN();
+    expect(lastSeenBeforeReadMs - lastHeartbeatAtMs).toBeLessThanOrEqual(ttlMs);
+    expect(goneAfterReadMs - lastHeartbeatAtMs).toBeGreaterThan(ttlMs);
+    // and it was still listed after two missed intervals
+    expect(lastSeenBeforeReadMs - lastHeartbeatAtMs).toBeGreaterThanOrEqual(INTERVAL_SECONDS * 1000 * 2);
 
     heartbeats.start();
     await waitUntil(() => gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker'), INTERVAL_SECONDS * 1000, 're-registration');
     await heartbeats.stop({ goodbye: true });
     expect(gateway.deps.pool.snapshot().some((entry) => entry.id === 'e2e-worker')).toBe(false);
+  });
+
+  it('turns a worker that dies mid-stream behind the HTTPS tunnel into worker_stream_broken within 2 s', async () => {
+    const dying = await startWorkerDouble({ secret: SECRET, fault: 'die-mid-stream', dieAfterEvents: 3, tokenDelayMs: 5 });
+    const listener = await edge.forward({ addr: dying.url, authtoken: 'unused' });
+    const relay = await startGateway({ secret: SECRET, workerUrls: [listener.url()!] });
+    try {
+      const response = await fetch(`${relay.url}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ message: 'Is the biryani at Saffron House spicy?' }),
+      });
+      const events: StreamEvent[] = [];
+      let lastEventAt = 0;
+      let brokenAt = 0;
+      // this client sits next to the gateway (same process, loopback): no browser in the measurement
+      for await (const { data } of readSse(response.body!)) {
+        const event = StreamEventSchema.parse(data);
+        events.push(event);
+        if (event.type === 'error') brokenAt = performance.now();
+        else lastEventAt = performance.now();
+      }
+      const closedAt = performance.now();
+      expect(events.map((event) => event.type)).toEqual(['intent', 'sources', 'answer-delta', 'answer-delta', 'error']);
+      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'worker_stream_broken', retryable: true });
+      expect(brokenAt - lastEventAt).toBeLessThan(2000);
+      expect(closedAt - lastEventAt).toBeLessThan(2000);
+      expect(edge.requests.at(-1)).toMatchObject({ path: '/v1/chat', encrypted: true, complete: false });
+    } finally {
+      await relay.close();
+      await listener.close();
+      await dying.close();
+    }
   });
 });
