@@ -16,6 +16,7 @@ import { GatewayMetrics } from './metrics.js';
 import { RecentRequests } from './pool/recent-requests.js';
 import { createWorkerRegistry } from './pool/registry/create-worker-registry.js';
 import { WorkerPool } from './pool/worker-pool.js';
+import { WorkerUrlPolicy } from './pool/worker-url-policy.js';
 import { IntentRoutingPolicy } from './routing/intent-routing-policy.js';
 import type { RoutingPolicy } from './routing/policy.js';
 
@@ -48,10 +49,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (!config.workerSharedSecret) {
     logger.warn('WORKER_SHARED_SECRET is not set: requests to workers go unsigned (workers will refuse them) and heartbeats are refused');
   }
-  const registry = await createWorkerRegistry(config);
+  const registry = await createWorkerRegistry(config, { maxWorkers: config.maxHeartbeatWorkers });
   const pool = new WorkerPool({
     staticUrls: config.workerUrls,
     registry,
+    urlPolicy: new WorkerUrlPolicy({ allowedHosts: config.workerAllowedHosts, allowPrivate: config.allowPrivateWorkerUrls }),
     secret: config.workerSharedSecret,
     connectTimeoutMs: config.connectTimeoutMs,
     firstByteTimeoutMs: config.firstByteTimeoutMs,

@@ -116,6 +116,15 @@ describe('docker-compose.yml', async () => {
     expect(environmentOf(services['gateway'] ?? {})).toMatchObject({ WORKER_URLS: 'http://worker:8787', HOST: '0.0.0.0', PORT: '8080' });
   });
 
+  it('has the worker announce the URL the gateway already knows it by, which the gateway accepts', () => {
+    // Without WORKER_PUBLIC_URL the worker announced http://0.0.0.0:8787, a second (phantom) worker.
+    const announced = environmentOf(services['worker'] ?? {})['WORKER_PUBLIC_URL'];
+    const gateway = environmentOf(services['gateway'] ?? {});
+    expect(announced).toBe('http://worker:8787');
+    expect(String(gateway['WORKER_URLS']).split(',')).toContain(announced);
+    expect(gateway['ALLOW_PRIVATE_WORKER_URLS']).toBe('true');
+  });
+
   it('reserves a GPU for Ollama', () => {
     const devices = services['ollama']?.deploy?.resources?.reservations?.devices ?? [];
     expect(devices.flatMap((device) => device.capabilities ?? [])).toContain('gpu');

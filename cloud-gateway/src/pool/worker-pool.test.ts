@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StreamEvent } from '@review-assistant/shared';
 import { startWorkerDouble, type WorkerDouble } from '../testing/worker-double.js';
 import { WorkerPool } from './worker-pool.js';
+import { WorkerUrlPolicy } from './worker-url-policy.js';
+
+const loopbackUrls = new WorkerUrlPolicy({ allowPrivate: true });
 
 const secret = 'pool-test-secret-0123456789';
 const doubles: WorkerDouble[] = [];
@@ -187,7 +190,7 @@ describe('WorkerPool', () => {
 
   it('registers heartbeat workers at once, expires them after three missed intervals and drops them on goodbye', async () => {
     let now = 1_000_000;
-    const pool = new WorkerPool({ secret, now: () => now });
+    const pool = new WorkerPool({ secret, now: () => now, urlPolicy: loopbackUrls });
     expect(await pool.applyHeartbeat(heartbeat('w1', 'http://127.0.0.1:9/'))).toEqual({ registered: true, removed: false });
     expect(pool.snapshot()).toMatchObject([{ id: 'w1', source: 'heartbeat', state: 'ready', url: 'http://127.0.0.1:9' }]);
     now += 14_000; // 2.8 intervals of 5 s
@@ -202,7 +205,7 @@ describe('WorkerPool', () => {
   });
 
   it('merges a heartbeat from a static worker into its existing entry', async () => {
-    const pool = new WorkerPool({ staticUrls: ['http://127.0.0.1:11/'], secret });
+    const pool = new WorkerPool({ staticUrls: ['http://127.0.0.1:11/'], secret, urlPolicy: loopbackUrls });
     await pool.applyHeartbeat({ ...heartbeat('laptop', 'http://127.0.0.1:11'), backend: 'ollama' });
     expect(pool.snapshot()).toMatchObject([{ id: 'static-1', source: 'static', backend: 'ollama', state: 'ready' }]);
     expect(pool.availability()).toMatchObject({ up: 1, ready: 1, backend: 'ollama' });

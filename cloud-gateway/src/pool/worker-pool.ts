@@ -1,7 +1,7 @@
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { AppError, type BackendKind, type ChatRequest, type Heartbeat, type StreamEvent } from '@review-assistant/shared';
 import { withFailover, CircuitOpenError } from './failover.js';
-import { normalizeWorkerUrl, PoolMembers } from './pool-members.js';
+import { PoolMembers } from './pool-members.js';
 import type { PooledWorker } from './pooled-worker.js';
 import { MemoryWorkerRegistry } from './registry/memory-worker-registry.js';
 import type { WorkerRegistry } from './registry/worker-registry.js';
@@ -10,6 +10,7 @@ import { SignedWorkerClient, type OpenedStream, type WorkerCallContext } from '.
 import type { WorkerSnapshot } from './types.js';
 import { WorkerCallError } from './worker-call-error.js';
 import { createFetchTransport, createNodeHttpTransport, type WorkerTransport } from './worker-transport.js';
+import { WorkerUrlPolicy } from './worker-url-policy.js';
 
 export type { WorkerCallContext } from './signed-client.js';
 
@@ -21,6 +22,8 @@ export interface WorkerPoolOptions {
   secret?: string | undefined;
   /** Where heartbeat workers are registered. @default a `MemoryWorkerRegistry` on `now` */
   registry?: WorkerRegistry;
+  /** Which URLs heartbeats may announce. @default https on the ngrok domains only */
+  urlPolicy?: WorkerUrlPolicy;
   /** How long a read of the registry is reused. @default 1000 */
   registryCacheMs?: number;
   /** How requests reach workers. @default node:http/https with keep-alive */
@@ -81,11 +84,13 @@ export class WorkerPool {
   private readonly registry: WorkerRegistry;
   private readonly client: SignedWorkerClient;
   private readonly now: () => number;
+  private readonly urlPolicy: WorkerUrlPolicy;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     this.now = options.now ?? Date.now;
     this.registry = options.registry ?? new MemoryWorkerRegistry({ now: this.now });
+    this.urlPolicy = options.urlPolicy ?? new WorkerUrlPolicy();
     this.client = new SignedWorkerClient({
       secret: options.secret,
       transport: options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : createNodeHttpTransport()),
@@ -125,7 +130,7 @@ export class WorkerPool {
     if (heartbeat.workerId.startsWith(RESERVED_ID_PREFIX)) {
       throw new AppError('worker_id_taken', `worker ids starting with "${RESERVED_ID_PREFIX}" are reserved for WORKER_URLS`);
     }
-    const url = normalizeWorkerUrl(heartbeat.url);
+    const url = this.urlPolicy.check(heartbeat.url);
     const { goodbye, ...announced } = heartbeat;
     if (goodbye) {
       const removed = await this.registry.remove(heartbeat.workerId, url);

@@ -11,6 +11,7 @@ import type { LogPage, LogQuery, LogStore } from '../logs/log-store.js';
 import { GatewayMetrics } from '../metrics.js';
 import { RecentRequests } from '../pool/recent-requests.js';
 import { WorkerPool, type WorkerPoolOptions } from '../pool/worker-pool.js';
+import { WorkerUrlPolicy } from '../pool/worker-url-policy.js';
 import type { RouteDecision, RoutingPolicy } from '../routing/policy.js';
 
 /** Keeps interaction records in memory; `failing` makes every append reject. */
@@ -100,7 +101,9 @@ export function createTestGateway(
   options: { settings?: Partial<GatewaySettings>; pool?: WorkerPoolOptions; intentReady?: boolean } = {},
 ): TestGateway {
   const settings = { ...defaultTestSettings, ...options.settings };
-  const pool = new WorkerPool({ secret: settings.workerSharedSecret, ...options.pool });
+  // Worker doubles listen on loopback: the harness accepts private heartbeat URLs unless a test
+  // passes its own policy (as ALLOW_PRIVATE_WORKER_URLS=true does for `npm start`).
+  const pool = new WorkerPool({ secret: settings.workerSharedSecret, urlPolicy: new WorkerUrlPolicy({ allowPrivate: true }), ...options.pool });
   const deps = {
     settings,
     intent: keywordIntentService({ ready: options.intentReady ?? true }),

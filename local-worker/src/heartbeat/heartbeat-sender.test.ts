@@ -43,7 +43,10 @@ describe('HeartbeatSender', () => {
     expect(gateway.received.every((call) => call.verdict === 'ok' && call.path === '/internal/workers/heartbeat')).toBe(true);
     expect(gateway.received[0]?.body).toEqual({ ...status, url: 'https://first.ngrok.app', intervalSeconds: 0.05 });
     expect(last.body).toEqual({ ...status, url: 'https://second.ngrok.app', intervalSeconds: 0.05, goodbye: true });
-    expect(gateway.received.filter((call) => call.body?.goodbye)).toHaveLength(1);
+    // The URL change released the old URL first (the gateway binds an id to its URL until expiry).
+    expect(gateway.received.filter((call) => call.body?.goodbye).map((call) => call.body?.url)).toEqual(['https://first.ngrok.app', 'https://second.ngrok.app']);
+    const change = gateway.received.findIndex((call) => call.body?.url === 'https://second.ngrok.app');
+    expect(gateway.received[change - 1]?.body).toMatchObject({ url: 'https://first.ngrok.app', goodbye: true });
   });
 
   it('is rejected by a gateway with another secret, logs it once, and keeps running', async () => {

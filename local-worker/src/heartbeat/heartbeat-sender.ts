@@ -42,7 +42,9 @@ export interface HeartbeatSenderOptions {
  * Sends signed `POST {GATEWAY_URL}/internal/workers/heartbeat` every interval (first one at once,
  * and again whenever `sendNow` is called, e.g. after the tunnel URL changed). Never throws: a
  * gateway that is down is logged (rate-limited) and retried on the next tick. `stop()` sends a
- * final heartbeat with `goodbye: true` so the gateway drops the worker at once.
+ * final heartbeat with `goodbye: true` so the gateway drops the worker at once. When the URL
+ * changes (a new tunnel session), a goodbye for the old URL goes first: the gateway keeps a
+ * worker id bound to its URL until the entry expires, and the goodbye releases it at once.
  */
 export class HeartbeatSender {
   private timer: NodeJS.Timeout | null = null;
@@ -51,6 +53,8 @@ export class HeartbeatSender {
   private failuresSinceLog = 0;
   private lastFailureLogAt = Number.NEGATIVE_INFINITY;
   private failing = false;
+  /** The URL of the last heartbeat the gateway accepted. */
+  private acceptedUrl: string | null = null;
   private readonly signedFetch: typeof fetch;
   private readonly endpoint: string;
   readonly intervalSeconds: number;
@@ -104,6 +108,13 @@ export class HeartbeatSender {
   private async send(goodbye: boolean): Promise<boolean> {
     const url = this.options.url();
     if (url === null) return false;
+    if (!goodbye && this.acceptedUrl !== null && this.acceptedUrl !== url) await this.post(this.acceptedUrl, true);
+    const accepted = await this.post(url, goodbye);
+    if (accepted) this.acceptedUrl = goodbye ? null : url;
+    return accepted;
+  }
+
+  private async post(url: string, goodbye: boolean): Promise<boolean> {
     try {
       const body: Heartbeat = HeartbeatSchema.parse({
         ...(await this.options.status()),

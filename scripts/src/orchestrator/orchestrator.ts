@@ -167,7 +167,8 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
         name: 'gateway',
         color: 'cyan',
         entry: options.gatewayEntry ?? join(repoRoot, 'cloud-gateway', 'src', 'server.ts'),
-        env: { ...baseEnv, PORT: String(config.port), WORKER_URLS: workerUrl },
+        // One machine: the worker announces its loopback URL in heartbeats, which the gateway refuses by default.
+        env: { ...baseEnv, PORT: String(config.port), WORKER_URLS: workerUrl, ALLOW_PRIVATE_WORKER_URLS: 'true' },
         cwd: repoRoot,
       },
       write,
