@@ -39,6 +39,21 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        resolve,
+        ssr,
+        test: {
+          // fault, fuzz, load and prompt-injection suites against the compiled services
+          // (`npm run test:faults`; docs/SECURITY.md); they kill and restart real processes and
+          // measure recovery, so their files run one at a time
+          name: 'faults',
+          root: './faults',
+          include: ['**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
