@@ -86,7 +86,7 @@ describe('tunnel listener dropping', () => {
     expect(whileDown.events.at(-1)?.type).toBe('error');
 
     const reconnectAt = Date.now();
-    await (worker.networking!.tunnel as { reconnect(): Promise<void> }).reconnect();
+    await (worker.networking!.tunnel as { reconnect?: () => Promise<void> }).reconnect?.();
     const secondUrl = worker.networking!.tunnel.publicUrl;
     expect(secondUrl).not.toBe(firstUrl);
     await waitUntil(async () => (await registeredUrl()) === secondUrl, 3000, 'the new URL at the gateway');
