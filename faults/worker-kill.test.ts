@@ -23,7 +23,7 @@ import {
  * of the kill (none hangs), and after each restart a new chat streams again.
  */
 
-const KILLS = Number(process.env['FAULTS_KILLS'] ?? 50);
+const KILLS = 50;
 const ERROR_DEADLINE_MS = 2000;
 const SECRET = canarySecret('worker-kill');
 const QUESTION = 'Which restaurant has good vegan options?';
