@@ -124,6 +124,16 @@ describe('gateway app: hygiene', () => {
     expect((await errorOf(limited)).code).toBe('rate_limited');
     expect((await send('10.0.0.2')).status).toBe(200);
   });
+
+  it('rate-limits the intent API per client in texts (INTENT_RATE_LIMIT_PER_MINUTE / _BURST), with Retry-After', async () => {
+    const app = gateway({ settings: { intentRateLimitBurst: 3, intentRateLimitPerMinute: 6, trustProxy: true } }).gateway.app;
+    const headers = { 'x-forwarded-for': '10.0.0.9' };
+    expect((await app.request('/api/intent/batch', postJson({ texts: ['hello', 'hi', 'hey'] }, headers))).status).toBe(200);
+    const limited = await app.request('/api/intent', postJson({ text: 'hello' }, headers));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('10');
+    expect((await errorOf(limited)).code).toBe('rate_limited');
+  });
 });
 
 describe('gateway app: API-key worker API', () => {

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Server } from 'node:http';
-import { AppError } from '@review-assistant/shared';
 import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
 import { renderError, renderNotFound } from './middleware/error-handler.js';
-import { nodeBodyLimit } from './middleware/node-body.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
 import { TokenBucketLimiter } from './middleware/rate-limit.js';
+import { requestBodyLimit } from './middleware/request-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { requireHttps } from './middleware/require-https.js';
 import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
@@ -72,17 +71,14 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   if (deps.settings.https) app.use(requireHttps(deps.settings.https));
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);
-  app.use(
-    nodeBodyLimit(deps.settings.maxBodyBytes, () => {
-      throw new AppError('payload_too_large', `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`);
-    }),
-  );
+  app.use(requestBodyLimit(deps.settings.maxBodyBytes));
   app.onError(renderError);
   app.notFound(renderNotFound);
 
   app.route('/', createHealthRoutes({ intent: deps.intent, pool: deps.pool }));
   app.route('/', createMetricsRoutes(deps.metrics));
-  const intentRoutes = createIntentRoutes({ intent: deps.intent });
+  const intentLimiter = new TokenBucketLimiter(deps.settings.intentRateLimitPerMinute, deps.settings.intentRateLimitBurst);
+  const intentRoutes = createIntentRoutes({ intent: deps.intent, limiter: intentLimiter, trustProxy: deps.settings.trustProxy });
   app.route('/', createDocsRoutes([intentRoutes]));
   app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes }));
   app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket, maxMessageBytes: MAX_WS_MESSAGE_BYTES }));

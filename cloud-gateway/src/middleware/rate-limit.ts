@@ -25,7 +25,11 @@ export class TokenBucketLimiter {
     this.refillPerMs = perMinute / 60_000;
   }
 
-  take(key: string): RateDecision {
+  /**
+   * Takes `cost` tokens (e.g. one per text of a batch). A cost above the burst is allowed from a
+   * full bucket and leaves it in debt, so large requests still average out to `perMinute`.
+   */
+  take(key: string, cost = 1): RateDecision {
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedMs: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updatedMs) * this.refillPerMs);
@@ -36,11 +40,12 @@ export class TokenBucketLimiter {
       const oldest = this.buckets.keys().next();
       if (!oldest.done) this.buckets.delete(oldest.value);
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    const needed = Math.min(cost, this.burst);
+    if (bucket.tokens >= needed) {
+      bucket.tokens -= cost;
       return { allowed: true, retryAfterSeconds: 0 };
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000)) };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((needed - bucket.tokens) / this.refillPerMs / 1000)) };
   }
 }
 

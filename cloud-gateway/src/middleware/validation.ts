@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from 'hono';
-import { validator } from 'hono/validator';
 import type { z } from 'zod';
 import { AppError } from '@review-assistant/shared';
 
@@ -15,25 +14,29 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-const requireJson: MiddlewareHandler = async (c, next) => {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-    throw new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
-  }
-  await next();
-};
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
 /**
- * The one JSON body validator: requires a JSON content type, parses (malformed JSON becomes
- * `invalid_json` in the error renderer) and validates with zod (`validation_failed`, naming fields).
+ * The one JSON body validator: requires a JSON content type (415), reads the body under the app's
+ * limit (413, see `requestBodyLimit`), parses it (400 `invalid_json`) and validates it with zod
+ * (400 `validation_failed`, naming fields). The handler reads the result with `c.req.valid('json')`.
  */
-export function jsonBody<S extends z.ZodType>(schema: S) {
-  return [
-    requireJson,
-    validator('json', (value): z.output<S> => {
-      const parsed = schema.safeParse(value);
-      if (!parsed.success) throw new AppError('validation_failed', describeIssues(parsed.error));
-      return parsed.data;
-    }),
-  ] as const;
+// The env stays open (any) so the middleware fits any route, as Hono's own validator does.
+export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareHandler<any, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
+  return async (c, next) => {
+    if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+      throw new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
+    }
+    const text = await c.req.text();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new AppError('invalid_json', 'the body is not valid JSON');
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new AppError('validation_failed', describeIssues(parsed.error));
+    c.req.addValidatedData('json', parsed.data as object);
+    await next();
+  };
 }

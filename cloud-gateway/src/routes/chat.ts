@@ -7,7 +7,6 @@ import { AppError, ChatRequestSchema, type ChatRequest } from '@review-assistant
 import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
-import { nodeBody } from '../middleware/node-body.js';
 import { jsonBody } from '../middleware/validation.js';
 import { NodeSseWriter } from './sse-writer.js';
 
@@ -48,8 +47,7 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
       }
       await next();
     },
-    nodeBody(options.maxBodyBytes),
-    ...jsonBody(ChatRequestSchema),
+    jsonBody(ChatRequestSchema),
     (c) => {
       const request = c.req.valid('json');
       const controller = new AbortController();

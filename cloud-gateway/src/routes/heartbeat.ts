@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import {
   AppError,
   HeartbeatSchema,
@@ -8,6 +7,7 @@ import {
   verifyRequest,
 } from '@review-assistant/shared';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
+import { readRequestBody } from '../middleware/request-body.js';
 import { describeIssues } from '../middleware/validation.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 
@@ -30,17 +30,11 @@ export function createHeartbeatRoutes(options: HeartbeatRoutesOptions): Hono<Gat
   const nonceCache = options.nonceCache ?? new NonceCache();
   routes.post(
     '/internal/workers/heartbeat',
-    bodyLimit({
-      maxSize: MAX_HEARTBEAT_BYTES,
-      onError: () => {
-        throw new AppError('payload_too_large', `heartbeat bodies are limited to ${MAX_HEARTBEAT_BYTES} bytes`);
-      },
-    }),
     async (c) => {
       if (!options.secret) {
         throw new AppError('unauthorized', 'heartbeats are refused: WORKER_SHARED_SECRET is not set on the gateway');
       }
-      const raw = new Uint8Array(await c.req.arrayBuffer());
+      const raw = await readRequestBody(c, MAX_HEARTBEAT_BYTES);
       const url = new URL(c.req.url);
       try {
         verifyRequest({ secret: options.secret, method: 'POST', path: url.pathname + url.search, body: raw, header: (name) => c.req.header(name), nonceCache });

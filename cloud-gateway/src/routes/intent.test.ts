@@ -8,6 +8,7 @@ import { ArtifactIntentClassifier } from '../intent/artifact-classifier.js';
 import { decodeArtifact } from '../intent/artifact.js';
 import type { IntentClassifier, IntentModelStatus, IntentService } from '../intent/classifier.js';
 import { tinyArtifact } from '../testing/tiny-intent-artifact.js';
+import { TokenBucketLimiter } from '../middleware/rate-limit.js';
 import { createIntentRoutes } from './intent.js';
 
 function readyService(): IntentService {
@@ -81,7 +82,7 @@ describe('intent routes', () => {
   });
 
   it('rejects an oversized body with 413', async () => {
-    await expectError(await app.request('/api/intent', json({ text: 'x'.repeat(300_000) })), 413, 'payload_too_large', /larger than/);
+    await expectError(await app.request('/api/intent', json({ text: 'x'.repeat(300_000) })), 413, 'payload_too_large', /limited to 262144 bytes/);
   });
 
   it('accepts 100 texts in a batch and refuses 101 or none', async () => {
@@ -92,6 +93,28 @@ describe('intent routes', () => {
     await expectError(await app.request('/api/intent/batch', json({ texts: [] })), 400, 'validation_failed', /at least one text/);
     await expectError(await app.request('/api/intent/batch', json({ texts: ['fine', ''] })), 400, 'validation_failed', /texts\.1: text must not be empty/);
     await expectError(await app.request('/api/intent/batch', json({ texts: 'hello' })), 400, 'validation_failed', /texts/);
+  });
+
+  it('rate-limits each client IP in texts, not requests: a batch spends one token per text (429 with Retry-After)', async () => {
+    let now = 0;
+    // burst 150, refilled at 60 texts a minute (one a second)
+    const limited = createIntentRoutes({ intent: readyService(), limiter: new TokenBucketLimiter(60, 150, () => now), trustProxy: true });
+    const from = (ip: string, body: unknown) => {
+      const init = json(body);
+      return { ...init, headers: { ...init.headers, 'x-forwarded-for': ip } };
+    };
+    const batch = { texts: Array.from({ length: MAX_INTENT_BATCH }, (_, index) => `hello number ${index}`) };
+    expect((await limited.request('/api/intent/batch', from('198.51.100.7', batch))).status).toBe(200);
+    // 50 texts left: a second full batch is refused, and says when 50 more texts will have refilled
+    const refused = await limited.request('/api/intent/batch', from('198.51.100.7', batch));
+    await expectError(refused, 429, 'rate_limited', /too many texts/);
+    expect(refused.headers.get('retry-after')).toBe('50');
+    for (let index = 0; index < 50; index++) expect((await limited.request('/api/intent', from('198.51.100.7', { text: 'hi' }))).status).toBe(200);
+    await expectError(await limited.request('/api/intent', from('198.51.100.7', { text: 'hi' })), 429, 'rate_limited', /retry in 1 s/);
+    // another address has its own budget; the first one refills with time
+    expect((await limited.request('/api/intent/batch', from('198.51.100.8', batch))).status).toBe(200);
+    now += 100_000;
+    expect((await limited.request('/api/intent/batch', from('198.51.100.7', batch))).status).toBe(200);
   });
 
   it('answers 503 not_ready with the loader message while the model is not loaded', async () => {

@@ -15,9 +15,16 @@ import {
   type IntentResult,
 } from '@review-assistant/shared';
 import type { IntentClassifier, IntentService } from '../intent/classifier.js';
+import type { GatewayEnv } from '../middleware/gateway-env.js';
+import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
+import { readRequestBody } from '../middleware/request-body.js';
 
 export interface IntentRoutesOptions {
   intent: IntentService;
+  /** Per-client-IP budget counted in texts (`INTENT_RATE_LIMIT_PER_MINUTE`, `INTENT_RATE_LIMIT_BURST`); unset: unlimited. */
+  limiter?: TokenBucketLimiter;
+  /** Take the client IP from X-Forwarded-For. @default false */
+  trustProxy?: boolean;
 }
 
 /** Largest request body the intent API reads (100 texts × 1000 characters fit comfortably). */
@@ -50,7 +57,7 @@ function requestIdOf(c: Context): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function fail(c: Context, code: ErrorCode, message: string, status: 400 | 413 | 415 | 500 | 503) {
+function fail(c: Context, code: ErrorCode, message: string, status: 400 | 413 | 415 | 429 | 500 | 503) {
   return c.json(errorBody(code, message, requestIdOf(c)), status);
 }
 
@@ -75,10 +82,8 @@ async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     return { ok: false, response: fail(c, 'unsupported_media_type', 'send the body as application/json', 415) };
   }
-  const tooLarge = () => ({ ok: false, response: fail(c, 'payload_too_large', `the body is larger than ${MAX_INTENT_BODY_BYTES} bytes`, 413) }) as const;
-  if (Number(c.req.header('content-length') ?? '0') > MAX_INTENT_BODY_BYTES) return tooLarge();
-  const raw = await c.req.text();
-  if (Buffer.byteLength(raw) > MAX_INTENT_BODY_BYTES) return tooLarge();
+  // Counted as it arrives: 413 the moment the body passes the limit (the route's onError renders it).
+  const raw = (await readRequestBody(c, MAX_INTENT_BODY_BYTES)).toString('utf8');
   try {
     return { ok: true, value: JSON.parse(raw) };
   } catch {
@@ -88,7 +93,9 @@ async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok
 
 const errorResponses = {
   400: { description: 'Invalid JSON or invalid input (empty, too long or non-string text)', content: { 'application/json': { schema: ErrorBodySchema } } },
+  413: { description: 'Body larger than 256 KiB', content: { 'application/json': { schema: ErrorBodySchema } } },
   415: { description: 'Body is not JSON', content: { 'application/json': { schema: ErrorBodySchema } } },
+  429: { description: 'Too many texts from this client IP (each text of a batch counts); see Retry-After', content: { 'application/json': { schema: ErrorBodySchema } } },
   503: { description: 'The intent model is not loaded yet (or failed to load)', content: { 'application/json': { schema: ErrorBodySchema } } },
 };
 
@@ -111,11 +118,23 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
   });
 
   /** The parsed, validated body and the loaded classifier, or the error response (415/413/400/503). */
-  const prepare = async <S extends z.ZodType>(c: Context, schema: S): Promise<{ input: z.output<S>; classifier: IntentClassifier } | Response> => {
+  const prepare = async <S extends z.ZodType>(
+    c: Context,
+    schema: S,
+    texts: (input: z.output<S>) => number,
+  ): Promise<{ input: z.output<S>; classifier: IntentClassifier } | Response> => {
     const body = await readJson(c);
     if (!body.ok) return body.response;
     const parsed = schema.safeParse(body.value);
     if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
+    if (options.limiter) {
+      // Each text costs one token: a 100-text batch is 100 predictions of gateway CPU.
+      const decision = options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts(parsed.data));
+      if (!decision.allowed) {
+        c.header('Retry-After', String(decision.retryAfterSeconds));
+        return fail(c, 'rate_limited', `too many texts from this address; retry in ${decision.retryAfterSeconds} s`, 429);
+      }
+    }
     const classifier = intent.current();
     if (classifier === undefined) return fail(c, 'not_ready', intent.status().message ?? 'the intent model is not loaded', 503);
     return { input: parsed.data, classifier };
@@ -130,7 +149,7 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     responses: { 200: { description: 'Top intent, domain, out-of-scope decision and the top-5 ranking', content: { 'application/json': { schema: IntentResultSchema } } }, ...errorResponses },
   });
   routes.post('/api/intent', async (c) => {
-    const prepared = await prepare(c, IntentRequestSchema);
+    const prepared = await prepare(c, IntentRequestSchema, () => 1);
     if (prepared instanceof Response) return prepared;
     return c.json(predictOne(prepared.classifier, prepared.input.text));
   });
@@ -144,7 +163,7 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     responses: { 200: { description: 'One result per text, in order', content: { 'application/json': { schema: IntentBatchResponseSchema } } }, ...errorResponses },
   });
   routes.post('/api/intent/batch', async (c) => {
-    const prepared = await prepare(c, IntentBatchRequestSchema);
+    const prepared = await prepare(c, IntentBatchRequestSchema, (input) => input.texts.length);
     if (prepared instanceof Response) return prepared;
     return c.json({ results: prepared.input.texts.map((text) => predictOne(prepared.classifier, text)) });
   });

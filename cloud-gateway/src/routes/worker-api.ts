@@ -27,7 +27,7 @@ export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<Gat
   const routes = new Hono<GatewayEnv>();
   const auth = apiKeyAuth(options.apiKeys);
   const forward = <Req extends z.ZodType, Res extends z.ZodType>(name: string, requestSchema: Req, responseSchema: Res) => {
-    routes.post(`/api/${name}`, auth, ...jsonBody(requestSchema), async (c) => {
+    routes.post(`/api/${name}`, auth, jsonBody(requestSchema), async (c) => {
       const started = performance.now();
       const requestId = c.get('requestId');
       let status = 'ok';
