@@ -79,12 +79,21 @@ describe.each(images)('$file', async ({ file, workspace, port }) => {
   it('installs with npm ci, compiles with tsc -b and ships production dependencies only', () => {
     const runs = dockerfile.stages.flatMap((stage) => instructionsOf(stage, 'RUN').map((instruction) => instruction.args));
     expect(runs.some((command) => command.includes('npm ci') && command.includes(`--workspace ${workspace}`))).toBe(true);
-    // compiled by the workspace's own build script, which is `tsc -b`
-    expect(runs.some((command) => command.includes(`npm run build -w ${workspace}`))).toBe(true);
     const manifest = JSON.parse(readFileSync(`${repoRoot}${workspace}/package.json`, 'utf8')) as { scripts: Record<string, string> };
     expect(manifest.scripts['build']).toMatch(/^tsc -b\b/);
-    expect(runs.some((command) => command.includes('npm ci') && command.includes('--omit=dev'))).toBe(true);
     const runtimeSources = instructionsOf(runtime, 'COPY').map((instruction) => instruction.args);
+    if (workspace === 'cloud-gateway') {
+      // the EC2 release's own builder (it runs `npm run build -w cloud-gateway` and keeps production
+      // dependencies only; infra/src/release/gateway-release.test.ts boots what it builds)
+      expect(runs.some((command) => command.includes('npm run package:gateway -w infra'))).toBe(true);
+      expect(readFileSync(`${repoRoot}infra/src/release/gateway-release.ts`, 'utf8')).toContain("'run', 'build', '--workspace', '@review-assistant/cloud-gateway'");
+      expect(runtimeSources).toContain('--from=build /release/ ./');
+      expect(instructionsOf(runtime, 'RUN').some((instruction) => instruction.args.includes('npm '))).toBe(false);
+      return;
+    }
+    // compiled by the workspace's own build script, which is `tsc -b`
+    expect(runs.some((command) => command.includes(`npm run build -w ${workspace}`))).toBe(true);
+    expect(runs.some((command) => command.includes('npm ci') && command.includes('--omit=dev'))).toBe(true);
     const fromStage = (copy: string) => copy.match(/--from=(\S+)/)?.[1];
     const nodeModules = runtimeSources.filter((copy) => copy.includes('node_modules'));
     expect(nodeModules.length).toBeGreaterThan(0);

@@ -23,8 +23,8 @@ const GATEWAY_RUNTIME_FILES = [
   'src/intent/page',
 ];
 
-/** Package files that never run: types, source maps, docs. */
-const SKIPPED_PACKAGE_FILE = /(\.d\.[cm]?ts|\.map|\.md|\.markdown)$/i;
+/** Package files that never run: TypeScript sources and types, source maps, docs. */
+const SKIPPED_PACKAGE_FILE = /(\.[cm]?tsx?|\.map|\.md|\.markdown)$|\/node_modules\/(@[^/]+\/)?[^/]+\/(test|tests|__tests__)(\/|$)/i;
 
 export interface GatewayReleaseOptions {
   /** Tarball to write. @default infra/release/cloud-gateway.tgz */
