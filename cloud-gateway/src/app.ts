@@ -5,7 +5,7 @@ import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
 import { renderError, renderNotFound } from './middleware/error-handler.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
-import { TokenBucketLimiter } from './middleware/rate-limit.js';
+import { createLimiter } from './limits/create-limiter.js';
 import { requestBodyLimit } from './middleware/request-body.js';
 import { requestContext } from './middleware/request-context.js';
 import { requireHttps } from './middleware/require-https.js';
@@ -57,7 +57,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     trustProxy: deps.settings.trustProxy,
     logger: deps.logger,
   });
-  const limiter = new TokenBucketLimiter(deps.settings.rateLimitPerMinute, deps.settings.rateLimitBurst);
+  const limiter = createLimiter({ name: 'chat', perMinute: deps.settings.rateLimitPerMinute, burst: deps.settings.rateLimitBurst }, deps.rateLimitStore, deps.logger);
   const turn = {
     intent: deps.intent,
     policy: deps.policy,
@@ -77,7 +77,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
 
   app.route('/', createHealthRoutes({ intent: deps.intent, pool: deps.pool }));
   app.route('/', createMetricsRoutes(deps.metrics));
-  const intentLimiter = new TokenBucketLimiter(deps.settings.intentRateLimitPerMinute, deps.settings.intentRateLimitBurst);
+  const intentLimiter = createLimiter({ name: 'intent', perMinute: deps.settings.intentRateLimitPerMinute, burst: deps.settings.intentRateLimitBurst }, deps.rateLimitStore, deps.logger);
   const intentRoutes = createIntentRoutes({ intent: deps.intent, limiter: intentLimiter, trustProxy: deps.settings.trustProxy });
   app.route('/', createDocsRoutes([intentRoutes]));
   app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes }));

@@ -31,6 +31,13 @@ export const gatewayConfigSpec = {
   workerRegistry: environment.workerRegistry,
   workerRegistryTable: environment.workerRegistryTable,
   dynamodbEndpoint: environment.dynamodbEndpoint,
+  rateLimitStore: configEntry({
+    env: 'RATE_LIMIT_STORE',
+    schema: z.enum(['memory', 'dynamodb']),
+    default: 'memory',
+    example: 'dynamodb',
+    description: 'Where rate-limit buckets live: memory (each gateway its own) or dynamodb (shared by every gateway, in WORKER_REGISTRY_TABLE).',
+  }),
   logMessages: configEntry({
     env: 'LOG_MESSAGES',
     schema: envBoolean,

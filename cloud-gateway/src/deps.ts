@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { IntentService } from './intent/classifier.js';
+import type { RateLimitStore } from './limits/rate-limiter.js';
 import type { LogStore } from './logs/log-store.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RecentRequests } from './pool/recent-requests.js';
@@ -39,4 +40,6 @@ export interface GatewayDeps {
   logger: Logger;
   metrics: GatewayMetrics;
   recentRequests: RecentRequests;
+  /** Shared rate-limit buckets (`RATE_LIMIT_STORE=dynamodb`); unset: each gateway keeps its own. */
+  rateLimitStore?: RateLimitStore;
 }

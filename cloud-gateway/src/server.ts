@@ -15,6 +15,7 @@ import type { LogStore } from './logs/log-store.js';
 import { GatewayMetrics } from './metrics.js';
 import { RecentRequests } from './pool/recent-requests.js';
 import { createWorkerRegistry } from './pool/registry/create-worker-registry.js';
+import { createRateLimitStore } from './limits/create-rate-limit-store.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { WorkerUrlPolicy } from './pool/worker-url-policy.js';
 import { IntentRoutingPolicy } from './routing/intent-routing-policy.js';
@@ -106,6 +107,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     metrics: new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: true }),
     recentRequests: new RecentRequests(),
   };
+  const rateLimitStore = await createRateLimitStore(config);
+  if (rateLimitStore) deps.rateLimitStore = rateLimitStore;
   const gateway = createApp(deps);
   const server = await new Promise<Server>((resolveServer, reject) => {
     const started = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () => resolveServer(started as Server));
@@ -132,6 +135,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       clearTimeout(timer);
       await deps.logStore.close().catch(() => undefined);
       await registry.close().catch(() => undefined);
+      await rateLimitStore?.close().catch(() => undefined);
       await new Promise<void>((resolveFlush) => logger.flush(() => resolveFlush()));
     })();
     return closing;

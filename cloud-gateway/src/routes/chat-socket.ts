@@ -7,12 +7,13 @@ import {
 } from '@review-assistant/shared';
 import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import { clientIp } from '../middleware/rate-limit.js';
 import { describeIssues } from '../middleware/validation.js';
 
 export interface ChatSocketRoutesOptions {
   turn: ChatTurnDeps;
-  limiter: TokenBucketLimiter;
+  limiter: RateLimiter;
   trustProxy: boolean;
   upgradeWebSocket: UpgradeWebSocket;
   /** Largest client message in bytes. @default 256 KiB */
@@ -48,9 +49,7 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
       const fail = (ws: WSContext, turnId: string | null, code: string, message: string, retryable = false) =>
         send(ws, { turnId, event: { type: 'error', code, message, retryable } });
 
-      const runTurn = async (ws: WSContext, turnId: string, request: Parameters<typeof runChatTurn>[1]) => {
-        const controller = new AbortController();
-        current = { turnId, controller };
+      const runTurn = async (ws: WSContext, turnId: string, controller: AbortController, request: Parameters<typeof runChatTurn>[1]) => {
         turnCount += 1;
         const requestId = `${socketId}-${turnCount}`;
         try {
@@ -93,12 +92,20 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
             void fail(ws, command.turnId, 'bad_request', `turn ${current.turnId} is still running; cancel it or wait for it to end`);
             return;
           }
-          const decision = options.limiter.take(ip);
-          if (!decision.allowed) {
-            void fail(ws, command.turnId, 'rate_limited', `too many chat messages; retry in ${decision.retryAfterSeconds} s`, true);
-            return;
-          }
-          void runTurn(ws, command.turnId, command.request).catch((error: unknown) => logger.error({ err: error }, 'websocket turn failed'));
+          // the turn counts as running from here, so a message that arrives while the (possibly
+          // shared, asynchronous) rate limit is asked cannot start a second one
+          const turn = { turnId: command.turnId, controller: new AbortController() };
+          current = turn;
+          const admit = async () => {
+            const decision = await options.limiter.take(ip);
+            if (!decision.allowed) {
+              if (current === turn) current = undefined;
+              await fail(ws, command.turnId, 'rate_limited', `too many chat messages; retry in ${decision.retryAfterSeconds} s`, true);
+              return;
+            }
+            await runTurn(ws, command.turnId, turn.controller, command.request);
+          };
+          void admit().catch((error: unknown) => logger.error({ err: error }, 'websocket turn failed'));
         },
         onClose() {
           current?.controller.abort();

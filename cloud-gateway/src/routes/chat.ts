@@ -6,13 +6,14 @@ import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import { AppError, ChatRequestSchema, type ChatRequest } from '@review-assistant/shared';
 import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import { clientIp } from '../middleware/rate-limit.js';
 import { jsonBody } from '../middleware/validation.js';
 import { NodeSseWriter } from './sse-writer.js';
 
 export interface ChatRoutesOptions {
   turn: ChatTurnDeps;
-  limiter: TokenBucketLimiter;
+  limiter: RateLimiter;
   trustProxy: boolean;
   /** Largest request body (the app's `bodyLimit` refuses larger declared lengths first). */
   maxBodyBytes: number;
@@ -40,7 +41,7 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
   routes.post(
     '/api/chat',
     async (c, next) => {
-      const decision = options.limiter.take(clientIp(c, options.trustProxy));
+      const decision = await options.limiter.take(clientIp(c, options.trustProxy));
       if (!decision.allowed) {
         c.header('Retry-After', String(decision.retryAfterSeconds));
         throw new AppError('rate_limited', `too many chat messages; retry in ${decision.retryAfterSeconds} s`);

@@ -16,13 +16,14 @@ import {
 } from '@review-assistant/shared';
 import type { IntentClassifier, IntentService } from '../intent/classifier.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { clientIp, type TokenBucketLimiter } from '../middleware/rate-limit.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import { clientIp } from '../middleware/rate-limit.js';
 import { readRequestBody } from '../middleware/request-body.js';
 
 export interface IntentRoutesOptions {
   intent: IntentService;
   /** Per-client-IP budget counted in texts (`INTENT_RATE_LIMIT_PER_MINUTE`, `INTENT_RATE_LIMIT_BURST`); unset: unlimited. */
-  limiter?: TokenBucketLimiter;
+  limiter?: RateLimiter;
   /** Take the client IP from X-Forwarded-For. @default false */
   trustProxy?: boolean;
 }
@@ -129,7 +130,7 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
     if (options.limiter) {
       // Each text costs one token: a 100-text batch is 100 predictions of gateway CPU.
-      const decision = options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts(parsed.data));
+      const decision = await options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts(parsed.data));
       if (!decision.allowed) {
         c.header('Retry-After', String(decision.retryAfterSeconds));
         return fail(c, 'rate_limited', `too many texts from this address; retry in ${decision.retryAfterSeconds} s`, 429);
