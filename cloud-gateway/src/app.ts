@@ -3,7 +3,7 @@ import { requestId } from 'hono/request-id';
 import type { Server } from 'node:http';
 import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
-import { renderError, renderNotFound } from './middleware/error-handler.js';
+import { createErrorRenderer } from './middleware/error-handler.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
 import { createLimiter } from './limits/create-limiter.js';
 import { requestBodyLimit } from './middleware/request-body.js';
@@ -16,6 +16,9 @@ import { computeAnalytics } from './logs/analytics.js';
 import { recordsInRange } from './logs/log-store.js';
 import { createChatSocketRoutes } from './routes/chat-socket.js';
 import { createChatRoutes } from './routes/chat.js';
+import { createOllamaRoutes } from './routes/compat/ollama-routes.js';
+import { createOpenAiRoutes } from './routes/compat/openai-routes.js';
+import { ollamaErrorShape, openAiErrorShape } from './routes/compat/protocol-errors.js';
 import { createDocsRoutes } from './routes/docs.js';
 import { createHealthRoutes } from './routes/health.js';
 import { createHeartbeatRoutes } from './routes/heartbeat.js';
@@ -72,8 +75,12 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);
   app.use(requestBodyLimit(deps.settings.maxBodyBytes));
-  app.onError(renderError);
-  app.notFound(renderNotFound);
+  const errors = createErrorRenderer([
+    ['/v1/', openAiErrorShape],
+    ['/ollama/', ollamaErrorShape],
+  ]);
+  app.onError(errors.onError);
+  app.notFound(errors.notFound);
 
   app.route('/', createHealthRoutes({ intent: deps.intent, pool: deps.pool }));
   app.route('/', createMetricsRoutes(deps.metrics));
@@ -82,6 +89,10 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.route('/', createDocsRoutes([intentRoutes]));
   app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes }));
   app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket, maxMessageBytes: MAX_WS_MESSAGE_BYTES }));
+  const keyLimiter = new TokenBucketLimiter(deps.settings.apiKeyRateLimitPerMinute, deps.settings.apiKeyRateLimitBurst);
+  const compat = { turn, pool: deps.pool, apiKeys: deps.settings.apiKeys, keyLimiter };
+  app.route('/', createOpenAiRoutes(compat));
+  app.route('/', createOllamaRoutes(compat));
   app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, recentRequests: deps.recentRequests }));
   app.route('/', createHeartbeatRoutes({ pool: deps.pool, secret: deps.settings.workerSharedSecret }));
   app.route('/', intentRoutes);

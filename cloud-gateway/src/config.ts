@@ -76,6 +76,12 @@ export const gatewayConfigSpec = {
   rateLimitBurst: positiveInteger('CHAT_RATE_LIMIT_BURST', 10, 'Chat turns a client IP may send at once.'),
   wsMaxConnections: positiveInteger('WS_MAX_CONNECTIONS', 512, 'Open chat WebSockets allowed in total (503 beyond).'),
   wsMaxConnectionsPerIp: positiveInteger('WS_MAX_CONNECTIONS_PER_IP', 16, 'Open chat WebSockets allowed per client IP (429 beyond).'),
+  apiKeyRateLimitPerMinute: positiveInteger(
+    'API_KEY_RATE_LIMIT_PER_MINUTE',
+    60,
+    'Requests per API key per minute on the OpenAI- and Ollama-compatible APIs (refill rate).',
+  ),
+  apiKeyRateLimitBurst: positiveInteger('API_KEY_RATE_LIMIT_BURST', 20, 'Requests one API key may send at once on the compatible APIs.'),
   maxBodyBytes: positiveInteger('MAX_BODY_BYTES', 1024 * 1024, 'Largest request body accepted.'),
   trustProxy: configEntry({
     env: 'TRUST_PROXY',

@@ -21,6 +21,10 @@ export interface GatewaySettings {
   metricsToken: string | undefined;
   wsMaxConnections: number;
   wsMaxConnectionsPerIp: number;
+  /** Requests per API key per minute on the OpenAI- and Ollama-compatible APIs (refill rate). */
+  apiKeyRateLimitPerMinute: number;
+  /** Requests one API key may send at once on those APIs. */
+  apiKeyRateLimitBurst: number;
   maxBodyBytes: number;
   trustProxy: boolean;
   corsOrigins: string[];

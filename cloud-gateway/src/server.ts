@@ -80,6 +80,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       metricsToken: config.metricsToken,
       wsMaxConnections: config.wsMaxConnections,
       wsMaxConnectionsPerIp: config.wsMaxConnectionsPerIp,
+      apiKeyRateLimitPerMinute: config.apiKeyRateLimitPerMinute,
+      apiKeyRateLimitBurst: config.apiKeyRateLimitBurst,
       maxBodyBytes: config.maxBodyBytes,
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,

@@ -29,6 +29,17 @@ export const ReviewFiltersSchema = z
   .strict();
 export type ReviewFilters = z.infer<typeof ReviewFiltersSchema>;
 
+/** Generation settings a client may ask for (the OpenAI- and Ollama-compatible APIs pass theirs on). */
+export const GenerationOptionsSchema = z
+  .object({
+    /** Most answer tokens to generate. */
+    maxTokens: z.number().int().min(1).max(4096).optional(),
+    /** Sampling temperature; unset: the worker's default. */
+    temperature: z.number().min(0).max(2).optional(),
+  })
+  .strict();
+export type GenerationOptions = z.infer<typeof GenerationOptionsSchema>;
+
 /** Chat request: browser → gateway, and inside the gateway → worker request. */
 export const ChatRequestSchema = z
   .object({
@@ -41,6 +52,7 @@ export const ChatRequestSchema = z
     history: z.array(ChatTurnSchema).max(MAX_HISTORY_TURNS).optional(),
     filters: ReviewFiltersSchema.optional(),
     k: z.number().int().min(1).max(50).optional(),
+    generation: GenerationOptionsSchema.optional(),
   })
   .strict();
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;

@@ -15,6 +15,7 @@ export const errorCatalogue = {
   bad_signature: { status: 401, retryable: false },
   forbidden: { status: 403, retryable: false },
   not_found: { status: 404, retryable: false },
+  model_not_found: { status: 404, retryable: false },
   method_not_allowed: { status: 405, retryable: false },
   worker_id_taken: { status: 409, retryable: false },
   payload_too_large: { status: 413, retryable: false },

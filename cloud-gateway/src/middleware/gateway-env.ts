@@ -7,6 +7,8 @@ export interface GatewayEnv {
     requestId: string;
     /** Child logger carrying the request id. */
     logger: Logger;
+    /** Set by `apiKeyAuth`: a short digest naming the caller's key (never the key itself), for per-key limits. */
+    apiKeyId: string;
   };
   Bindings: {
     /** Set by @hono/node-server; absent under `app.request()` in tests. */

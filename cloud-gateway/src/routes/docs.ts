@@ -20,6 +20,7 @@ import {
   WsServerMessageSchema,
 } from '@review-assistant/shared';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
+import { registerCompatPaths } from './compat/compat-openapi.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
 const errors = (...statuses: number[]) =>
@@ -83,6 +84,7 @@ export function buildOpenApiDocument(documented: readonly OpenAPIHono[] = []): R
       responses: { 200: { description: 'Worker response', content: json(response) }, ...errors(400, 401, 403, 502, 503, 504) },
     });
   }
+  registerCompatPaths(registry);
   registry.registerPath({
     method: 'get',
     path: '/api/status',

@@ -81,6 +81,8 @@ const defaultTestSettings: GatewaySettings = {
   metricsToken: undefined,
   wsMaxConnections: 512,
   wsMaxConnectionsPerIp: 64,
+  apiKeyRateLimitPerMinute: 600,
+  apiKeyRateLimitBurst: 100,
   maxBodyBytes: 1024 * 1024,
   trustProxy: false,
   corsOrigins: [],

@@ -62,8 +62,11 @@ export class ChatService {
     let usage: ChatUsage = {};
     let firstTokenMs: number | null = null;
     const messages = buildGroundedMessages(request.message === query ? query : `${request.message}\n(standalone: ${query})`, sources, history);
+    const { maxTokens, temperature } = request.generation ?? {};
     for await (const chunk of model.stream(messages, {
       ...(signal ? { signal } : {}),
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(temperature === undefined ? {} : { temperature }),
       onUsage: (value) => (usage = value),
     })) {
       if (chunk.text.length === 0) continue;

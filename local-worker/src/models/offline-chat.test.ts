@@ -69,6 +69,20 @@ describe('OfflineChatModel', () => {
     expect(text.endsWith(OFFLINE_NOTICE)).toBe(true);
   });
 
+  it('ends the answer after maxTokens words and reports that many completion tokens', async () => {
+    let usage: { completionTokens?: number | null } = {};
+    const parts: string[] = [];
+    const stream = new OfflineChatModel().stream([{ role: 'user', content: renderGroundedUserMessage('How is the butter chicken?', sources) }], {
+      maxTokens: 7,
+      onUsage: (value) => (usage = value),
+    });
+    for await (const chunk of stream) parts.push(chunk.text);
+    const words = parts.join(' ').split(/\s+/).filter(Boolean);
+    expect(words).toHaveLength(7);
+    expect(words.slice(0, 3)).toEqual(['From', 'the', 'reviews:']);
+    expect(usage.completionTokens).toBe(7);
+  });
+
   it('stops when the caller aborts', async () => {
     const controller = new AbortController();
     const stream = new OfflineChatModel().stream(

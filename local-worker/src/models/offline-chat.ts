@@ -47,11 +47,16 @@ export class OfflineChatModel implements ChatModel {
     const lastUser = [...messages].reverse().find((message) => message.role === 'user');
     const parsed = lastUser ? parseGroundedPrompt(lastUser.content) : null;
     const parts = parsed && parsed.reviews.length > 0 ? this.compose(parsed.question, parsed.reviews) : [noReviewsAnswer()];
+    // A "token" of the offline model is a whitespace-separated word; `maxTokens` cuts the answer there.
+    const budget = options.maxTokens ?? Number.POSITIVE_INFINITY;
     let completionTokens = 0;
     for (const part of parts) {
       if (options.signal?.aborted) throw new AppError('cancelled', 'offline answer cancelled by the caller');
-      completionTokens += part.split(/\s+/).filter(Boolean).length;
-      yield { text: part };
+      if (completionTokens >= budget) break;
+      const words = part.split(/\s+/).filter(Boolean).length;
+      const text = completionTokens + words <= budget ? part : firstWords(part, budget - completionTokens);
+      completionTokens += Math.min(words, budget - completionTokens);
+      yield { text };
       // yield to the event loop between deltas so a disconnect is noticed mid-answer
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -158,4 +163,10 @@ export function summariseRatings(reviews: QuotedReview[]): string | null {
 
 function noReviewsAnswer(): string {
   return `I have no reviews to quote for this request, and no language model is running to write free text.\n\n${OFFLINE_NOTICE}`;
+}
+
+/** The first `count` words of `text`, keeping the spacing between them. */
+function firstWords(text: string, count: number): string {
+  const match = text.match(new RegExp(`^\\s*(?:\\S+\\s*){0,${count}}`));
+  return (match?.[0] ?? '').trimEnd();
 }

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { Hono } from 'hono';
+import { APP_VERSION, AppError } from '@review-assistant/shared';
+import type { GatewayEnv } from '../../middleware/gateway-env.js';
+import { jsonBody } from '../../middleware/validation.js';
+import { apiKeyAccess } from './api-key-access.js';
+import { embedWithWorker, MAX_GENERATION_TOKENS, type CompatRoutesOptions } from './compat-options.js';
+import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames } from './compat-stream.js';
+import { runCompatTurn, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
+import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED, withoutLatestTag } from './compat-models.js';
+import { toChatRequest } from './conversation.js';
+import { OllamaChatRequestSchema, OllamaEmbedRequestSchema } from './ollama-schemas.js';
+
+const nanoseconds = (ms: number | null) => Math.round((ms ?? 0) * 1e6);
+const ndjson = (value: unknown) => `${JSON.stringify(value)}\n`;
+
+function tag(name: string, family: string) {
+  return {
+    name: `${name}:latest`,
+    model: `${name}:latest`,
+    modified_at: new Date(MODELS_CREATED * 1000).toISOString(),
+    // Nothing is stored here: the models live on the worker.
+    size: 0,
+    digest: createHash('sha256').update(name).digest('hex'),
+    details: { parent_model: '', format: 'remote', family, families: [family], parameter_size: '', quantization_level: '' },
+  };
+}
+
+/** The fields Ollama puts on the last object of a chat (`done: true`), plus the `sources` extension. */
+function doneFields(end: CompatTurnEnd) {
+  return {
+    done: true,
+    done_reason: end.finishReason,
+    total_duration: nanoseconds(end.timings.totalMs),
+    load_duration: 0,
+    prompt_eval_count: end.usage.promptTokens,
+    prompt_eval_duration: 0,
+    eval_count: end.usage.completionTokens,
+    eval_duration: nanoseconds(end.timings.generationMs),
+    sources: end.sources.map(({ number, id, score, text, metadata }) => ({ number, id, score, text, metadata })),
+  };
+}
+
+/**
+ * Ollama-compatible API under `/ollama` (so `new Ollama({ host: '<gateway>/ollama' })` works):
+ * `GET /api/tags`, `GET /api/version`, `POST /api/chat` (NDJSON stream, or one object with
+ * `stream: false`), `POST /api/embed`. Chat turns go through the same intent routing and worker
+ * pool as the chat UI and are logged with channel `ollama`. Errors are `{"error": "<message>"}`.
+ */
+export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEnv> {
+  const routes = new Hono<GatewayEnv>();
+  routes.use('/ollama/api/*', apiKeyAccess(options.apiKeys, options.keyLimiter));
+
+  routes.get('/ollama/api/version', (c) => c.json({ version: APP_VERSION }));
+  routes.get('/ollama/api/tags', (c) => c.json({ models: [tag(CHAT_MODEL_ID, 'review-assistant'), tag(EMBEDDING_MODEL_ID, 'embedding')] }));
+
+  routes.post('/ollama/api/chat', jsonBody(OllamaChatRequestSchema), async (c) => {
+    const body = c.req.valid('json');
+    if (withoutLatestTag(body.model) !== CHAT_MODEL_ID) {
+      throw new AppError('model_not_found', `model "${body.model}" not found; this gateway serves "${CHAT_MODEL_ID}"`);
+    }
+    const numPredict = body.options?.num_predict;
+    // Ollama: num_predict -1 (or unset) means no limit.
+    const maxTokens = numPredict !== null && numPredict !== undefined && numPredict > 0 ? Math.min(numPredict, MAX_GENERATION_TOKENS) : undefined;
+    const temperature = body.options?.temperature ?? undefined;
+    const request = toChatRequest(body.messages.map((message) => ({ role: message.role, text: message.content })), {
+      generation: { ...(maxTokens === undefined ? {} : { maxTokens }), ...(temperature === undefined ? {} : { temperature }) },
+    });
+    const controller = clientAbort(c);
+    const pieces = await firstPieceOrThrow(
+      runCompatTurn(options.turn, request, {
+        requestId: c.get('requestId'),
+        channel: 'ollama',
+        signal: controller.signal,
+        logger: c.get('logger'),
+        stop: body.options?.stop ?? [],
+        ...(maxTokens === undefined ? {} : { maxTokens }),
+      }),
+    );
+    const line = (content: string) => ({ model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content } });
+
+    if (body.stream === false) {
+      const { content, end } = await collectAnswer(pieces);
+      return c.json({ ...line(content), ...doneFields(end) });
+    }
+
+    async function* frames(source: AsyncGenerator<CompatTurnPiece>): AsyncGenerator<string> {
+      for await (const piece of source) {
+        if (piece.type === 'text') yield ndjson({ ...line(piece.text), done: false });
+        // Ollama reports a failure inside a stream as an `{"error": ...}` line; its clients raise it.
+        else if (piece.type === 'error') yield ndjson({ error: piece.message });
+        else yield ndjson({ ...line(''), ...doneFields(piece) });
+      }
+    }
+    return streamFrames(c, 'application/x-ndjson', controller, frames(pieces));
+  });
+
+  routes.post('/ollama/api/embed', jsonBody(OllamaEmbedRequestSchema), async (c) => {
+    const body = c.req.valid('json');
+    if (withoutLatestTag(body.model) !== EMBEDDING_MODEL_ID) {
+      throw new AppError('model_not_found', `model "${body.model}" not found; embeddings use "${EMBEDDING_MODEL_ID}"`);
+    }
+    const started = performance.now();
+    const { embeddings } = await embedWithWorker(c, options.pool, body.input);
+    return c.json({
+      model: body.model,
+      embeddings,
+      total_duration: nanoseconds(performance.now() - started),
+      load_duration: 0,
+      prompt_eval_count: 0,
+    });
+  });
+
+  return routes;
+}
