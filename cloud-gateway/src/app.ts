@@ -89,7 +89,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.route('/', createDocsRoutes([intentRoutes]));
   app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes }));
   app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket, maxMessageBytes: MAX_WS_MESSAGE_BYTES }));
-  const keyLimiter = new TokenBucketLimiter(deps.settings.apiKeyRateLimitPerMinute, deps.settings.apiKeyRateLimitBurst);
+  const keyLimiter = createLimiter({ name: 'api-key', perMinute: deps.settings.apiKeyRateLimitPerMinute, burst: deps.settings.apiKeyRateLimitBurst }, deps.rateLimitStore, deps.logger);
   const compat = { turn, pool: deps.pool, apiKeys: deps.settings.apiKeys, keyLimiter };
   app.route('/', createOpenAiRoutes(compat));
   app.route('/', createOllamaRoutes(compat));

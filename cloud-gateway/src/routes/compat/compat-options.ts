@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { AppError, EmbedResponseSchema, type EmbedRequest, type EmbedResponse } from '@review-assistant/shared';
 import type { ChatTurnDeps } from '../../chat/chat-turn.js';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
-import type { TokenBucketLimiter } from '../../middleware/rate-limit.js';
+import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { WorkerPool } from '../../pool/worker-pool.js';
 import { clientAbort } from './compat-stream.js';
 
@@ -12,7 +12,7 @@ export interface CompatRoutesOptions {
   pool: WorkerPool;
   apiKeys: readonly string[];
   /** Per-key token buckets, shared by both APIs. */
-  keyLimiter: TokenBucketLimiter;
+  keyLimiter: RateLimiter;
 }
 
 /** The largest answer length passed on to the worker (the chat request's `generation.maxTokens` limit). */
