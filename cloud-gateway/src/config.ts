@@ -90,6 +90,13 @@ export const gatewayConfigSpec = {
     example: 'true',
     description: 'Take the client IP from X-Forwarded-For (behind a load balancer).',
   }),
+  cloudwatchEmf: configEntry({
+    env: 'CLOUDWATCH_EMF',
+    schema: envBoolean,
+    default: false,
+    example: 'true',
+    description: 'Write metrics as CloudWatch Embedded Metric Format lines on stdout once a minute (set on EC2).',
+  }),
   requireHttps: configEntry({
     env: 'REQUIRE_HTTPS',
     schema: envBoolean,

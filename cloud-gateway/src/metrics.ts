@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { InteractionRecord } from './logs/interaction-record.js';
 import type { WorkerSnapshot } from './pool/types.js';
 
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -15,6 +16,8 @@ export class GatewayMetrics {
   readonly timeToFirstToken: Histogram<'route'>;
   readonly chatTurns: Counter<'route' | 'status'>;
   readonly intents: Counter<'intent'>;
+  /** Called with every finished turn's record (the EMF publisher aggregates them). */
+  readonly turnObservers: ((record: InteractionRecord) => void)[] = [];
 
   constructor(options: { listWorkers?: () => WorkerSnapshot[]; defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];

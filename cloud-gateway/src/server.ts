@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { ConfigError } from '@review-assistant/shared';
 import { createApp, type GatewayApp } from './app.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
+import { EmfPublisher } from './emf-metrics.js';
 import type { GatewayDeps } from './deps.js';
 import type { IntentService } from './intent/classifier.js';
 import { createIntentService } from './intent/intent-service.js';
@@ -111,6 +112,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   };
   const rateLimitStore = await createRateLimitStore(config);
   if (rateLimitStore) deps.rateLimitStore = rateLimitStore;
+  const emf = config.cloudwatchEmf ? new EmfPublisher({ metrics: deps.metrics }).start() : undefined;
   const gateway = createApp(deps);
   const server = await new Promise<Server>((resolveServer, reject) => {
     const started = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () => resolveServer(started as Server));
@@ -136,6 +138,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       await stopped;
       clearTimeout(timer);
       await deps.logStore.close().catch(() => undefined);
+      await emf?.stop().catch(() => undefined);
       await registry.close().catch(() => undefined);
       await rateLimitStore?.close().catch(() => undefined);
       await new Promise<void>((resolveFlush) => logger.flush(() => resolveFlush()));

@@ -90,6 +90,7 @@ export class InteractionRecorder implements TurnRecorder {
           backend: backend ?? (turn.route === 'worker' ? null : 'gateway'),
         };
         finished = record;
+        for (const observer of metrics.turnObservers) observer(record);
         logStore.append(record).catch((error: unknown) => turn.logger.warn({ err: error }, 'interaction log append failed'));
         turn.logger.debug(
           { route: turn.route, intent: prediction.intent.name, workerId, status, ms: record.latencyMs, firstTokenMs: record.timeToFirstTokenMs },
