@@ -16,6 +16,7 @@ export const ADMIN_HTML = `<!doctype html>
 <body>
 <header>
 <h1>Gateway admin</h1>
+<nav><a href="/admin/analytics">Analytics</a></nav>
 <p id="status" role="status">not signed in</p>
 <button type="button" id="sign-out" hidden>Forget token</button>
 </header>

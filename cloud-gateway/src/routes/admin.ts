@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { ADMIN_CSS, ADMIN_HTML, ADMIN_JS } from '../admin/admin-page.js';
+import { ANALYTICS_CSS, ANALYTICS_HTML } from '../admin/analytics-page.js';
 import type { Analytics } from '../logs/analytics.js';
 import type { LogRange } from '../logs/log-store.js';
 import type { RoutedRequest, WorkerSnapshot } from '../pool/types.js';
@@ -74,6 +75,8 @@ export function createAdminRoutes(options: AdminRoutesOptions): Hono {
   routes.get('/admin', (c) => c.html(ADMIN_HTML));
   routes.get('/admin/admin.js', (c) => c.body(ADMIN_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   routes.get('/admin/admin.css', (c) => c.body(ADMIN_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  routes.get('/admin/analytics', (c) => c.html(ANALYTICS_HTML));
+  routes.get('/admin/analytics.css', (c) => c.body(ANALYTICS_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
 
   routes.use('/admin/api/*', requireAdminToken(adminToken));
   routes.get('/admin/api/workers', (c) => c.json({ workers: options.listWorkers() }));

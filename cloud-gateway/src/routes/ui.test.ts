@@ -30,6 +30,16 @@ describe('createUiRoutes', () => {
     expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
   });
 
+  it('serves the analytics page script with Chart.js bundled in (no CDN) and no HTML parsing sink', async () => {
+    const response = await ui.request('/ui/analytics.js');
+    expect(response.status).toBe(200);
+    const script = await response.text();
+    expect(script).toContain('/admin/api/analytics');
+    expect(script).toMatch(/doughnut/);
+    expect(script).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+  });
+
   it('answers a matching If-None-Match with 304', async () => {
     const first = await ui.request('/ui/styles.css');
     const etag = first.headers.get('etag');

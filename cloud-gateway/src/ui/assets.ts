@@ -21,9 +21,11 @@ export interface UiAssetSource {
   load(): Promise<UiAssets>;
 }
 
-/** Static files copied as they are (the client script is bundled separately into `app.js`). */
+/** Static files copied as they are (the client scripts are bundled separately). */
 const STATIC_FILES = ['index.html', 'styles.css', 'favicon.svg'] as const;
-export const UI_FILES = [...STATIC_FILES, 'app.js'] as const;
+/** Bundled scripts and their entry points under `src/ui/`: the chat UI, the admin analytics page. */
+const SCRIPT_ENTRIES = { 'app.js': 'client/main.ts', 'analytics.js': 'analytics/main.ts' } as const;
+export const UI_FILES = [...STATIC_FILES, ...(Object.keys(SCRIPT_ENTRIES) as (keyof typeof SCRIPT_ENTRIES)[])] as const;
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -50,13 +52,14 @@ function asset(name: string, body: string): UiAsset {
 }
 
 /**
- * Bundles the browser client with esbuild's API, in memory. esbuild is a devDependency, imported
- * only here, so a production install that serves prebuilt files never needs it.
+ * Bundles one browser script (default: the chat client) with esbuild's API, in memory, with its
+ * libraries (Chart.js for the analytics page). esbuild is a devDependency, imported only here, so
+ * a production install that serves prebuilt files never needs it.
  */
-export async function bundleClient(sourceDir: string = UI_SOURCE_DIR): Promise<string> {
+export async function bundleClient(sourceDir: string = UI_SOURCE_DIR, entry: string = SCRIPT_ENTRIES['app.js']): Promise<string> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
-    entryPoints: [join(sourceDir, 'client', 'main.ts')],
+    entryPoints: [join(sourceDir, entry)],
     bundle: true,
     write: false,
     format: 'esm',
@@ -69,7 +72,7 @@ export async function bundleClient(sourceDir: string = UI_SOURCE_DIR): Promise<s
     logLevel: 'silent',
   });
   const output = result.outputFiles[0];
-  if (!output) throw new Error('esbuild produced no output for the chat UI');
+  if (!output) throw new Error(`esbuild produced no output for ${entry}`);
   return output.text;
 }
 
@@ -82,7 +85,7 @@ export function sourceUiAssets(sourceDir: string = UI_SOURCE_DIR): UiAssetSource
       for (const name of STATIC_FILES) {
         assets.set(name, asset(name, await readFile(join(sourceDir, 'static', name), 'utf8')));
       }
-      assets.set('app.js', asset('app.js', await bundleClient(sourceDir)));
+      for (const [name, entry] of Object.entries(SCRIPT_ENTRIES)) assets.set(name, asset(name, await bundleClient(sourceDir, entry)));
       return assets;
     },
   };
