@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chromaHeartbeat, ensureChroma, findFreePort, readChromaRecord, type EmbeddedChroma } from './embedded-chroma.js';
 import { isProcessAlive } from './file-lock.js';
-import { hostNeedsNewerGlibc } from './glibc-loader.js';
+import { GLIBC_REFUSAL, STAND_IN_GLIBC_VERSION, writePreparedLoaderCache, writeStandInChromaCli } from '../testing/glibc-stand-ins.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -163,13 +163,6 @@ describe('ensureChroma (embedded)', () => {
     }
   });
 
-  it.runIf(hostNeedsNewerGlibc())('explains the glibc failure and names the alternatives when the loader is turned off on an old host', async () => {
-    const failure = ensureChroma({ dataDir, glibcLoader: 'never', startTimeoutMs: 30_000 });
-    await expect(failure).rejects.toMatchObject({ code: 'vector_store_unavailable' });
-    await expect(failure).rejects.toThrow(/need 2\.39[\s\S]*GLIBC_2\.\d+' not found[\s\S]*docker compose up chroma[\s\S]*CHROMA_URL/);
-    expect(await readChromaRecord(dataDir)).toBeUndefined();
-  });
-
   it('names the alternatives when the glibc loader cannot be prepared', async () => {
     const cacheDir = join(dataDir, 'glibc-cache');
     const path = process.env.PATH;
@@ -183,5 +176,68 @@ describe('ensureChroma (embedded)', () => {
       process.env.PATH = path;
     }
     expect(existsSync(join(cacheDir, 'ready.json'))).toBe(false);
+  });
+});
+
+/**
+ * The glibc decisions of the launcher, on any host: the host's glibc version is injected, the
+ * Chroma CLI is a stand-in that fails like bindings refused by the dynamic linker unless it runs
+ * under the (stand-in) loader from a prepared cache, where it answers the heartbeat.
+ */
+describe('ensureChroma and the glibc loader (injected glibc version, stand-in CLI)', () => {
+  let folder: string;
+  let cliPath: string;
+  let cacheDir: string;
+  const started: EmbeddedChroma[] = [];
+  beforeEach(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'chroma-glibc-'));
+    cliPath = await writeStandInChromaCli(join(folder, 'cli'));
+    cacheDir = join(folder, 'glibc-cache');
+    await writePreparedLoaderCache(cacheDir);
+  });
+  afterEach(async () => {
+    for (const chroma of started.splice(0)) await chroma.stop();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  async function start(options: { glibcVersion: string; glibcLoader?: 'auto' | 'never' }) {
+    const messages: string[] = [];
+    const chroma = await ensureChroma({
+      dataDir: join(folder, 'data'),
+      handleSignals: false,
+      cliPath,
+      glibcCacheDir: cacheDir,
+      startTimeoutMs: 20_000,
+      logger: { info: (message) => messages.push(`info ${message}`), warn: (message) => messages.push(`warn ${message}`) },
+      ...options,
+    });
+    started.push(chroma);
+    return { chroma, messages };
+  }
+
+  it('on a new glibc, starts without the loader and retries under it when the bindings refuse to load', async () => {
+    const { chroma, messages } = await start({ glibcVersion: '2.41' });
+    expect(await chromaHeartbeat(chroma.url)).toBe(true);
+    const starts = messages.filter((message) => message.startsWith('info starting embedded Chroma'));
+    expect(starts).toHaveLength(2);
+    expect(starts[0]).not.toContain('loader');
+    expect(starts[1]).toContain(`glibc ${STAND_IN_GLIBC_VERSION} loader`);
+    expect(messages).toContain('warn the chromadb bindings failed to load with this glibc; retrying under the Debian 13 loader');
+  });
+
+  it('on an old glibc, starts under the loader at once', async () => {
+    const { chroma, messages } = await start({ glibcVersion: '2.36' });
+    expect(await chromaHeartbeat(chroma.url)).toBe(true);
+    const starts = messages.filter((message) => message.startsWith('info starting embedded Chroma'));
+    expect(starts).toEqual([expect.stringContaining(`glibc ${STAND_IN_GLIBC_VERSION} loader`)]);
+    expect(messages.some((message) => message.startsWith('warn'))).toBe(false);
+  });
+
+  it('with the loader turned off on an old glibc, explains the failure and names the alternatives', async () => {
+    const failure = start({ glibcVersion: '2.36', glibcLoader: 'never' });
+    await expect(failure).rejects.toMatchObject({ code: 'vector_store_unavailable' });
+    await expect(failure).rejects.toThrow(/glibc 2\.36 \(they need 2\.39\)[\s\S]*GLIBC_2\.39' not found[\s\S]*docker compose up chroma[\s\S]*CHROMA_URL/);
+    await expect(failure).rejects.toThrow(GLIBC_REFUSAL.slice(0, 40));
+    expect(await readChromaRecord(join(folder, 'data'))).toBeUndefined();
   });
 });

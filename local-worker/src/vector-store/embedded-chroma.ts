@@ -12,7 +12,7 @@ import { isProcessAlive, withFileLock } from './file-lock.js';
 import {
   chromadbPackageDir,
   isGlibcLoadError,
-  hostNeedsNewerGlibc,
+  needsNewerGlibc,
   prepareGlibcLoader,
   REQUIRED_GLIBC_VERSION,
   runtimeGlibcVersion,
@@ -56,6 +56,10 @@ export interface EnsureChromaOptions {
   glibcLoader?: 'auto' | 'always' | 'never' | undefined;
   /** Where the glibc loader is cached. @default `<project>/.cache/trixie-glibc` */
   glibcCacheDir?: string | undefined;
+  /** glibc version of this host, for the `auto` choice and messages. @default {@link runtimeGlibcVersion} */
+  glibcVersion?: string | undefined;
+  /** Chroma's CLI script, started with Node as `<cli> run --path ... --port ...`. @default the `chromadb` package's `dist/cli.mjs` */
+  cliPath?: string | undefined;
 }
 
 /** A running Chroma server. */
@@ -246,7 +250,7 @@ interface Launch {
 
 function launch(dataDir: string, port: number, loader: GlibcLoader | undefined, options: EnsureChromaOptions, startTimeoutMs: number): Launch {
   const chromaPath = join(dataDir, 'chroma');
-  const cli = join(chromadbPackageDir(), 'dist', 'cli.mjs');
+  const cli = options.cliPath ?? join(chromadbPackageDir(), 'dist', 'cli.mjs');
   const nodeArgs = ['--input-type=module', '-e', CHILD_SCRIPT, cli, 'run', '--path', chromaPath, '--host', HOST, '--port', String(port)];
   const [command, args] =
     loader === undefined
@@ -317,7 +321,8 @@ async function startChroma(dataDir: string, options: EnsureChromaOptions, logger
       );
     }
   };
-  let loader = mode === 'always' || (mode === 'auto' && hostNeedsNewerGlibc()) ? await getLoader() : undefined;
+  const hostGlibc = options.glibcVersion ?? runtimeGlibcVersion();
+  let loader = mode === 'always' || (mode === 'auto' && needsNewerGlibc(hostGlibc)) ? await getLoader() : undefined;
   const fixedPort = options.port !== undefined && options.port !== 0;
   let attempt: Launch | undefined;
   for (let tries = 0; ; tries += 1) {
@@ -341,7 +346,7 @@ async function startChroma(dataDir: string, options: EnsureChromaOptions, logger
       if (isGlibcLoadError(text)) {
         const line = attempt.output.find((candidate) => isGlibcLoadError(candidate)) ?? '';
         throw chromaUnavailable(
-          `The chromadb bindings cannot load with glibc ${runtimeGlibcVersion() ?? '?'} (they need ${REQUIRED_GLIBC_VERSION}${loader === undefined ? '' : `; the ${loader.glibcVersion} loader did not help`}): ${line.trim()}.`,
+          `The chromadb bindings cannot load with glibc ${hostGlibc ?? '?'} (they need ${REQUIRED_GLIBC_VERSION}${loader === undefined ? '' : `; the ${loader.glibcVersion} loader did not help`}): ${line.trim()}.`,
           error,
         );
       }

@@ -93,6 +93,8 @@ export interface PrepareGlibcLoaderOptions {
   /** @default {@link defaultGlibcCacheDir} */
   cacheDir?: string | undefined;
   logger?: LauncherLogger | undefined;
+  /** Debian archive keyring that signs the trixie packages. @default /usr/share/keyrings/debian-archive-keyring.gpg */
+  keyring?: string | undefined;
 }
 
 function architecture() {
@@ -161,8 +163,9 @@ export async function prepareGlibcLoader(options: PrepareGlibcLoaderOptions = {}
     const again = await readyLoader(cacheDir);
     if (again !== undefined) return again;
     logger.info(`glibc ${runtimeGlibcVersion() ?? '?'} is older than ${REQUIRED_GLIBC_VERSION}: fetching the Debian ${DEBIAN_SUITE} C library into ${cacheDir} (one time, ~4 MB)`);
-    if (!existsSync(DEBIAN_KEYRING)) {
-      throw new Error(`${DEBIAN_KEYRING} is missing: install the Debian archive keys first (apt-get install debian-archive-keyring).`);
+    const keyring = options.keyring ?? DEBIAN_KEYRING;
+    if (!existsSync(keyring)) {
+      throw new Error(`${keyring} is missing: install the Debian archive keys first (apt-get install debian-archive-keyring).`);
     }
     const { debian } = architecture();
     const apt = join(cacheDir, 'apt');
@@ -177,7 +180,7 @@ export async function prepareGlibcLoader(options: PrepareGlibcLoaderOptions = {}
     await mkdir(debs, { recursive: true });
     await writeFile(
       join(apt, 'sources.list.d', `${DEBIAN_SUITE}.sources`),
-      `Types: deb\nURIs: ${DEBIAN_MIRROR}\nSuites: ${DEBIAN_SUITE}\nComponents: main\nSigned-By: ${DEBIAN_KEYRING}\n`,
+      `Types: deb\nURIs: ${DEBIAN_MIRROR}\nSuites: ${DEBIAN_SUITE}\nComponents: main\nSigned-By: ${keyring}\n`,
     );
     const aptOptions = [
       ['Dir::Etc::SourceList', '/dev/null'],
