@@ -231,7 +231,7 @@ describe('gateway app: metrics and docs', () => {
     await app.request('/healthz');
     const text = await (await app.request('/metrics')).text();
     expect(text).toMatch(/gateway_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1/);
-    expect(text).toMatch(/gateway_chat_turns_total\{route="smalltalk",status="ok"\} 1/);
+    expect(text).toMatch(/gateway_chat_turns_total\{channel="sse",route="smalltalk",status="ok"\} 1/);
     expect(text).toMatch(/gateway_intents_total\{intent="greeting"\} 1/);
     expect(text).toMatch(/gateway_time_to_first_token_seconds_count\{route="smalltalk"\} 1/);
     expect(text).toMatch(/gateway_workers_up 1/);

@@ -14,7 +14,7 @@ export class GatewayMetrics {
   readonly httpDuration: Histogram<'method' | 'route'>;
   readonly activeStreams: Gauge<'channel'>;
   readonly timeToFirstToken: Histogram<'route'>;
-  readonly chatTurns: Counter<'route' | 'status'>;
+  readonly chatTurns: Counter<'channel' | 'route' | 'status'>;
   readonly intents: Counter<'intent'>;
   /** Called with every finished turn's record (the EMF publisher aggregates them). */
   readonly turnObservers: ((record: InteractionRecord) => void)[] = [];
@@ -37,7 +37,12 @@ export class GatewayMetrics {
       buckets: latencyBuckets,
       registers,
     });
-    this.chatTurns = new Counter({ name: 'gateway_chat_turns_total', help: 'Chat turns by route and outcome.', labelNames: ['route', 'status'], registers });
+    this.chatTurns = new Counter({
+      name: 'gateway_chat_turns_total',
+      help: 'Chat turns by channel (sse, ws, openai, ollama), route and outcome.',
+      labelNames: ['channel', 'route', 'status'],
+      registers,
+    });
     this.intents = new Counter({ name: 'gateway_intents_total', help: 'Predicted intents of chat turns.', labelNames: ['intent'], registers });
     const listWorkers = options.listWorkers ?? (() => []);
     new Gauge({

@@ -71,7 +71,7 @@ export class InteractionRecorder implements TurnRecorder {
         const latencyMs = performance.now() - started;
         const status = outcomeStatus(outcome);
         metrics.activeStreams.dec({ channel: turn.channel });
-        metrics.chatTurns.inc({ route: turn.route, status: outcomeLabel(outcome) });
+        metrics.chatTurns.inc({ channel: turn.channel, route: turn.route, status: outcomeLabel(outcome) });
         const { prediction } = turn;
         const record: InteractionRecord = {
           requestId: turn.requestId,

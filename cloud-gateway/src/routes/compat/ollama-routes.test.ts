@@ -44,6 +44,7 @@ describe('Ollama-compatible API through the ollama client', () => {
     const deadline = Date.now() + 5000;
     while (gateway.deps.logStore.records.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(gateway.deps.logStore.records.at(-1)).toMatchObject({ channel: 'ollama', status: 'ok', route: 'worker' });
+    expect(await gateway.deps.metrics.registry.metrics()).toMatch(/gateway_chat_turns_total\{channel="ollama",route="worker",status="ok"\} 1/);
   });
 
   it('answers in one object with stream false, passing history and options to the worker', async () => {

@@ -49,6 +49,8 @@ describe('OpenAI-compatible API through the openai SDK', () => {
     expect(last.usage).toEqual({ prompt_tokens: 42, completion_tokens: 11, total_tokens: 53 });
     await waitForRecord(gateway);
     expect(gateway.deps.logStore.records.at(-1)).toMatchObject({ channel: 'openai', route: 'worker', status: 'ok', sources: 2 });
+    const metrics = await gateway.deps.metrics.registry.metrics();
+    expect(metrics).toMatch(/gateway_chat_turns_total\{channel="openai",route="worker",status="ok"\} 1/);
   });
 
   it('answers without streaming, with the history passed on to the worker and the user as session id', async () => {
