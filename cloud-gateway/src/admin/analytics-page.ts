@@ -12,6 +12,7 @@ export const ANALYTICS_HTML = `<!doctype html>
 <title>Gateway analytics</title>
 <link rel="stylesheet" href="/admin/admin.css">
 <link rel="stylesheet" href="/admin/analytics.css">
+<link rel="icon" href="/ui/favicon.svg" type="image/svg+xml">
 <script type="module" src="/ui/analytics.js"></script>
 </head>
 <body>

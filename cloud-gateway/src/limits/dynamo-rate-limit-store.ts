@@ -15,7 +15,7 @@ export interface DynamoRateLimitStoreOptions {
   /** The registry table (`WORKER_REGISTRY_TABLE`): buckets live in partitions `limit#<name>#<hashed key>`. */
   table: string;
   client?: DynamoDBClientConfig;
-  /** Longest wait for DynamoDB per call; the caller falls back to its local limit after it. @default 250 */
+  /** Longest wait for DynamoDB per call; the caller falls back to its local limit after it. @default 1000 */
   timeoutMs?: number;
   /** Buckets whose last seen state is remembered (for local denials). @default 10000 */
   maxHints?: number;
@@ -48,7 +48,7 @@ export class DynamoRateLimitStore implements RateLimitStore {
   constructor(private readonly options: DynamoRateLimitStoreOptions) {
     this.client = new DynamoDBClient(options.client ?? {});
     this.documents = DynamoDBDocumentClient.from(this.client);
-    this.timeoutMs = options.timeoutMs ?? 250;
+    this.timeoutMs = options.timeoutMs ?? 1000;
     this.maxHints = options.maxHints ?? 10_000;
     this.now = options.now ?? Date.now;
   }
