@@ -1,7 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorBodySchema, GatewayStatusSchema, signRequest } from '@review-assistant/shared';
-import { createTestGateway, type TestGateway } from './testing/gateway-harness.js';
+import { createTestGateway, readSse, type TestGateway } from './testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble } from './testing/worker-double.js';
 
 const secret = 'app-test-secret-0123456789';
@@ -38,7 +38,7 @@ describe('gateway app: probes and status', () => {
     expect((await loading.gateway.app.request('/healthz')).status).toBe(200);
     const notReady = await loading.gateway.app.request('/readyz');
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ ready: false, intentModel: { message: 'still loading' }, workers: { state: 'offline', up: 0 } });
+    expect(await notReady.json()).toMatchObject({ ready: false, intentModel: { message: 'the intent model is loading' }, workers: { state: 'offline', up: 0 } });
     loading.deps.intent.ready = true;
     const ready = await loading.gateway.app.request('/readyz');
     expect(ready.status).toBe(200);
@@ -281,5 +281,39 @@ describe('gateway app: metrics and docs', () => {
     }
     expect(await (await app.request('/docs/assets/init.js')).text()).toContain("url: '/openapi.json'");
     expect((await app.request('/docs/assets/..%2Fpackage.json')).status).toBe(404);
+  });
+});
+
+describe('gateway app: information disclosure', () => {
+  const leaks = /127\.0\.0\.1|ECONNREFUSED|connect |acme-private-models|123456789012|AccessDenied/;
+
+  it('keeps the intent loader\'s own words (bucket, account id) out of /readyz, /api/status and /api/intent/model', async () => {
+    const created = gateway({ intentReady: false });
+    created.deps.intent.status = () => ({
+      ready: false,
+      version: null,
+      message: 'intent model from s3://acme-private-models/intent.bin.gz not loaded: AccessDenied: arn:aws:iam::123456789012:role/gw',
+    });
+    for (const path of ['/readyz', '/api/status', '/api/intent/model']) {
+      const text = await (await created.gateway.app.request(path)).text();
+      expect({ path, text }).toEqual({ path, text: expect.not.stringMatching(leaks) });
+      expect(text).toContain('could not be loaded');
+    }
+  });
+
+  it('answers worker API and chat failures with the code\'s public text, never the network error (host, port, errno)', async () => {
+    const created = gateway({ settings: { apiKeys: ['a-long-enough-api-key-0001'], workerSharedSecret: secret }, pool: { staticUrls: ['http://127.0.0.1:9'] } });
+    const app = created.gateway.app;
+    const api = await app.request('/api/retrieve', postJson({ query: 'pasta' }, { authorization: 'Bearer a-long-enough-api-key-0001' }));
+    expect(api.status).toBeGreaterThanOrEqual(500);
+    const body = await api.text();
+    expect(body).not.toMatch(leaks);
+    expect(ErrorBodySchema.parse(JSON.parse(body)).error.code).toMatch(/^(worker_unavailable|no_worker)$/);
+    const chat = await app.request('/api/chat', postJson({ message: 'best pasta?' }));
+    const events = [];
+    for await (const { data } of readSse(chat.body!)) events.push(data);
+    const failure = events.find((event) => event.type === 'error');
+    expect(failure).toMatchObject({ type: 'error', code: expect.stringMatching(/^(worker_unavailable|no_worker)$/) });
+    expect(JSON.stringify(events)).not.toMatch(leaks);
   });
 });

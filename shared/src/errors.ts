@@ -36,6 +36,33 @@ export const errorCatalogue = {
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
+
+/**
+ * What a client is told for server-side failures (status 500 and up). Their own messages are for
+ * the log: they may carry host names, addresses, worker ids derived from host names, bucket names
+ * or account ids from a network or AWS error. Client errors (4xx) keep their message, which
+ * describes the client's own request.
+ */
+const serverErrorMessages: Record<string, string> = {
+  internal: 'internal error; quote the request id when reporting it',
+  not_ready: 'not ready yet; try again shortly',
+  no_worker: 'no worker is available right now; small talk and intent prediction still work',
+  worker_busy: 'every worker is busy; try again in a moment',
+  worker_unavailable: 'the worker could not be reached or gave an unexpected answer; try again',
+  worker_timeout: 'the worker did not answer in time; try again',
+  worker_stream_broken: 'the worker\'s answer broke off; try again',
+  model_unavailable: 'the model is not available on the worker right now; try again later',
+  model_error: 'the model failed to answer; try again',
+  vector_store_unavailable: 'the review store is not available right now; try again later',
+};
+
+/** The message a public client may see for an error with `code` and internal `message`. */
+export function publicErrorMessage(code: string, message: string, status?: number): string {
+  const entry = (errorCatalogue as Record<string, { status: number } | undefined>)[code];
+  const effectiveStatus = status ?? entry?.status ?? 500;
+  if (effectiveStatus < 500 && entry !== undefined) return message;
+  return serverErrorMessages[code] ?? serverErrorMessages.internal!;
+}
 const errorCodes = Object.keys(errorCatalogue) as [ErrorCode, ...ErrorCode[]];
 export const ErrorCodeSchema = z.enum(errorCodes);
 
@@ -73,6 +100,14 @@ export class AppError extends Error {
     this.status = options.status ?? errorCatalogue[code].status;
     this.isRetryable = options.retryable ?? errorCatalogue[code].retryable;
     this.details = options.details;
+  }
+
+  /** `toBody` with the message a public client may see (`publicErrorMessage`). */
+  toPublicBody(requestId?: string): ErrorBody {
+    const body = this.toBody(requestId);
+    body.error.message = publicErrorMessage(this.code, this.message, this.status);
+    if (this.status >= 500) delete body.error.details;
+    return body;
   }
 
   toBody(requestId?: string): ErrorBody {

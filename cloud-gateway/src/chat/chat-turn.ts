@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { AppError, type ChatRequest, type Route, type StreamEvent } from '@review-assistant/shared';
+import { AppError, publicErrorMessage, type ChatRequest, type Route, type StreamEvent } from '@review-assistant/shared';
 import type { IntentPrediction, IntentService } from '../intent/classifier.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { RouteDecision, RoutingPolicy } from '../routing/policy.js';
@@ -72,7 +72,15 @@ export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, con
   let outcome: ChatTurnOutcome = { kind: 'ok' };
   const note = (event: StreamEvent): StreamEvent => {
     recording.observe(event);
-    if (event.type === 'error') outcome = { kind: 'failed', code: event.code, retryable: event.retryable };
+    if (event.type === 'error') {
+      outcome = { kind: 'failed', code: event.code, retryable: event.retryable };
+      // The client sees the code's public text; the worker's or network's own words go to the log.
+      const message = publicErrorMessage(event.code, event.message);
+      if (message !== event.message) {
+        context.logger.warn({ code: event.code, reason: event.message }, 'chat turn failed');
+        return { ...event, message };
+      }
+    }
     return event;
   };
   try {

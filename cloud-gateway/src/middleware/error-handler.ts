@@ -1,15 +1,19 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { AppError, errorBody, errorCodeForStatus, type ErrorBody } from '@review-assistant/shared';
+import { AppError, errorBody, errorCodeForStatus, publicErrorMessage, type ErrorBody } from '@review-assistant/shared';
 import type { GatewayEnv } from './gateway-env.js';
 
-/** Turns anything thrown into a status and the shared `{"error": {"code", "message"}}` body. */
+/**
+ * Turns anything thrown into a status and the shared `{"error": {"code", "message"}}` body, with
+ * the message a public client may see: server-side failures get their code's fixed text (their
+ * own message, which may name hosts, addresses or cloud resources, goes to the log).
+ */
 export function toErrorResponse(error: unknown, requestId: string | undefined): { status: number; body: ErrorBody } {
-  if (error instanceof AppError) return { status: error.status, body: error.toBody(requestId) };
+  if (error instanceof AppError) return { status: error.status, body: error.toPublicBody(requestId) };
   if (error instanceof HTTPException) {
     const malformedJson = error.status === 400 && /json/i.test(error.message);
     const code = malformedJson ? 'invalid_json' : errorCodeForStatus(error.status);
-    return { status: error.status, body: errorBody(code, error.message || code, requestId) };
+    return { status: error.status, body: errorBody(code, publicErrorMessage(code, error.message || code, error.status), requestId) };
   }
   return { status: 500, body: errorBody('internal', 'internal error; quote the request id when reporting it', requestId) };
 }
@@ -39,7 +43,7 @@ export function createErrorRenderer(shapes: ErrorShapes = []): { onError: ErrorH
       const requestId = c.get('requestId') as string | undefined;
       const { status, body } = toErrorResponse(error, requestId);
       const logger = c.get('logger') as GatewayEnv['Variables']['logger'] | undefined;
-      if (status >= 500) logger?.error({ err: error, code: body.error.code }, 'request failed');
+      if (status >= 500) logger?.error({ err: error, code: body.error.code, reason: error.message }, 'request failed');
       else logger?.info({ code: body.error.code, reason: body.error.message }, 'request rejected');
       return send(c, status, body);
     },

@@ -1,12 +1,23 @@
 import { Hono } from 'hono';
 import { APP_VERSION, type GatewayStatus } from '@review-assistant/shared';
-import type { IntentService } from '../intent/classifier.js';
+import type { IntentModelStatus, IntentService } from '../intent/classifier.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 
 export interface HealthRoutesOptions {
   intent: IntentService;
   pool: WorkerPool;
+}
+
+/**
+ * The intent model's load state as public endpoints show it: loading or unavailable, never the
+ * loader's own message (an S3 error names the bucket, a file error the path; those are logged).
+ */
+export function publicModelStatus(status: IntentModelStatus): IntentModelStatus {
+  if (status.ready) return { ready: true, version: status.version, message: null };
+  // The loader reports progress as "loading ..." and anything else as a failure.
+  const loading = status.message === null || status.message.startsWith('loading');
+  return { ready: false, version: null, message: loading ? 'the intent model is loading' : 'the intent model could not be loaded; the gateway log has the cause' };
 }
 
 /** What the status badge shows: online with a ready worker, warming up while some exist, else offline. */
@@ -17,7 +28,7 @@ export function gatewayStatus(options: HealthRoutesOptions): GatewayStatus {
     workers: workers.ready > 0 ? 'online' : workers.up > 0 ? 'warming-up' : 'offline',
     workersUp: workers.up,
     backend: workers.backend,
-    intentModel: { ready: intentModel.ready, version: intentModel.version, message: intentModel.message },
+    intentModel: publicModelStatus(intentModel),
     version: APP_VERSION,
   };
 }

@@ -117,12 +117,20 @@ describe('intent routes', () => {
     expect((await limited.request('/api/intent/batch', from('198.51.100.7', batch))).status).toBe(200);
   });
 
-  it('answers 503 not_ready with the loader message while the model is not loaded', async () => {
-    const waiting = createIntentRoutes({ intent: notReadyService('checksum mismatch: the artifact is damaged') });
-    await expectError(await waiting.request('/api/intent', json({ text: 'hello' })), 503, 'not_ready', /checksum mismatch/);
-    await expectError(await waiting.request('/api/intent/batch', json({ texts: ['hello'] })), 503, 'not_ready', /checksum mismatch/);
-    const info = await waiting.request('/api/intent/model');
-    expect(await info.json()).toEqual({ status: { ready: false, version: null, message: 'checksum mismatch: the artifact is damaged' }, model: null });
+  it('answers 503 not_ready while the model is not loaded, without the loader\'s own words (bucket, account, path go to the log)', async () => {
+    const leaky = 'intent model from s3://acme-private-models/intent.bin.gz not loaded: AccessDenied: User arn:aws:iam::123456789012:role/gw is not authorized';
+    const waiting = createIntentRoutes({ intent: notReadyService(leaky) });
+    for (const response of [await waiting.request('/api/intent', json({ text: 'hello' })), await waiting.request('/api/intent/batch', json({ texts: ['hello'] }))]) {
+      expect(response.status).toBe(503);
+      const text = await response.text();
+      expect(text).not.toMatch(/acme-private-models|123456789012|AccessDenied|s3:/);
+      expect(ErrorBodySchema.parse(JSON.parse(text)).error).toMatchObject({ code: 'not_ready', message: expect.stringMatching(/could not be loaded/) });
+    }
+    const model = await (await waiting.request('/api/intent/model')).text();
+    expect(model).not.toMatch(/acme-private-models|123456789012|AccessDenied/);
+    const loading = createIntentRoutes({ intent: notReadyService('loading the intent model from s3://acme-private-models/intent.bin.gz') });
+    const loadingAnswer = await loading.request('/api/intent', json({ text: 'hello' }));
+    await expectError(loadingAnswer, 503, 'not_ready', /^the intent model is loading$/);
   });
 
   it('still validates input before saying not ready', async () => {

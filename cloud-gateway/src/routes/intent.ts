@@ -19,6 +19,7 @@ import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
 import { readRequestBody } from '../middleware/request-body.js';
+import { publicModelStatus } from './health.js';
 
 export interface IntentRoutesOptions {
   intent: IntentService;
@@ -112,7 +113,7 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
 
   routes.onError((error, c) => {
     // e.g. the gateway's body limit, which throws while this sub-app reads the body
-    if (isAppError(error)) return c.json(error.toBody(requestIdOf(c)), error.status as 400);
+    if (isAppError(error)) return c.json(error.toPublicBody(requestIdOf(c)), error.status as 400);
     if (error.name === 'BodyLimitError') return fail(c, 'payload_too_large', 'the request body is too large', 413);
     if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('bad_request', error.message, requestIdOf(c)), error.status);
     return fail(c, 'internal', 'intent prediction failed', 500);
@@ -137,7 +138,7 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
       }
     }
     const classifier = intent.current();
-    if (classifier === undefined) return fail(c, 'not_ready', intent.status().message ?? 'the intent model is not loaded', 503);
+    if (classifier === undefined) return fail(c, 'not_ready', publicModelStatus(intent.status()).message ?? 'the intent model is not loaded', 503);
     return { input: parsed.data, classifier };
   };
 
@@ -178,7 +179,7 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
   });
   routes.get('/api/intent/model', (c) => {
     const classifier = intent.current();
-    return c.json({ status: intent.status(), model: classifier?.info ?? null });
+    return c.json({ status: publicModelStatus(intent.status()), model: classifier?.info ?? null });
   });
 
   for (const [path, asset] of Object.entries(pageAssets)) {

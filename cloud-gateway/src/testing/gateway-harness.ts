@@ -52,7 +52,7 @@ export function keywordIntentService(options: { ready?: boolean } = {}): IntentS
   const service = {
     ready: options.ready ?? true,
     status() {
-      return service.ready ? { ready: true, version: 'test-1', message: null } : { ready: false, version: null, message: 'still loading' };
+      return service.ready ? { ready: true, version: 'test-1', message: null } : { ready: false, version: null, message: 'loading the intent model' };
     },
     current() {
       return service.ready ? classifier : undefined;
