@@ -2,10 +2,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { ConfigError } from '@review-assistant/shared';
 import { createApp, type GatewayApp } from './app.js';
+import { listenGateway } from './http-server.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
 import { EmfPublisher } from './emf-metrics.js';
 import type { GatewayDeps } from './deps.js';
@@ -114,11 +114,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (rateLimitStore) deps.rateLimitStore = rateLimitStore;
   const emf = config.cloudwatchEmf ? new EmfPublisher({ metrics: deps.metrics }).start() : undefined;
   const gateway = createApp(deps);
-  const server = await new Promise<Server>((resolveServer, reject) => {
-    const started = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, () => resolveServer(started as Server));
-    (started as Server).once('error', reject);
-  });
-  gateway.injectWebSocket(server);
+  const server = await listenGateway(gateway, config.port, config.host);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

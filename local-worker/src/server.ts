@@ -1,11 +1,13 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { ConfigError } from '@review-assistant/shared';
+import { answerMalformedRequests, malformedRequestResponse } from '@review-assistant/shared/malformed-requests';
 import { createApp } from './app.js';
 import { createBackends } from './backends.js';
 import type { Backends } from './backends.js';
@@ -138,9 +140,12 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
 
   let server: ServerType;
   try {
+    // Hono's Node adapter, with the error shape also for requests too broken to reach the app
+    const started = createServer(getRequestListener(app.fetch, { hostname: config.workerHost, errorHandler: malformedRequestResponse }));
+    answerMalformedRequests(started);
     server = await new Promise<ServerType>((resolveServer, reject) => {
-      const started = serve({ fetch: app.fetch, port: config.workerPort, hostname: config.workerHost }, () => resolveServer(started));
       started.once('error', reject);
+      started.listen(config.workerPort, config.workerHost, () => resolveServer(started));
     });
   } catch (error) {
     await chroma.stop();

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { pino } from 'pino';
 import type { StreamEvent } from '@review-assistant/shared';
 import { createApp, type GatewayApp } from '../app.js';
+import { listenGateway } from '../http-server.js';
 import type { GatewayDeps, GatewaySettings } from '../deps.js';
 import type { IntentClassifier, IntentPrediction, IntentService } from '../intent/classifier.js';
 import type { InteractionRecord } from '../logs/interaction-record.js';
@@ -123,10 +123,7 @@ export function createTestGateway(
     gateway,
     url: '',
     async listen() {
-      server = await new Promise<Server>((resolve) => {
-        const started = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
-      });
-      gateway.injectWebSocket(server);
+      server = await listenGateway(gateway, 0, '127.0.0.1');
       harness.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       return harness.url;
     },
