@@ -124,4 +124,52 @@ describe('OllamaChatModel', () => {
     expect(error.code).toBe('model_unavailable');
     expect(error.message).toContain(url);
   });
+
+  it('refuses chat with an embedding-only model as a non-retryable model_error naming the reason', async () => {
+    const model = new OllamaChatModel({ baseURL: ollama.url, model: 'mxbai-embed-large' });
+    const error = await failureOf(collect(model.stream(messages)));
+    expect(error.code).toBe('model_error');
+    expect(error.isRetryable).toBe(false);
+    expect(error.message).toContain('"mxbai-embed-large" does not support chat');
+  });
+
+  it('reports a busy Ollama (503, queue full) as a retryable worker_busy', async () => {
+    ollama.setFault('/api/chat', 'server-busy');
+    const model = new OllamaChatModel({ baseURL: ollama.url });
+    const error = await failureOf(collect(model.stream(messages)));
+    expect(error.code).toBe('worker_busy');
+    expect(error.isRetryable).toBe(true);
+    expect(error.message).toMatch(/server busy/);
+  });
+
+  it('ends normally when Ollama stops at the token limit (done_reason "length"), with the counts of what was generated', async () => {
+    const model = new OllamaChatModel({ baseURL: ollama.url });
+    let usage: ChatUsage | undefined;
+    const parts = await collect(model.stream(messages, { maxTokens: 2, onUsage: (value) => (usage = value) }));
+    expect(parts).toEqual(['Tasty ', 'food ']);
+    expect(usage).toEqual({ promptTokens: 8, completionTokens: 2 });
+    expect(ollama.callsTo('/api/chat')[0]?.body).toMatchObject({ options: { num_predict: 2 } });
+  });
+
+  it('waits through a cold model load that is slower than the first token but within the idle timeout', async () => {
+    await ollama.close();
+    ollama = await OllamaDouble.start({ reply: () => ['Tasty ', 'food ', '[r1].'], loadDelayMs: 800 });
+    const model = new OllamaChatModel({ baseURL: ollama.url, idleTimeoutMs: 2000 });
+    const started = performance.now();
+    expect((await collect(model.stream(messages))).join('')).toBe('Tasty food [r1].');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(790); // the double really loaded
+    // warm now: and a cold load longer than the idle timeout is a timeout, not a hang
+    ollama.loaded.clear();
+    const impatient = new OllamaChatModel({ baseURL: ollama.url, idleTimeoutMs: 300 });
+    expect((await failureOf(collect(impatient.stream(messages)))).code).toBe('worker_timeout');
+  });
+
+  it('keeps multi-byte characters whole when the bytes from Ollama are cut inside them', async () => {
+    await ollama.close();
+    ollama = await OllamaDouble.start({ reply: () => ['Très ', 'bon 🍕 ', 'à 東京 ', '[r1].'] });
+    ollama.setFault('/api/chat', 'split-utf8-sequences');
+    const model = new OllamaChatModel({ baseURL: ollama.url });
+    expect((await collect(model.stream(messages))).join('')).toBe('Très bon 🍕 à 東京 [r1].');
+  });
 });
+

@@ -76,6 +76,10 @@ export class OllamaRequestScope {
     if (status === 404 || /not found/i.test(message)) {
       return new AppError('model_unavailable', `${what}: ${message}`, { cause: error });
     }
+    // Ollama's queue is full (OLLAMA_MAX_QUEUE): the worker is busy, a retry later can succeed
+    if (status === 503) return new AppError('worker_busy', `${what}: Ollama is busy (${message}); retry shortly`, { cause: error });
+    // a request Ollama refuses (e.g. chat with an embedding-only model) is refused again on retry
+    if (status === 400) return new AppError('model_error', `${what}: ${message}`, { cause: error, retryable: false });
     if (status === undefined && isConnectionError(error)) {
       const code = connectionErrorCode(error);
       return new AppError('model_unavailable', `${what}: Ollama is unreachable at ${this.options.baseURL}${code ? ` (${code})` : ''}`, {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readNdjson } from '@review-assistant/shared';
+import { Ollama } from 'ollama';
 import { OllamaDouble } from './ollama-double.js';
 
 /** The double must answer like Ollama's REST API (docs/api.md of ollama/ollama). */
@@ -82,4 +83,64 @@ describe('OllamaDouble', () => {
     expect(ollama.callsTo('/api/chat')).toHaveLength(2);
     void pending.catch(() => undefined);
   });
+
+  describe('behaviours of the real server, seen through the official ollama client', () => {
+    const client = () => new Ollama({ host: ollama.url });
+    const hi = [{ role: 'user', content: 'hi there' }];
+
+    it('refuses chat with an embedding-only model: 400 "<model>" does not support chat', async () => {
+      await expect(client().chat({ model: 'mxbai-embed-large', messages: hi })).rejects.toMatchObject({
+        status_code: 400,
+        error: '"mxbai-embed-large" does not support chat',
+      });
+    });
+
+    it('answers 503 "server busy" when its queue is full', async () => {
+      ollama.setFault('/api/chat', 'server-busy');
+      await expect(client().chat({ model: 'llama3.2', messages: hi })).rejects.toMatchObject({ status_code: 503, error: expect.stringMatching(/^server busy/) });
+    });
+
+    it('stops at options.num_predict with done_reason "length" and eval_count of what it generated', async () => {
+      const response = await client().chat({ model: 'llama3.2', messages: hi, options: { num_predict: 2 } });
+      expect(response).toMatchObject({ done: true, done_reason: 'length', eval_count: 2 });
+      const streamed = [];
+      for await (const part of await client().chat({ model: 'llama3.2', messages: hi, options: { num_predict: 1 }, stream: true })) streamed.push(part);
+      expect(streamed.map((part) => part.done)).toEqual([false, true]);
+      expect(streamed.at(-1)).toMatchObject({ done_reason: 'length', eval_count: 1 });
+    });
+
+    it('takes loadDelayMs before the first byte for a model that is not loaded, and reports it as load_duration', async () => {
+      await ollama.close();
+      ollama = await OllamaDouble.start({ loadDelayMs: 300 });
+      const started = performance.now();
+      const cold = await client().chat({ model: 'llama3.2', messages: hi });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+      expect(cold.load_duration).toBe(300_000_000);
+      const warm = await client().chat({ model: 'llama3.2', messages: hi });
+      expect(warm.load_duration).toBeLessThan(300_000_000);
+      const embedded = await client().embed({ model: 'mxbai-embed-large', input: 'x' });
+      expect(embedded.load_duration).toBe(300_000_000);
+    });
+
+    it('cuts a line inside a multi-byte character, in separate network writes', async () => {
+      await ollama.close();
+      ollama = await OllamaDouble.start({ reply: () => ['bon 🍕 ', 'fin'] });
+      ollama.setFault('/api/chat', 'split-utf8-sequences');
+      const response = await post('/api/chat', { model: 'llama3.2', messages: hi });
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+      // some chunk ends in the middle of a UTF-8 sequence: a strict decoder refuses it on its own
+      const incomplete = chunks.filter((chunk) => {
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(chunk);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      expect(incomplete.length).toBeGreaterThan(0);
+      expect(Buffer.concat(chunks).toString('utf8')).toContain('"content":"bon 🍕 "');
+    });
+  });
 });
+

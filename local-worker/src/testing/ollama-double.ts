@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
  * here). Response shapes follow Ollama's API reference (docs/api.md in ollama/ollama):
  * `GET /api/tags`, `GET /api/ps`, `POST /api/show`, `POST /api/pull` (streamed progress),
  * `POST /api/embed`, `POST /api/chat` (streamed NDJSON, or one object with `stream: false`).
+ * Like Ollama it refuses chat with a model that lacks the `completion` capability (400 `"<model>"
+ * does not support chat`), stops at `options.num_predict` tokens with `done_reason: "length"`, and
+ * (with `loadDelayMs`) takes a while before the first byte when a model is not loaded yet.
  * It records every call, can inject faults, and notices when a client hangs up early.
  */
 
@@ -22,7 +25,11 @@ export type OllamaFault =
   /** sends the status line and a few tokens, then goes silent */
   | 'stall-mid-stream'
   /** answers HTTP 500 with an Ollama error body */
-  | 'http-500';
+  | 'http-500'
+  /** answers 503 like an Ollama whose request queue is full (OLLAMA_MAX_QUEUE) */
+  | 'server-busy'
+  /** each JSON line is cut inside a multi-byte UTF-8 sequence (when it has one), in separate network writes */
+  | 'split-utf8-sequences';
 
 export interface OllamaDoubleModel {
   /** e.g. `llama3.2:latest` */
@@ -50,6 +57,12 @@ export interface OllamaDoubleOptions {
   tokenDelayMs?: number;
   /** Length of embedding vectors. @default 16 */
   embeddingDimensions?: number;
+  /**
+   * Time a cold model takes to load: the first request for a model that is not loaded waits this
+   * long before any byte is sent (Ollama loads before it answers; tens of seconds for a large model
+   * on a cold GPU). Reported as `load_duration`. @default 0
+   */
+  loadDelayMs?: number;
   /** Address to listen on; `0.0.0.0` plays an Ollama started with `OLLAMA_HOST=0.0.0.0`. @default 127.0.0.1 */
   listenHost?: string;
 }
@@ -148,6 +161,7 @@ export class OllamaDouble {
     const fault = this.faults.get(path);
     if (fault === 'hang') return; // never answer; the client must time out or hang up
     if (fault === 'http-500') return sendJson(response, 500, { error: 'llama runner process has terminated: exit status 2' });
+    if (fault === 'server-busy') return sendJson(response, 503, { error: 'server busy, please try again.  maximum pending requests exceeded' });
     const fields = isRecord(body) ? body : {};
     const route = `${request.method ?? 'GET'} ${path}`;
     switch (route) {
@@ -179,6 +193,14 @@ export class OllamaDouble {
   private findModel(name: unknown): OllamaDoubleModel | undefined {
     if (typeof name !== 'string') return undefined;
     return this.installed.get(name) ?? this.installed.get(`${name}:latest`);
+  }
+
+  /** Waits `loadDelayMs` when the model is not loaded yet; returns the load time in nanoseconds. */
+  private async coldLoad(model: OllamaDoubleModel): Promise<number> {
+    const delay = this.options.loadDelayMs ?? 0;
+    if (delay <= 0 || this.loaded.has(model.name)) return 1_334_875;
+    await sleep(delay);
+    return delay * 1_000_000;
   }
 
   private markLoaded(model: OllamaDoubleModel, keepAlive: unknown): void {
@@ -229,18 +251,20 @@ export class OllamaDouble {
     if (written && known) this.installed.set(fullName, { name: fullName });
   }
 
-  private embed(response: ServerResponse, fields: Record<string, unknown>): void {
+  private async embed(response: ServerResponse, fields: Record<string, unknown>): Promise<void> {
     const model = this.findModel(fields['model']);
     if (!model) return sendJson(response, 404, { error: `model "${String(fields['model'])}" not found, try pulling it first` });
     const input = fields['input'];
     const texts = typeof input === 'string' ? [input] : Array.isArray(input) ? input.map(String) : [];
+    const loadDuration = await this.coldLoad(model);
+    if (response.destroyed) return;
     this.markLoaded(model, fields['keep_alive']);
     const dimensions = this.options.embeddingDimensions ?? 16;
     sendJson(response, 200, {
       model: fields['model'],
       embeddings: texts.map((text) => hashVector(text, dimensions)),
-      total_duration: 14_143_917,
-      load_duration: 1_019_500,
+      total_duration: 14_143_917 + loadDuration,
+      load_duration: loadDuration,
       prompt_eval_count: texts.reduce((sum, text) => sum + text.split(/\s+/).filter(Boolean).length, 0),
     });
   }
@@ -248,9 +272,14 @@ export class OllamaDouble {
   private async chat(response: ServerResponse, fields: Record<string, unknown>, fault: OllamaFault | undefined): Promise<void> {
     const model = this.findModel(fields['model']);
     if (!model) return sendJson(response, 404, { error: `model "${String(fields['model'])}" not found, try pulling it first` });
+    if (!(model.capabilities ?? ['completion']).includes('completion')) {
+      return sendJson(response, 400, { error: `"${String(fields['model'])}" does not support chat` });
+    }
     const messages = Array.isArray(fields['messages'])
       ? fields['messages'].filter(isRecord).map((message) => ({ role: String(message['role']), content: String(message['content'] ?? '') }))
       : [];
+    const loadDuration = await this.coldLoad(model);
+    if (response.destroyed) return;
     this.markLoaded(model, fields['keep_alive']);
     const createdAt = new Date().toISOString();
     if (messages.length === 0) {
@@ -263,16 +292,20 @@ export class OllamaDouble {
         done: true,
       });
     }
-    const tokens = (this.options.reply ?? defaultReply)(messages);
+    const reply = (this.options.reply ?? defaultReply)(messages);
+    // options.num_predict caps the generated tokens (one token per reply part here)
+    const numPredict = isRecord(fields['options']) ? fields['options']['num_predict'] : undefined;
+    const cut = typeof numPredict === 'number' && numPredict >= 0 && numPredict < reply.length;
+    const tokens = cut ? reply.slice(0, numPredict) : reply;
     const promptEvalCount = messages.reduce((sum, message) => sum + message.content.split(/\s+/).filter(Boolean).length, 0);
     const final = {
       model: fields['model'],
       created_at: createdAt,
       message: { role: 'assistant', content: '' },
-      done_reason: 'stop',
+      done_reason: cut ? 'length' : 'stop',
       done: true,
-      total_duration: 4_883_583_458,
-      load_duration: 1_334_875,
+      total_duration: 4_883_583_458 + loadDuration,
+      load_duration: loadDuration,
       prompt_eval_count: promptEvalCount,
       prompt_eval_duration: 342_546_000,
       eval_count: tokens.length,
@@ -304,13 +337,16 @@ export class OllamaDouble {
       if (response.destroyed) return false;
       if (index >= stallAfter) return false; // goes silent without ending: the socket stays open
       const text = `${JSON.stringify(line)}\n`;
-      if (fault === 'split-json-lines') {
-        const middle = Math.floor(text.length / 2);
-        response.write(text.slice(0, middle));
-        // a pause so the halves leave in separate TCP segments and reach the client as separate chunks
+      const bytes = Buffer.from(text, 'utf8');
+      // split-json-lines: the middle of the line; split-utf8-sequences: after the first byte of its first multi-byte character
+      const firstMultiByte = bytes.findIndex((byte) => byte >= 0xc0);
+      const cut = fault === 'split-json-lines' ? Math.floor(bytes.length / 2) : fault === 'split-utf8-sequences' && firstMultiByte >= 0 ? firstMultiByte + 1 : -1;
+      if (cut > 0) {
+        response.write(bytes.subarray(0, cut));
+        // a pause so the parts leave in separate TCP segments and reach the client as separate chunks
         await sleep(15);
         if (response.destroyed) return false;
-        response.write(text.slice(middle));
+        response.write(bytes.subarray(cut));
       } else {
         response.write(text);
       }
