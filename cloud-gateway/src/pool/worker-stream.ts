@@ -1,5 +1,6 @@
 import {
   AppError,
+  ErrorBodySchema,
   StreamEventSchema,
   errorCatalogue,
   readNdjson,
@@ -20,36 +21,43 @@ export async function* readStreamEvents(body: AsyncIterable<Uint8Array>): AsyncG
   }
 }
 
-/** Reads a worker's JSON error body (bounded) and turns a non-2xx response into a typed error. */
+/**
+ * Turns a non-2xx response into a typed error, reading its body (bounded). Only a body in the
+ * worker's own error shape (`{"error":{"code","message"}}`) is the worker speaking: anything else
+ * (an ngrok error page for an offline endpoint, marked by the `ngrok-error-code` header, a proxy's
+ * HTML, an empty 404) means the worker was not reached, so it counts against the breaker and
+ * fails over like a refused connection.
+ */
 export async function errorFromResponse(response: WorkerResponse, workerId: string): Promise<WorkerCallError> {
-  let code: string | undefined;
-  let message: string | undefined;
-  try {
-    const text = (await response.text(64 * 1024)).slice(0, 4096);
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof body.error?.code === 'string') code = body.error.code;
-    if (typeof body.error?.message === 'string') message = body.error.message;
-  } catch {
-    // not our JSON shape: fall back to the status line
-  }
   const status = response.status;
-  const detail = message ?? `HTTP ${status}`;
+  const edgeCode = response.header('ngrok-error-code');
+  let own: { code: string; message: string } | undefined;
+  try {
+    const parsed = ErrorBodySchema.safeParse(JSON.parse((await response.text(64 * 1024)).slice(0, 64 * 1024)));
+    if (parsed.success) own = { code: parsed.data.error.code, message: parsed.data.error.message.slice(0, 1000) };
+  } catch {
+    // not JSON: not the worker's own answer
+  }
+  if (edgeCode !== undefined || own === undefined) {
+    const what = edgeCode === undefined ? 'an answer that is not the worker\'s own' : `ngrok error ${edgeCode.slice(0, 40)}`;
+    return new WorkerCallError('worker_unavailable', `worker ${workerId} is unreachable: HTTP ${status} with ${what} (tunnel offline?)`, { workerId, retryable: true, status: 502 });
+  }
+  const { code, message } = own;
   if (status === 401 || status === 403) {
-    return new WorkerCallError('worker_unavailable', `worker ${workerId} rejected the gateway's signature (check WORKER_SHARED_SECRET): ${detail}`, {
+    return new WorkerCallError('worker_unavailable', `worker ${workerId} rejected the gateway's signature (check WORKER_SHARED_SECRET): ${message}`, {
       workerId,
       retryable: true,
     });
   }
   if (status === 429 || (status === 503 && code === 'worker_busy')) {
-    return new WorkerCallError('worker_busy', `worker ${workerId} is busy: ${detail}`, { workerId, retryable: true, countsForBreaker: false });
+    return new WorkerCallError('worker_busy', `worker ${workerId} is busy: ${message}`, { workerId, retryable: true, countsForBreaker: false });
   }
+  const known = code in errorCatalogue ? (code as ErrorCode) : undefined;
   if (status >= 500) {
-    const known = code !== undefined && code in errorCatalogue ? (code as ErrorCode) : 'worker_unavailable';
-    return new WorkerCallError(known, `worker ${workerId} failed: ${detail}`, { workerId, retryable: true, status: 502 });
+    return new WorkerCallError(known ?? 'worker_unavailable', `worker ${workerId} failed: ${message}`, { workerId, retryable: true, status: 502 });
   }
-  // 4xx: the request itself was refused; another worker would refuse it too.
-  const known = code !== undefined && code in errorCatalogue ? (code as ErrorCode) : 'bad_request';
-  return new WorkerCallError(known, detail, { workerId, retryable: false, countsForBreaker: false, status });
+  // The worker's own 4xx: the request itself was refused; another worker would refuse it too.
+  return new WorkerCallError(known ?? 'bad_request', message, { workerId, retryable: false, countsForBreaker: false, status });
 }
 
 /** Maps whatever a failed fetch or body read threw into a typed error, preferring our own abort reason. */

@@ -4,6 +4,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 /** What the pool needs back from one HTTP request to a worker. */
 export interface WorkerResponse {
   status: number;
+  /** A response header (lower-case name), undefined when absent. */
+  header(name: string): string | undefined;
   /** The body as it arrives, chunk by chunk (read it once: either this or `text()`). */
   body: AsyncIterable<Uint8Array>;
   /** Reads the whole body as UTF-8, up to `maxBytes` (default 8 MiB). */
@@ -74,6 +76,10 @@ export function createNodeHttpTransport(options: NodeHttpTransportOptions = {}):
         response.once('close', () => request.signal.removeEventListener('abort', onAbort));
         resolve({
           status: response.statusCode ?? 0,
+          header: (name) => {
+            const value = response.headers[name];
+            return Array.isArray(value) ? value[0] : value;
+          },
           body: response,
           text: (maxBytes = DEFAULT_MAX_TEXT_BYTES) => readText(response, maxBytes),
         });
@@ -98,6 +104,6 @@ export function createFetchTransport(fetchImpl: typeof fetch): WorkerTransport {
       ...(request.body === undefined ? {} : { body: request.body }),
     });
     const body = (response.body as unknown as AsyncIterable<Uint8Array> | null) ?? (async function* () {})();
-    return { status: response.status, body, text: (maxBytes = DEFAULT_MAX_TEXT_BYTES) => readText(body, maxBytes) };
+    return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, body, text: (maxBytes = DEFAULT_MAX_TEXT_BYTES) => readText(body, maxBytes) };
   };
 }
