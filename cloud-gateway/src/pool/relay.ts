@@ -7,34 +7,51 @@ export interface RelayHooks {
   workerId: string;
   /** The caller's cancellation: a cancelled relay ends quietly (no error event). */
   signal?: AbortSignal | undefined;
+  /** Most bytes (estimated) of events read from the worker but not yet taken by the consumer. */
+  maxBufferedBytes: number;
   /** A stream that broke after its first event (counts against the worker). */
   onBroken(failure: AppError | WorkerCallError): void;
-  /** Called once when the relay ends, however it ends: frees the worker slot. */
+  /** Called once when the worker's stream is over, however it ends: frees the worker slot. */
   release(): void;
 }
 
 const isTerminal = (event: StreamEvent) => event.type === 'answer-end' || event.type === 'error';
 
 /**
- * Yields a worker's events as they arrive, the idle deadline running between two of them. A break
- * after the first event becomes one `error` event (never a retry: the client already has output).
+ * Relays a worker's stream. The worker is read as fast as it sends (the idle deadline running
+ * between two events), independently of the consumer: events the consumer has not taken yet wait
+ * in a buffer, so the worker slot is released when the WORKER's stream ends, not when a slow
+ * client has read it. The buffer is bounded: a consumer more than `maxBufferedBytes` behind is
+ * cut off (worker request aborted, slot released, one `error` event after what it already has).
+ * A break after the first event becomes one `error` event (never a retry: the client already has
+ * output).
  */
-export async function* relayStream(opened: OpenedStream, hooks: RelayHooks): AsyncGenerator<StreamEvent> {
+export function relayStream(opened: OpenedStream, hooks: RelayHooks): AsyncGenerator<StreamEvent> {
+  const buffer = new EventBuffer();
+  void pump(opened, hooks, buffer);
+  return consume(opened, buffer);
+}
+
+async function pump(opened: OpenedStream, hooks: RelayHooks, buffer: EventBuffer): Promise<void> {
   const { deadlines, iterator } = opened;
   let drained = false;
   try {
-    yield opened.first;
+    buffer.push(opened.first);
     let ended = isTerminal(opened.first);
     while (!ended) {
+      if (buffer.bytes > hooks.maxBufferedBytes) {
+        buffer.push({ type: 'error', code: 'cancelled', message: `the client fell more than ${hooks.maxBufferedBytes} bytes behind the answer and was cut off`, retryable: false });
+        return;
+      }
       deadlines.start('idle');
       let next: IteratorResult<StreamEvent>;
       try {
         next = await iterator.next();
       } catch (error) {
-        if (hooks.signal?.aborted) return;
+        if (hooks.signal?.aborted || deadlines.reason === RELAY_FINISHED) return;
         const failure = toWorkerError(error, deadlines.reason, hooks.workerId, 'stream');
         hooks.onBroken(failure);
-        yield { type: 'error', code: failure.code === 'worker_timeout' ? 'worker_timeout' : 'worker_stream_broken', message: failure.message, retryable: true };
+        buffer.push({ type: 'error', code: failure.code === 'worker_timeout' ? 'worker_timeout' : 'worker_stream_broken', message: failure.message, retryable: true });
         return;
       } finally {
         deadlines.clearPhase();
@@ -42,10 +59,10 @@ export async function* relayStream(opened: OpenedStream, hooks: RelayHooks): Asy
       if (next.done) {
         const failure = new AppError('worker_stream_broken', `worker ${hooks.workerId} closed the stream before the answer ended`);
         hooks.onBroken(failure);
-        yield { type: 'error', code: 'worker_stream_broken', message: failure.message, retryable: true };
+        buffer.push({ type: 'error', code: 'worker_stream_broken', message: failure.message, retryable: true });
         return;
       }
-      yield next.value;
+      buffer.push(next.value);
       ended = isTerminal(next.value);
     }
     // Read the body to its end (the worker closes it right after the last event) so the
@@ -61,12 +78,84 @@ export async function* relayStream(opened: OpenedStream, hooks: RelayHooks): Asy
     }
   } finally {
     if (!drained) {
-      // The consumer stopped early or the stream failed: end the read and close the connection.
+      // The stream failed, the consumer left or fell too far behind: end the read, close the connection.
       void iterator.return(undefined).catch(() => undefined);
       deadlines.abort(RELAY_FINISHED);
     }
     deadlines.finish();
     hooks.release();
+    buffer.end();
+  }
+}
+
+async function* consume(opened: OpenedStream, buffer: EventBuffer): AsyncGenerator<StreamEvent> {
+  try {
+    for (;;) {
+      const event = buffer.shift();
+      if (event) yield event;
+      else if (buffer.ended) return;
+      else await buffer.arrival();
+    }
+  } finally {
+    // The consumer stopped early (client gone): stop reading the worker too.
+    if (!buffer.ended) opened.deadlines.abort(RELAY_FINISHED);
+  }
+}
+
+/** Events read from the worker and not yet taken by the consumer, with an estimate of their size. */
+class EventBuffer {
+  private readonly events: StreamEvent[] = [];
+  private head = 0;
+  private waiter: (() => void) | undefined;
+  bytes = 0;
+  ended = false;
+
+  push(event: StreamEvent): void {
+    this.events.push(event);
+    this.bytes += estimatedBytes(event);
+    this.wake();
+  }
+
+  shift(): StreamEvent | undefined {
+    if (this.head >= this.events.length) return undefined;
+    const event = this.events[this.head] as StreamEvent;
+    this.events[this.head] = undefined as never;
+    this.head += 1;
+    if (this.head === this.events.length) {
+      this.events.length = 0;
+      this.head = 0;
+    }
+    this.bytes -= estimatedBytes(event);
+    return event;
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  arrival(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+}
+
+/** Size of an event as relayed, estimated from its text (cheaper than serializing it again). */
+function estimatedBytes(event: StreamEvent): number {
+  switch (event.type) {
+    case 'answer-delta':
+      return 48 + event.text.length;
+    case 'sources':
+      return event.items.reduce((total, item) => total + 256 + item.text.length, 64);
+    default:
+      return 256;
   }
 }
 

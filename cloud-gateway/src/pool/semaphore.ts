@@ -29,8 +29,11 @@ export class Semaphore {
     return this.running >= this.limit && this.waiters.length >= this.maxQueue;
   }
 
-  /** Waits for a slot; rejects with `worker_busy` when the queue is full, or when `signal` aborts. */
-  acquire(signal?: AbortSignal): Promise<Release> {
+  /**
+   * Waits for a slot; rejects with `worker_busy` when the queue is full or no slot came within
+   * `timeoutMs`, and with the signal's reason when `signal` aborts.
+   */
+  acquire(signal?: AbortSignal, timeoutMs?: number): Promise<Release> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.running < this.limit) {
       this.running += 1;
@@ -40,18 +43,26 @@ export class Semaphore {
       return Promise.reject(new AppError('worker_busy', 'the worker\'s queue is full'));
     }
     return new Promise<Release>((resolve, reject) => {
+      const leave = (error: unknown) => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        signal?.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+        reject(error);
+      };
       const waiter = {
         grant: (release: Release) => {
           signal?.removeEventListener('abort', onAbort);
+          clearTimeout(timer);
           resolve(release);
         },
         fail: reject,
       };
-      const onAbort = () => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(signal?.reason);
-      };
+      const onAbort = () => leave(signal?.reason);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => leave(new AppError('worker_busy', `no slot became free within ${timeoutMs} ms`)), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });

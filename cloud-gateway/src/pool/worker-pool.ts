@@ -42,6 +42,13 @@ export interface WorkerPoolOptions {
   concurrency?: number;
   /** Waiting requests per worker. @default 32 */
   maxQueue?: number;
+  /** Longest wait for a slot on a worker before trying another (or answering `worker_busy`). @default 30000 */
+  queueTimeoutMs?: number;
+  /**
+   * Events a chat stream may hold for a client that reads slower than the worker sends (estimated
+   * bytes); beyond it the client is cut off. The worker's slot never waits for the client. @default 1048576
+   */
+  streamBufferBytes?: number;
   /** Consecutive failures that open a worker's breaker. @default 3 */
   breakerThreshold?: number;
   /** @default 10000 */
@@ -85,12 +92,16 @@ export class WorkerPool {
   private readonly client: SignedWorkerClient;
   private readonly now: () => number;
   private readonly urlPolicy: WorkerUrlPolicy;
+  private readonly queueTimeoutMs: number;
+  private readonly streamBufferBytes: number;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     this.now = options.now ?? Date.now;
     this.registry = options.registry ?? new MemoryWorkerRegistry({ now: this.now });
     this.urlPolicy = options.urlPolicy ?? new WorkerUrlPolicy();
+    this.queueTimeoutMs = options.queueTimeoutMs ?? 30_000;
+    this.streamBufferBytes = options.streamBufferBytes ?? 1024 * 1024;
     this.client = new SignedWorkerClient({
       secret: options.secret,
       transport: options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : createNodeHttpTransport()),
@@ -222,6 +233,7 @@ export class WorkerPool {
       events: relayStream(opened, {
         workerId: worker.id,
         signal: context.signal,
+        maxBufferedBytes: this.streamBufferBytes,
         onBroken: (failure) => this.recordStreamFailure(worker, failure),
         release,
       }),
@@ -230,7 +242,7 @@ export class WorkerPool {
 
   private async acquire(worker: PooledWorker, signal: AbortSignal | undefined) {
     try {
-      return await worker.slots.acquire(signal);
+      return await worker.slots.acquire(signal, this.queueTimeoutMs);
     } catch (error) {
       if (signal?.aborted) throw new AppError('cancelled', 'the request was cancelled');
       throw error instanceof AppError ? error : new AppError('worker_busy', `worker ${worker.id} is busy`);

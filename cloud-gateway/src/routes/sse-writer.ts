@@ -4,6 +4,9 @@ import type { StreamEvent } from '@review-assistant/shared';
 /** Longest silence on an SSE stream before a comment line keeps the connection busy. */
 export const SSE_KEEP_ALIVE_MS = 15_000;
 
+/** Longest a client may leave written data unread before its connection is closed. */
+export const CLIENT_WRITE_TIMEOUT_MS = 30_000;
+
 /** One stream event as an SSE frame. `JSON.stringify` never emits a raw newline, so one `data:` line is exact. */
 function sseFrame(event: StreamEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
@@ -21,6 +24,7 @@ export class NodeSseWriter {
   private closed = false;
   private wroteSinceKeepAlive = false;
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
   private readonly uncork = () => {
     this.corked = false;
     this.response.uncork();
@@ -31,15 +35,20 @@ export class NodeSseWriter {
    * in front of the gateway (CloudFront's origin read timeout is 30 s by default, the ALB's idle
    * timeout 60 s) does not cut a stream while a cold model loads. Browsers ignore comments.
    * @default 15000
+   * @param stallTimeoutMs a client that leaves written data unread this long (its socket buffer
+   * stays full, or the end of the stream stays unsent) is disconnected: a reader that stopped
+   * must not keep a socket and its buffers forever. @default 30000
    */
   constructor(
     private readonly response: ServerResponse,
     private readonly keepAliveMs = SSE_KEEP_ALIVE_MS,
+    private readonly stallTimeoutMs = CLIENT_WRITE_TIMEOUT_MS,
   ) {
     this.closed = response.destroyed;
     response.once('close', () => {
       this.closed = true;
       this.stopKeepAlive();
+      this.clearStall();
     });
   }
 
@@ -67,10 +76,12 @@ export class NodeSseWriter {
     this.corkForThisTick();
     this.wroteSinceKeepAlive = true;
     if (this.response.write(sseFrame(event))) return undefined;
+    this.armStall();
     return new Promise((resolve) => {
       const done = () => {
         this.response.off('drain', done);
         this.response.off('close', done);
+        this.clearStall();
         resolve();
       };
       this.response.once('drain', done);
@@ -88,7 +99,24 @@ export class NodeSseWriter {
   /** Ends the response (idempotent); called in the tick of the last event, so both leave in one write. */
   end(): void {
     this.stopKeepAlive();
-    if (!this.closed && !this.response.writableEnded) this.response.end();
+    if (this.closed || this.response.writableEnded) return;
+    this.response.end();
+    if (this.response.writableLength > 0) {
+      // The client has not taken the end of the stream yet: it gets the same deadline.
+      this.armStall();
+      this.response.once('finish', () => this.clearStall());
+    }
+  }
+
+  private armStall(): void {
+    if (this.stallTimer) return;
+    this.stallTimer = setTimeout(() => this.response.destroy(), this.stallTimeoutMs);
+    this.stallTimer.unref();
+  }
+
+  private clearStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
   }
 
   private stopKeepAlive(): void {
