@@ -87,8 +87,19 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const intentLimiter = createLimiter({ name: 'intent', perMinute: deps.settings.intentRateLimitPerMinute, burst: deps.settings.intentRateLimitBurst }, deps.rateLimitStore, deps.logger);
   const intentRoutes = createIntentRoutes({ intent: deps.intent, limiter: intentLimiter, trustProxy: deps.settings.trustProxy });
   app.route('/', createDocsRoutes([intentRoutes]));
-  app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes }));
-  app.route('/', createChatSocketRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, upgradeWebSocket, maxMessageBytes: MAX_WS_MESSAGE_BYTES }));
+  app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes, clientWriteTimeoutMs: deps.settings.clientWriteTimeoutMs }));
+  app.route(
+    '/',
+    createChatSocketRoutes({
+      turn,
+      limiter,
+      trustProxy: deps.settings.trustProxy,
+      upgradeWebSocket,
+      maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+      clientWriteTimeoutMs: deps.settings.clientWriteTimeoutMs,
+      pingIntervalMs: deps.settings.wsPingIntervalMs,
+    }),
+  );
   const keyLimiter = createLimiter({ name: 'api-key', perMinute: deps.settings.apiKeyRateLimitPerMinute, burst: deps.settings.apiKeyRateLimitBurst }, deps.rateLimitStore, deps.logger);
   const compat = { turn, pool: deps.pool, apiKeys: deps.settings.apiKeys, keyLimiter };
   app.route('/', createOpenAiRoutes(compat));

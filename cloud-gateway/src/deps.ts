@@ -30,6 +30,10 @@ export interface GatewaySettings {
   corsOrigins: string[];
   /** Which routes need HTTPS and how the edge reports it; unset: no HTTPS check (tests, local). */
   https?: HttpsPolicy;
+  /** A client that leaves a chat stream unread this long is disconnected (`CLIENT_WRITE_TIMEOUT_MS`). @default 30000 */
+  clientWriteTimeoutMs?: number;
+  /** WebSocket ping interval; no pong by the next ping closes the socket (`WS_PING_INTERVAL_MS`). @default 30000 */
+  wsPingIntervalMs?: number;
   /** Keep message texts in the interaction log (`LOG_MESSAGES`). */
   logMessages: boolean;
 }

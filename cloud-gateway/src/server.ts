@@ -63,6 +63,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     requestBudgetMs: config.requestBudgetMs,
     concurrency: config.workerConcurrency,
     maxQueue: config.workerQueue,
+    queueTimeoutMs: config.queueTimeoutMs,
+    streamBufferBytes: config.streamBufferBytes,
     breakerThreshold: config.breakerThreshold,
     breakerHalfOpenMs: config.breakerHalfOpenMs,
   });
@@ -84,6 +86,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       apiKeyRateLimitPerMinute: config.apiKeyRateLimitPerMinute,
       apiKeyRateLimitBurst: config.apiKeyRateLimitBurst,
       maxBodyBytes: config.maxBodyBytes,
+      clientWriteTimeoutMs: config.clientWriteTimeoutMs,
+      wsPingIntervalMs: config.wsPingIntervalMs,
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       https: {

@@ -18,6 +18,23 @@ export interface ChatSocketRoutesOptions {
   upgradeWebSocket: UpgradeWebSocket;
   /** Largest client message in bytes. @default 256 KiB */
   maxMessageBytes?: number;
+  /** A socket whose send buffer stays over the high-water mark this long is closed. @default 30000 */
+  clientWriteTimeoutMs?: number | undefined;
+  /** Ping every this often; a socket that did not answer the previous ping is closed. @default 30000 */
+  pingIntervalMs?: number | undefined;
+}
+
+/** What the route uses of `ws`'s WebSocket (the `raw` socket under Hono's `WSContext` on Node). */
+interface RawSocket {
+  bufferedAmount: number;
+  ping(): void;
+  terminate(): void;
+  on(event: 'pong', listener: () => void): unknown;
+}
+
+function rawSocket(ws: WSContext): RawSocket | undefined {
+  const raw = ws.raw as Partial<RawSocket> | undefined;
+  return typeof raw?.ping === 'function' && typeof raw.terminate === 'function' ? (raw as RawSocket) : undefined;
 }
 
 /** Pause sending while this much is queued on the socket (a slow client must not grow memory). */
@@ -30,6 +47,8 @@ const HIGH_WATER_BYTES = 256 * 1024;
 export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
   const maxMessageBytes = options.maxMessageBytes ?? 256 * 1024;
+  const clientWriteTimeoutMs = options.clientWriteTimeoutMs ?? 30_000;
+  const pingIntervalMs = options.pingIntervalMs ?? 30_000;
   routes.get(
     '/ws/chat',
     options.upgradeWebSocket((c) => {
@@ -39,9 +58,25 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
       let current: { turnId: string; controller: AbortController } | undefined;
       let turnCount = 0;
 
+      let pingTimer: NodeJS.Timeout | undefined;
+      let overHighWaterSince: number | undefined;
+      /** True while the send buffer is over the high-water mark; closes the socket once that lasted too long. */
+      const backedUp = (ws: WSContext): boolean => {
+        const raw = rawSocket(ws);
+        if (!raw || raw.bufferedAmount <= HIGH_WATER_BYTES) {
+          overHighWaterSince = undefined;
+          return false;
+        }
+        overHighWaterSince ??= Date.now();
+        if (Date.now() - overHighWaterSince > clientWriteTimeoutMs) {
+          logger.warn({ bufferedBytes: raw.bufferedAmount }, 'chat socket closed: the client stopped reading');
+          current?.controller.abort();
+          raw.terminate();
+        }
+        return true;
+      };
       const send = async (ws: WSContext, message: WsServerMessage) => {
-        const raw = ws.raw as { bufferedAmount?: number } | undefined;
-        while ((raw?.bufferedAmount ?? 0) > HIGH_WATER_BYTES && ws.readyState === 1) {
+        while (ws.readyState === 1 && backedUp(ws)) {
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         if (ws.readyState === 1) ws.send(JSON.stringify(message));
@@ -64,6 +99,28 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
       };
 
       return {
+        onOpen(_event, ws) {
+          const raw = rawSocket(ws);
+          if (!raw) return;
+          // A peer that vanished without a FIN (or stopped reading entirely) is found by its
+          // missing pong, or by a send buffer that stays full, and closed.
+          let alive = true;
+          raw.on('pong', () => {
+            alive = true;
+          });
+          pingTimer = setInterval(() => {
+            if (!alive) {
+              logger.info('chat socket closed: no pong');
+              current?.controller.abort();
+              raw.terminate();
+              return;
+            }
+            alive = false;
+            backedUp(ws);
+            raw.ping();
+          }, pingIntervalMs);
+          pingTimer.unref();
+        },
         onMessage(message, ws) {
           const text = typeof message.data === 'string' ? message.data : '';
           if (text.length === 0 || Buffer.byteLength(text) > maxMessageBytes) {
@@ -108,6 +165,7 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
           void admit().catch((error: unknown) => logger.error({ err: error }, 'websocket turn failed'));
         },
         onClose() {
+          clearInterval(pingTimer);
           current?.controller.abort();
         },
         onError(event) {

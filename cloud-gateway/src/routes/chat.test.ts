@@ -205,31 +205,6 @@ describe('POST /api/chat (SSE)', () => {
     expect(gone.at(-1)).toMatchObject({ code: 'no_worker' });
   });
 
-  it('respects backpressure: a client that stops reading stalls the worker instead of filling gateway memory', async () => {
-    const tokens = 400;
-    const token = `${'x'.repeat(64 * 1024)} `;
-    const { gateway, worker } = await setup({ answer: token.repeat(tokens) });
-    const response = await chat(gateway.url, 'best pasta?');
-    const reader = response.body!.getReader();
-    await reader.read(); // the first bytes arrived; now the client stops reading
-    let sent = -1;
-    // Wait until the worker cannot write any further (its count stops moving).
-    while (sent !== worker!.calls[0]?.eventsSent) {
-      sent = worker!.calls[0]?.eventsSent ?? 0;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-    const totalEvents = tokens + 2;
-    expect(sent).toBeLessThan(totalEvents / 2);
-    let bytes = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      bytes += value.byteLength;
-    }
-    expect(worker!.calls[0]?.eventsSent).toBe(totalEvents);
-    expect(bytes).toBeGreaterThan(tokens * 64 * 1024 * 0.9);
-  });
-
   it('still answers when the interaction log fails', async () => {
     const { gateway } = await setup({});
     gateway.deps.logStore.failing = true;

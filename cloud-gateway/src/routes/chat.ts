@@ -17,6 +17,8 @@ export interface ChatRoutesOptions {
   trustProxy: boolean;
   /** Largest request body (the app's `bodyLimit` refuses larger declared lengths first). */
   maxBodyBytes: number;
+  /** A client that leaves the stream unread this long is disconnected. @default 30000 */
+  clientWriteTimeoutMs?: number | undefined;
 }
 
 const SSE_HEADERS = {
@@ -56,7 +58,7 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
       if (outgoing) {
         // Read `c.res` once the chain has finished: Hono may replace the response object while merging headers.
-        setImmediate(() => void relayToNode(options.turn, request, turnContext, controller, outgoing, c.res.headers));
+        setImmediate(() => void relayToNode(options.turn, request, turnContext, controller, outgoing, c.res.headers, options.clientWriteTimeoutMs));
         return c.body(null, 200, { [X_ALREADY_SENT]: 'true' });
       }
       c.header('X-Accel-Buffering', 'no');
@@ -79,8 +81,9 @@ async function relayToNode(
   controller: AbortController,
   outgoing: ServerResponse,
   middlewareHeaders: Headers,
+  clientWriteTimeoutMs: number | undefined,
 ): Promise<void> {
-  const writer = new NodeSseWriter(outgoing);
+  const writer = new NodeSseWriter(outgoing, undefined, clientWriteTimeoutMs);
   // A client that goes away aborts the turn and with it the worker request.
   if (outgoing.destroyed) controller.abort();
   outgoing.once('close', () => {

@@ -95,6 +95,8 @@ export interface TestGateway {
   /** `http://127.0.0.1:<port>` once `listen()` ran. */
   url: string;
   listen(): Promise<string>;
+  /** TCP connections the listening server has open (0 before `listen()`). */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,12 @@ export function createTestGateway(
       server = await listenGateway(gateway, 0, '127.0.0.1');
       harness.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       return harness.url;
+    },
+    openConnections() {
+      return new Promise<number>((resolve, reject) => {
+        if (!server) resolve(0);
+        else server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+      });
     },
     async close() {
       pool.stopSweeping();
