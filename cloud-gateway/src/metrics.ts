@@ -16,6 +16,8 @@ export class GatewayMetrics {
   readonly timeToFirstToken: Histogram<'route'>;
   readonly chatTurns: Counter<'channel' | 'route' | 'status'>;
   readonly intents: Counter<'intent'>;
+  /** Interaction records that went to the spill file instead of the log store (replayed later). */
+  readonly logSpilled: Counter;
   /** Called with every finished turn's record (the EMF publisher aggregates them). */
   readonly turnObservers: ((record: InteractionRecord) => void)[] = [];
 
@@ -44,6 +46,11 @@ export class GatewayMetrics {
       registers,
     });
     this.intents = new Counter({ name: 'gateway_intents_total', help: 'Predicted intents of chat turns.', labelNames: ['intent'], registers });
+    this.logSpilled = new Counter({
+      name: 'gateway_interaction_log_spilled_total',
+      help: 'Interaction records written to the local spill file because the log store refused them (replayed later).',
+      registers,
+    });
     const listWorkers = options.listWorkers ?? (() => []);
     new Gauge({
       name: 'gateway_workers_up',

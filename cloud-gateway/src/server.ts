@@ -71,6 +71,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   pool.startSweeping();
   const intent =
     options.intent ?? createIntentService({ uri: config.intentModelUri, cacheDir: join(resolve(config.dataDir), 'cache'), logger: logger.child({ component: 'intent' }) });
+  const metrics = new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: true });
   const deps: GatewayDeps = {
     settings: {
       workerSharedSecret: config.workerSharedSecret,
@@ -109,9 +110,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         dataDir: resolve(config.dataDir),
         dynamodbEndpoint: config.dynamodbEndpoint,
         logger: logger.child({ component: 'interaction-log' }),
+        onSpill: (records) => metrics.logSpilled.inc(records),
       })),
     logger,
-    metrics: new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: true }),
+    metrics,
     recentRequests: new RecentRequests(),
   };
   const rateLimitStore = await createRateLimitStore(config);

@@ -13,6 +13,8 @@ export interface LogStoreConfig {
   /** `AWS_ENDPOINT_URL_DYNAMODB`: a local DynamoDB-compatible server. */
   dynamodbEndpoint?: string | undefined;
   logger?: Logger;
+  /** Called with the number of records that went to the spill file. */
+  onSpill?: (records: number) => void;
 }
 
 /**
@@ -31,7 +33,11 @@ export async function createLogStore(config: LogStoreConfig): Promise<LogStore> 
       }
       const { DynamoLogStore } = await import('./dynamo-log-store.js');
       const target = new DynamoLogStore({ table, client: dynamoClientConfig(config.dynamodbEndpoint) });
-      return new ReliableLogStore(target, { spillDirectory: join(config.dataDir, 'logs', 'spill'), ...(config.logger ? { logger: config.logger } : {}) });
+      return new ReliableLogStore(target, {
+        spillDirectory: join(config.dataDir, 'logs', 'spill'),
+        ...(config.logger ? { logger: config.logger } : {}),
+        ...(config.onSpill ? { onSpill: config.onSpill } : {}),
+      });
     }
   }
 }

@@ -53,7 +53,9 @@ describe('ReliableLogStore over DynamoDB (dynalite behind a fault-injecting prox
     await rm(spillRoot, { recursive: true, force: true });
   });
 
+  let spilledCount = 0;
   async function open(options: { spill?: string; batchDelayMs?: number; maxAttempts?: number; closeTimeoutMs?: number } = {}) {
+    spilledCount = 0;
     tableNumber += 1;
     table = `log-${tableNumber}`;
     await dynamo.createTables({ logTable: table, workerRegistryTable: 'workers' });
@@ -67,6 +69,9 @@ describe('ReliableLogStore over DynamoDB (dynalite behind a fault-injecting prox
       maxBackoffMs: 20,
       replayIntervalMs: 3_600_000,
       closeTimeoutMs: options.closeTimeoutMs ?? 5_000,
+      onSpill: (records) => {
+        spilledCount += records;
+      },
     });
     stores.push(store);
     return { store, spillDirectory };
@@ -122,6 +127,7 @@ describe('ReliableLogStore over DynamoDB (dynalite behind a fault-injecting prox
     expect(spilled).toHaveLength(1);
     const lines = (await readFile(join(spillDirectory, spilled[0]!), 'utf8')).trim().split('\n');
     expect(lines.map((line) => JSON.parse(line).requestId).sort()).toEqual(records.map((item) => item.requestId));
+    expect(spilledCount).toBe(30);
 
     proxy.decide = () => ({ kind: 'forward' });
     await store.replaySpilled();

@@ -32,6 +32,8 @@ export interface ReliableLogStoreOptions {
   /** Longest `close()` keeps retrying before it spills what is left. @default 5000 */
   closeTimeoutMs?: number;
   logger?: Logger;
+  /** Called with the number of records each time some go to the spill file (a metric). */
+  onSpill?: (records: number) => void;
 }
 
 interface Pending {
@@ -62,7 +64,7 @@ export class ReliableLogStore implements LogStore {
   private readonly queue: Pending[] = [];
   private readonly spill: SpillFile;
   private readonly policy: RetryPolicy;
-  private readonly options: Required<Omit<ReliableLogStoreOptions, 'logger'>> & { logger: Logger | undefined };
+  private readonly options: Required<Omit<ReliableLogStoreOptions, 'logger' | 'onSpill'>> & { logger: Logger | undefined; onSpill: ((records: number) => void) | undefined };
   private readonly closing = new AbortController();
   private batchTimer: NodeJS.Timeout | undefined;
   private readonly replayTimer: NodeJS.Timeout;
@@ -85,6 +87,7 @@ export class ReliableLogStore implements LogStore {
       maxPending: options.maxPending ?? 5000,
       closeTimeoutMs: options.closeTimeoutMs ?? 5000,
       logger: options.logger,
+      onSpill: options.onSpill,
     };
     this.spill = new SpillFile(options.spillDirectory);
     this.policy = retry(
@@ -100,7 +103,7 @@ export class ReliableLogStore implements LogStore {
   }
 
   append(record: InteractionRecord): Promise<void> {
-    if (this.closed || this.queue.length >= this.options.maxPending) return this.spill.write([record]);
+    if (this.closed || this.queue.length >= this.options.maxPending) return this.spillRecords([record]);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
       if (this.queue.length >= this.target.maxBatch) this.flushSoon(0);
@@ -179,7 +182,7 @@ export class ReliableLogStore implements LogStore {
         }
         this.options.logger?.warn({ err: failed, records: records.length }, 'interaction log write failed; records spilled to disk for a later replay');
         try {
-          await this.spill.write(records);
+          await this.spillRecords(records);
           for (const entry of batch) entry.resolve();
         } catch (error) {
           for (const entry of batch) entry.reject(error);
@@ -191,6 +194,11 @@ export class ReliableLogStore implements LogStore {
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  private async spillRecords(records: InteractionRecord[]): Promise<void> {
+    await this.spill.write(records);
+    this.options.onSpill?.(records.length);
   }
 
   /**
