@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StreamEvent } from '@review-assistant/shared';
+import type { ChatTurn, StreamEvent } from '@review-assistant/shared';
+import type { RoutingPolicy } from '../routing/policy.js';
 import { keywordIntentService, testPolicy } from '../testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble } from '../testing/worker-double.js';
 import { WorkerPool } from '../pool/worker-pool.js';
@@ -69,5 +70,23 @@ describe('runChatTurn', () => {
     expect(turns[0]!.workerId).toBe('static-1');
     expect(turns[0]!.outcomes).toEqual([{ kind: 'cancelled' }]);
     await double.waitFor((call) => call.path === '/v1/chat' && call.aborted, 5000);
+  });
+
+  it('gives the routing policy the conversation before the message, not only the message', async () => {
+    const seen: Array<{ message: string; history: readonly ChatTurn[] | undefined }> = [];
+    const policy: RoutingPolicy = {
+      decide(prediction, message, history) {
+        seen.push({ message, history });
+        return testPolicy.decide(prediction, message, history);
+      },
+    };
+    const { recorder } = recordingRecorder();
+    const history: ChatTurn[] = [
+      { role: 'user', content: 'How is the service at Luigi’s?' },
+      { role: 'assistant', content: 'Reviewers praise the friendly waiters.' },
+    ];
+    const deps = { intent: keywordIntentService(), policy, pool: new WorkerPool(), recorder };
+    for await (const event of runChatTurn(deps, { message: 'hello, when does it close?', history }, { requestId: 'r-3', channel: 'sse', signal: new AbortController().signal, logger })) void event;
+    expect(seen).toEqual([{ message: 'hello, when does it close?', history }]);
   });
 });

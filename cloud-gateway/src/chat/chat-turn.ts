@@ -35,17 +35,20 @@ const fallbackReplies: Record<Exclude<Route, 'worker'>, string> = {
   decline: 'I can only help with questions about restaurant reviews.',
 };
 
-/** Predicts the intent and applies the routing policy; any failure there sends the turn to a worker. */
+/**
+ * Predicts the intent of the message and applies the routing policy, which also sees the
+ * conversation before it; any failure there sends the turn to a worker.
+ */
 function decideRoute(
   deps: Pick<ChatTurnDeps, 'intent' | 'policy'>,
-  message: string,
+  request: Pick<ChatRequest, 'message' | 'history'>,
   logger: Logger,
 ): { prediction: IntentPrediction; decision: RouteDecision } {
   const classifier = deps.intent.current();
   if (!classifier) return { prediction: UNKNOWN_PREDICTION, decision: { route: 'worker' } };
   try {
-    const prediction = classifier.predict(message);
-    return { prediction, decision: deps.policy.decide(prediction, message) };
+    const prediction = classifier.predict(request.message);
+    return { prediction, decision: deps.policy.decide(prediction, request.message, request.history) };
   } catch (error) {
     logger.warn({ err: error }, 'intent prediction failed; routing to a worker');
     return { prediction: UNKNOWN_PREDICTION, decision: { route: 'worker' } };
@@ -59,7 +62,7 @@ function decideRoute(
  */
 export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, context: ChatTurnContext): AsyncGenerator<StreamEvent> {
   const started = performance.now();
-  const { prediction, decision } = decideRoute(deps, request.message, context.logger);
+  const { prediction, decision } = decideRoute(deps, request, context.logger);
   const recording = deps.recorder.start({
     requestId: context.requestId,
     sessionId: request.sessionId,

@@ -1,8 +1,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ArtifactIntentClassifier } from './artifact-classifier.js';
-import { ARTIFACT_FORMAT_VERSION, ArtifactError, decodeArtifact } from './artifact.js';
-import { rewriteManifest, tinyArtifact } from '../testing/tiny-intent-artifact.js';
+import { ARTIFACT_FORMAT_VERSION, ArtifactError, decodeArtifact, encodeArtifact } from './artifact.js';
+import { rewriteManifest, tinyArtifact, tinyWordVectorSource } from '../testing/tiny-intent-artifact.js';
 
 describe('intent model artifact', () => {
   const { bytes, manifest, weights } = tinyArtifact();
@@ -61,7 +61,7 @@ describe('intent model artifact', () => {
     const future = rewriteManifest(bytes, (draft) => {
       draft.formatVersion = 99;
     });
-    expect(() => decodeArtifact(future)).toThrow(new RegExp(`format version 99 is not supported.*version ${ARTIFACT_FORMAT_VERSION}`));
+    expect(() => decodeArtifact(future)).toThrow(new RegExp(`format version 99 is not supported.*versions 2 and ${ARTIFACT_FORMAT_VERSION}`));
   });
 
   it('refuses a manifest whose tensors do not fit the labels', () => {
@@ -69,5 +69,48 @@ describe('intent model artifact', () => {
       draft.labels = [...(draft.labels as string[]), 'extra_label'];
     });
     expect(() => decodeArtifact(broken)).toThrow(/does not match the feature rows or labels/);
+  });
+});
+
+describe('intent model artifact with word vectors (format 3)', () => {
+  const { bytes, manifest, weights } = tinyArtifact({}, { wordVectors: true });
+
+  it('round-trips the word vectors, their source and the word-vector inputs', () => {
+    const decoded = decodeArtifact(bytes);
+    expect(decoded.manifest.formatVersion).toBe(3);
+    expect(decoded.manifest.wordVectors).toEqual({ source: tinyWordVectorSource, dims: weights.wordVectors!.dims, words: weights.wordVectors!.words.length });
+    expect(decoded.weights.wordVectors!.words).toEqual(weights.wordVectors!.words);
+    expect(decoded.weights.wordVectors!.values).toEqual(weights.wordVectors!.values);
+    expect(decoded.weights.wordVectors!.scales).toEqual(weights.wordVectors!.scales);
+    expect(decoded.weights.networks[1]!.vectorInput!.values).toEqual(weights.networks[1]!.vectorInput!.values);
+    expect(decoded.weights.networks[0]!.vectorInput).toBeUndefined();
+  });
+
+  it('recognises through the word vectors a word the n-gram network has never seen', () => {
+    const withVectors = new ArtifactIntentClassifier(decodeArtifact(bytes));
+    const withoutVectors = new ArtifactIntentClassifier(decodeArtifact(tinyArtifact().bytes));
+    expect(withVectors.predict('howdy').intent.name).toBe('greeting');
+    expect(withVectors.predict('cheers mate').intent.name).toBe('thank_you');
+    expect(withoutVectors.predict('howdy').intent.name).toBe('oos');
+    expect(new ArtifactIntentClassifier({ manifest, weights }).predict('a storm is coming')).toEqual(withVectors.predict('a storm is coming'));
+  });
+
+  it('refuses a network that reads word vectors when the artifact carries none', () => {
+    const broken = rewriteManifest(bytes, (draft) => {
+      delete draft.wordVectors;
+    });
+    expect(() => decodeArtifact(broken)).toThrow(/network 1 reads word vectors but the artifact has none/);
+  });
+
+  it('still reads a format 2 artifact (no word vectors)', () => {
+    const old = rewriteManifest(tinyArtifact().bytes, (draft) => {
+      draft.formatVersion = 2;
+    });
+    expect(new ArtifactIntentClassifier(decodeArtifact(old)).predict('hello there').intent.name).toBe('greeting');
+  });
+
+  it('will not write word vectors without their source', () => {
+    const { format: _format, formatVersion: _version, tensors: _tensors, networks: _networks, features: _features, wordVectors: _vectors, ...description } = manifest;
+    expect(() => encodeArtifact(description, weights)).toThrow(/say where they come from/);
   });
 });

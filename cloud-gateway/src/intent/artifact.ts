@@ -7,11 +7,17 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
+import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared/word-vectors';
 import type { IntentModelWeights, MlpNetwork, QuantizedMatrix } from './mlp-model.js';
 
 export const ARTIFACT_FORMAT = 'review-assistant.intent-model';
 /** Bump when the layout or the meaning of a field changes; loaders refuse other versions. */
-export const ARTIFACT_FORMAT_VERSION = 2;
+export const ARTIFACT_FORMAT_VERSION = 3;
+/**
+ * Versions this reader accepts: 3 adds optional word vectors and word-vector inputs per network;
+ * a version 2 artifact is a version 3 artifact without them.
+ */
+const READABLE_FORMAT_VERSIONS: readonly number[] = [2, 3];
 const MAGIC = Buffer.from('RAINTENT', 'ascii');
 const CHECKSUM_BYTES = 32;
 
@@ -31,7 +37,7 @@ export class ArtifactError extends Error {
 
 const TensorSchema = z.object({
   name: z.string(),
-  dtype: z.enum(['int8', 'float32', 'uint32']),
+  dtype: z.enum(['int8', 'uint8', 'float32', 'uint32']),
   shape: z.array(z.number().int().nonnegative()),
   offset: z.number().int().nonnegative(),
   length: z.number().int().nonnegative(),
@@ -44,6 +50,14 @@ const FeatureConfigSchema = z.object({
   hashBits: z.number().int().min(8).max(32),
   /** Added in format version 2: character n-grams per word instead of over the whole text. */
   charScope: z.enum(['text', 'words']).optional(),
+  /** Added in format version 3: the network also reads the pooled word vectors. */
+  wordVectors: z.boolean().optional(),
+});
+
+const WordVectorsManifestSchema = z.object({
+  source: z.object({ name: z.string(), licence: z.string(), url: z.string() }),
+  dims: z.number().int().positive(),
+  words: z.number().int().positive(),
 });
 
 export const ArtifactManifestSchema = z.object({
@@ -73,12 +87,17 @@ export const ArtifactManifestSchema = z.object({
   }),
   valMetrics: z.record(z.string(), z.number()),
   networks: z.number().int().min(1),
+  /** Format version 3: the packed pretrained word vectors (their source and licence). */
+  wordVectors: WordVectorsManifestSchema.optional(),
   tensors: z.array(TensorSchema),
 });
 export type ArtifactManifest = z.infer<typeof ArtifactManifestSchema>;
 
 /** The manifest fields the trainer fills in; tensors are laid out by `encodeArtifact`. */
-export type ArtifactDescription = Omit<ArtifactManifest, 'format' | 'formatVersion' | 'tensors' | 'networks' | 'features'>;
+export type ArtifactDescription = Omit<ArtifactManifest, 'format' | 'formatVersion' | 'tensors' | 'networks' | 'features' | 'wordVectors'> & {
+  /** Required when the weights carry word vectors. */
+  wordVectorSource?: WordVectorSource;
+};
 
 export interface DecodedArtifact {
   manifest: ArtifactManifest;
@@ -87,10 +106,12 @@ export interface DecodedArtifact {
   checksum: string;
 }
 
-type TensorData = Int8Array | Float32Array | Uint32Array;
+type TensorData = Int8Array | Uint8Array | Float32Array | Uint32Array;
+type Dtype = 'int8' | 'uint8' | 'float32' | 'uint32';
 
-function dtypeOf(data: TensorData): 'int8' | 'float32' | 'uint32' {
+function dtypeOf(data: TensorData): Dtype {
   if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint8Array) return 'uint8';
   if (data instanceof Float32Array) return 'float32';
   return 'uint32';
 }
@@ -109,7 +130,22 @@ function tensorsOf(weights: IntentModelWeights): Array<{ name: string; shape: nu
       { name: `${prefix}outputScales`, shape: [network.output.rows], data: network.output.scales },
       { name: `${prefix}outputBias`, shape: [network.outputBias.length], data: network.outputBias },
     );
+    if (network.vectorInput !== undefined) {
+      list.push(
+        { name: `${prefix}vectorInput`, shape: [network.vectorInput.rows, network.vectorInput.cols], data: network.vectorInput.values },
+        { name: `${prefix}vectorInputScales`, shape: [network.vectorInput.rows], data: network.vectorInput.scales },
+      );
+    }
   });
+  const vectors = weights.wordVectors;
+  if (vectors !== undefined) {
+    const words = new Uint8Array(Buffer.from(vectors.words.join('\n'), 'utf8'));
+    list.push(
+      { name: 'wordVectors.words', shape: [words.length], data: words },
+      { name: 'wordVectors.values', shape: [vectors.words.length, vectors.dims], data: vectors.values },
+      { name: 'wordVectors.scales', shape: [vectors.words.length], data: vectors.scales },
+    );
+  }
   return list;
 }
 
@@ -122,12 +158,16 @@ export function encodeArtifact(description: ArtifactDescription, weights: Intent
     offset += tensor.data.byteLength;
     return entry;
   });
+  const { wordVectorSource, ...rest } = description;
+  const vectors = weights.wordVectors;
+  if (vectors !== undefined && wordVectorSource === undefined) throw new Error('the weights carry word vectors: say where they come from (wordVectorSource)');
   const manifest: ArtifactManifest = {
     format: ARTIFACT_FORMAT,
     formatVersion: ARTIFACT_FORMAT_VERSION,
-    ...description,
+    ...rest,
     features: weights.networks.map((network) => network.features),
     networks: weights.networks.length,
+    ...(vectors !== undefined && wordVectorSource !== undefined ? { wordVectors: { source: wordVectorSource, dims: vectors.dims, words: vectors.words.length } } : {}),
     tensors: layout,
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
@@ -139,17 +179,18 @@ export function encodeArtifact(description: ArtifactDescription, weights: Intent
   return { bytes: gzipSync(Buffer.concat([content, checksum]), { level: 9 }), manifest };
 }
 
-function readTensor(body: Buffer, manifest: ArtifactManifest, name: string, dtype: 'int8' | 'float32' | 'uint32'): TensorData {
+function readTensor(body: Buffer, manifest: ArtifactManifest, name: string, dtype: Dtype): TensorData {
   const entry = manifest.tensors.find((tensor) => tensor.name === name);
   if (entry === undefined) throw new ArtifactError('incompatible', `tensor ${name} is missing`);
   if (entry.dtype !== dtype) throw new ArtifactError('incompatible', `tensor ${name} is ${entry.dtype}, expected ${dtype}`);
   if (entry.offset + entry.length > body.length) throw new ArtifactError('corrupt', `tensor ${name} runs past the end of the file`);
   const elements = entry.shape.reduce((product, size) => product * size, 1);
-  const width = dtype === 'int8' ? 1 : 4;
+  const width = dtype === 'int8' || dtype === 'uint8' ? 1 : 4;
   if (elements * width !== entry.length) throw new ArtifactError('corrupt', `tensor ${name} has ${entry.length} bytes for shape ${entry.shape.join('×')}`);
   // int8 tensors (nearly all of the bytes) are views into the decompressed buffer, no copy;
   // 4-byte types are copied into a fresh ArrayBuffer because their offsets need not be aligned.
   if (dtype === 'int8') return new Int8Array(body.buffer, body.byteOffset + entry.offset, entry.length);
+  if (dtype === 'uint8') return new Uint8Array(body.buffer, body.byteOffset + entry.offset, entry.length);
   const copy = new Uint8Array(body.subarray(entry.offset, entry.offset + entry.length)).slice().buffer;
   if (dtype === 'float32') return new Float32Array(copy);
   return new Uint32Array(copy);
@@ -214,10 +255,10 @@ export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
   if (!version.success || version.data.format !== ARTIFACT_FORMAT) {
     throw new ArtifactError('incompatible', `the manifest is not a ${ARTIFACT_FORMAT} manifest`);
   }
-  if (version.data.formatVersion !== ARTIFACT_FORMAT_VERSION) {
+  if (!READABLE_FORMAT_VERSIONS.includes(version.data.formatVersion)) {
     throw new ArtifactError(
       'incompatible',
-      `artifact format version ${version.data.formatVersion} is not supported by this gateway (it reads version ${ARTIFACT_FORMAT_VERSION}); retrain with npm run train:intent or deploy a matching gateway`,
+      `artifact format version ${version.data.formatVersion} is not supported by this gateway (it reads format versions ${READABLE_FORMAT_VERSIONS.join(' and ')}); retrain with npm run train:intent or deploy a matching gateway`,
     );
   }
   const parsed = ArtifactManifestSchema.safeParse(raw);
@@ -239,8 +280,27 @@ export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
       throw new ArtifactError('corrupt', `network ${index} does not match the feature rows or labels`);
     }
     if (hiddenBias.length !== embedding.cols || outputBias.length !== output.rows) throw new ArtifactError('corrupt', `network ${index} has biases of the wrong size`);
-    networks.push({ features: manifest.features[index]!, featureIds, idf, embedding, output, hiddenBias, outputBias });
+    const features = manifest.features[index]!;
+    let vectorInput: QuantizedMatrix | undefined;
+    if (features.wordVectors === true) {
+      if (manifest.wordVectors === undefined) throw new ArtifactError('incompatible', `network ${index} reads word vectors but the artifact has none`);
+      vectorInput = matrix(body, manifest, `${prefix}vectorInput`);
+      if (vectorInput.rows !== 2 * manifest.wordVectors.dims || vectorInput.cols !== embedding.cols) throw new ArtifactError('corrupt', `network ${index}: the word-vector input does not match the vectors or the hidden layer`);
+    }
+    networks.push({ features, featureIds, idf, embedding, output, hiddenBias, outputBias, ...(vectorInput === undefined ? {} : { vectorInput }) });
   }
+  const wordVectors = manifest.wordVectors === undefined ? undefined : readWordVectors(body, manifest, manifest.wordVectors);
   if (!manifest.labels.includes(manifest.outOfScopeLabel)) throw new ArtifactError('incompatible', `the labels do not include ${manifest.outOfScopeLabel}`);
-  return { manifest, weights: { networks }, checksum: actual.toString('hex') };
+  return { manifest, weights: wordVectors === undefined ? { networks } : { networks, wordVectors }, checksum: actual.toString('hex') };
+}
+
+function readWordVectors(body: Buffer, manifest: ArtifactManifest, info: { dims: number; words: number }): WordVectorTable {
+  const bytes = readTensor(body, manifest, 'wordVectors.words', 'uint8') as Uint8Array;
+  const words = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').split('\n');
+  const values = readTensor(body, manifest, 'wordVectors.values', 'int8') as Int8Array;
+  const scales = readTensor(body, manifest, 'wordVectors.scales', 'float32') as Float32Array;
+  if (words.length !== info.words || values.length !== info.words * info.dims || scales.length !== info.words) {
+    throw new ArtifactError('corrupt', `the word vectors do not match the manifest (${info.words} words × ${info.dims})`);
+  }
+  return { dims: info.dims, words, values, scales };
 }

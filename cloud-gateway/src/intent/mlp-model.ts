@@ -1,4 +1,5 @@
-import { extractFeatures, type FeatureConfig } from './text-features.js';
+import { WordVectors, type WordVectorTable } from '@review-assistant/shared/word-vectors';
+import { extractFeatures, normalizeText, type FeatureConfig } from './text-features.js';
 
 /** A row-wise int8-quantised matrix: value(r, c) = values[r * cols + c] * scales[r]. */
 export interface QuantizedMatrix {
@@ -24,11 +25,24 @@ export interface MlpNetwork {
   /** One row per label, `hidden` columns. */
   output: QuantizedMatrix;
   outputBias: Float32Array;
+  /**
+   * With `features.wordVectors`: one row per pooled word-vector input (the mean's dimensions,
+   * then the max's), `hidden` columns, added to the hidden layer.
+   */
+  vectorInput?: QuantizedMatrix | undefined;
 }
 
 /** Everything the classifier needs to score a text. */
 export interface IntentModelWeights {
   networks: MlpNetwork[];
+  /** The packed word vectors the `wordVectors` networks read. */
+  wordVectors?: WordVectorTable | undefined;
+}
+
+/** The words of a text as the word-vector view sees them (the n-gram features' normalisation). */
+export function textWords(text: string): string[] {
+  const normalized = normalizeText(text);
+  return normalized.length === 0 ? [] : normalized.split(' ');
 }
 
 export function quantizeRows(source: Float32Array, rows: number, cols: number): QuantizedMatrix {
@@ -148,10 +162,13 @@ export class MlpScorer {
   readonly labels: number;
   private readonly hidden: Float64Array;
   private readonly logits: Float64Array;
-  /** The output layers dequantised once (labels × hidden floats each, small). */
+  /** The output layers dequantised once and transposed (hidden × labels floats each, small). */
   private readonly outputs: Float32Array[];
   private readonly active: ActiveFeatures = { rows: new Int32Array(512), values: new Float32Array(512), count: 0 };
   private readonly rowIndexes: FeatureRowIndex[];
+  private readonly vectors: WordVectors | undefined;
+  private readonly pooled: Float32Array;
+  private readonly wordRows: number[] = [];
 
   constructor(private readonly weights: IntentModelWeights) {
     const first = weights.networks[0];
@@ -161,18 +178,23 @@ export class MlpScorer {
     this.logits = new Float64Array(this.labels);
     this.rowIndexes = weights.networks.map(({ featureIds }) => new FeatureRowIndex(featureIds));
     this.outputs = weights.networks.map(({ output }) => {
-      const dense = new Float32Array(output.values.length);
+      const transposed = new Float32Array(output.values.length);
       for (let row = 0; row < output.rows; row += 1) {
         const scale = output.scales[row]!;
-        for (let col = 0; col < output.cols; col += 1) dense[row * output.cols + col] = output.values[row * output.cols + col]! * scale;
+        for (let col = 0; col < output.cols; col += 1) transposed[col * output.rows + row] = output.values[row * output.cols + col]! * scale;
       }
-      return dense;
+      return transposed;
     });
+    const needsVectors = weights.networks.some((network) => network.vectorInput !== undefined);
+    if (needsVectors && weights.wordVectors === undefined) throw new Error('the model has word-vector networks but no word vectors');
+    this.vectors = needsVectors ? new WordVectors(weights.wordVectors!) : undefined;
+    this.pooled = new Float32Array(2 * (this.vectors?.dims ?? 0));
   }
 
   /** Averaged softmax probabilities over the labels. */
   probabilities(text: string): Float32Array {
     const result = new Float32Array(this.labels);
+    if (this.vectors !== undefined) this.vectors.pool(this.vectors.rowsOf(textWords(text), this.wordRows), this.pooled);
     this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, activeFeatures(text, network, this.active, this.rowIndexes[index]), result));
     const members = this.weights.networks.length;
     for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
@@ -189,42 +211,29 @@ export class MlpScorer {
     for (let col = 0; col < width; col += 1) hidden[col] = bias[col]!;
     const rows = active.rows;
     const activeValues = active.values;
-    const unrolled = width - (width % 4);
     for (let index = 0; index < active.count; index += 1) {
       const row = rows[index]!;
-      const factor = activeValues[index]! * scales[row]!;
-      const base = row * width;
-      let col = 0;
-      for (; col < unrolled; col += 4) {
-        hidden[col] = hidden[col]! + factor * values[base + col]!;
-        hidden[col + 1] = hidden[col + 1]! + factor * values[base + col + 1]!;
-        hidden[col + 2] = hidden[col + 2]! + factor * values[base + col + 2]!;
-        hidden[col + 3] = hidden[col + 3]! + factor * values[base + col + 3]!;
-      }
-      for (; col < width; col += 1) hidden[col] = hidden[col]! + factor * values[base + col]!;
+      addScaledRow(hidden, values, row * width, width, activeValues[index]! * scales[row]!);
     }
-    for (let col = 0; col < width; col += 1) if (hidden[col]! < 0) hidden[col] = 0;
+    const vectorInput = network.vectorInput;
+    if (vectorInput !== undefined) {
+      const pooled = this.pooled;
+      for (let input = 0; input < vectorInput.rows; input += 1) {
+        const value = pooled[input]!;
+        if (value !== 0) addScaledRow(hidden, vectorInput.values, input * width, width, value * vectorInput.scales[input]!);
+      }
+    }
+    // output layer over the active hidden units only (ReLU zeroes about half): logits += h · Wᵀ
     const logits = this.logits;
-    const outputBias = network.outputBias;
-    let largest = -Infinity;
-    for (let label = 0; label < labels; label += 1) {
-      const base = label * width;
-      let sum0 = 0;
-      let sum1 = 0;
-      let sum2 = 0;
-      let sum3 = 0;
-      let col = 0;
-      for (; col < unrolled; col += 4) {
-        sum0 += hidden[col]! * output[base + col]!;
-        sum1 += hidden[col + 1]! * output[base + col + 1]!;
-        sum2 += hidden[col + 2]! * output[base + col + 2]!;
-        sum3 += hidden[col + 3]! * output[base + col + 3]!;
-      }
-      let sum = outputBias[label]! + sum0 + sum1 + sum2 + sum3;
-      for (; col < width; col += 1) sum += hidden[col]! * output[base + col]!;
-      logits[label] = sum;
-      if (sum > largest) largest = sum;
+    logits.set(network.outputBias);
+    for (let col = 0; col < width; col += 1) {
+      const activation = hidden[col]!;
+      if (activation <= 0) continue;
+      const base = col * labels;
+      for (let label = 0; label < labels; label += 1) logits[label] = logits[label]! + activation * output[base + label]!;
     }
+    let largest = -Infinity;
+    for (let label = 0; label < labels; label += 1) if (logits[label]! > largest) largest = logits[label]!;
     let total = 0;
     for (let label = 0; label < labels; label += 1) {
       const value = Math.exp(logits[label]! - largest);
@@ -233,4 +242,17 @@ export class MlpScorer {
     }
     for (let label = 0; label < labels; label += 1) into[label] = into[label]! + logits[label]! / total;
   }
+}
+
+/** hidden[c] += factor × values[base + c] for c < width, unrolled by four. */
+function addScaledRow(hidden: Float64Array, values: Int8Array, base: number, width: number, factor: number): void {
+  const unrolled = width - (width % 4);
+  let col = 0;
+  for (; col < unrolled; col += 4) {
+    hidden[col] = hidden[col]! + factor * values[base + col]!;
+    hidden[col + 1] = hidden[col + 1]! + factor * values[base + col + 1]!;
+    hidden[col + 2] = hidden[col + 2]! + factor * values[base + col + 2]!;
+    hidden[col + 3] = hidden[col + 3]! + factor * values[base + col + 3]!;
+  }
+  for (; col < width; col += 1) hidden[col] = hidden[col]! + factor * values[base + col]!;
 }

@@ -20,6 +20,11 @@ export interface FeatureConfig {
    * @default 'text'
    */
   charScope?: 'text' | 'words' | undefined;
+  /**
+   * The network also sees the text's pretrained word vectors, mean- and max-pooled (format 3).
+   * @default false
+   */
+  wordVectors?: boolean | undefined;
 }
 
 export const defaultFeatureConfig: FeatureConfig = { wordNgrams: [1, 2], charMin: 3, charMax: 5, hashBits: 22 };

@@ -1,4 +1,4 @@
-import type { Route } from '@review-assistant/shared';
+import type { ChatTurn, Route } from '@review-assistant/shared';
 import type { IntentPrediction } from '../intent/classifier.js';
 
 /** The routing decision for one chat message. */
@@ -9,5 +9,10 @@ export interface RouteDecision {
 }
 
 export interface RoutingPolicy {
-  decide(prediction: IntentPrediction, message: string): RouteDecision;
+  /**
+   * Where `message` goes, given its predicted intent and the conversation before it (`history`,
+   * oldest first, as the client sent it): the same words mean different things in a
+   * conversation about a restaurant ("what time does it close?").
+   */
+  decide(prediction: IntentPrediction, message: string, history?: readonly ChatTurn[]): RouteDecision;
 }

@@ -3,12 +3,15 @@
  * trainer and CLINC150 live in `scripts/src/intent-training/`, outside the gateway). One network
  * over word unigrams: each keyword's row points at its intent's hidden unit, and the output layer
  * maps hidden unit i to label i, so a text with a keyword of one intent predicts that intent.
+ * With `wordVectors`, a second network reads toy word vectors (one dimension per intent) that
+ * also know synonyms the n-gram network has never seen ("howdy", "cheers", "storm").
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { encodeArtifact, type ArtifactManifest } from '../intent/artifact.js';
 import { quantizeRows, type IntentModelWeights } from '../intent/mlp-model.js';
 import { extractFeatures, type FeatureConfig } from '../intent/text-features.js';
+import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared/word-vectors';
 
 /** intent → domain → keywords; `oos` (last label) has no keywords and a small bias. */
 const tinyIntents: ReadonlyArray<[intent: string, domain: string, keywords: string[]]> = [
@@ -29,7 +32,23 @@ function wordId(word: string): number {
   return ids[0]!;
 }
 
-export function tinyWeights(): { weights: IntentModelWeights; labels: string[]; domains: Record<string, string> } {
+/** Synonyms only the toy word vectors know: word → intent. */
+const vectorSynonyms: Readonly<Record<string, string>> = { howdy: 'greeting', cheers: 'thank_you', storm: 'weather' };
+
+export const tinyWordVectorSource: WordVectorSource = { name: 'toy vectors for tests', licence: 'written for this project', url: 'none' };
+
+/** One dimension per label; each keyword or synonym is the unit vector of its intent. */
+function tinyWordVectors(labels: string[]): WordVectorTable {
+  const entries = [...tinyIntents.flatMap(([intent, , keywords]) => keywords.map((word) => [word, intent] as const)), ...Object.entries(vectorSynonyms)];
+  const dims = labels.length;
+  const values = new Int8Array(entries.length * dims);
+  entries.forEach(([, intent], row) => {
+    values[row * dims + labels.indexOf(intent)] = 127;
+  });
+  return { dims, words: entries.map(([word]) => word), values, scales: new Float32Array(entries.length).fill(1 / 127) };
+}
+
+export function tinyWeights(options: { wordVectors?: boolean } = {}): { weights: IntentModelWeights; labels: string[]; domains: Record<string, string> } {
   const labels = [...tinyIntents.map(([intent]) => intent), 'oos'];
   const hidden = labels.length;
   const rows = tinyIntents.flatMap(([, , keywords], label) => keywords.map((keyword) => ({ id: wordId(keyword), label }))).sort((left, right) => left.id - right.id);
@@ -54,12 +73,32 @@ export function tinyWeights(): { weights: IntentModelWeights; labels: string[]; 
       },
     ],
   };
+  if (options.wordVectors === true) {
+    const table = tinyWordVectors(labels);
+    // the mean's dimension d feeds hidden unit d; the max half stays zero
+    const vectorInput = new Float32Array(2 * table.dims * hidden);
+    for (let dim = 0; dim < table.dims; dim += 1) vectorInput[dim * hidden + dim] = 4;
+    weights.wordVectors = table;
+    weights.networks.push({
+      features: { ...features, wordVectors: true },
+      featureIds: new Uint32Array(0),
+      idf: new Float32Array(0),
+      embedding: quantizeRows(new Float32Array(0), 0, hidden),
+      hiddenBias: new Float32Array(hidden),
+      output: quantizeRows(output, labels.length, hidden),
+      outputBias,
+      vectorInput: quantizeRows(vectorInput, 2 * table.dims, hidden),
+    });
+  }
   const domains = Object.fromEntries(tinyIntents.map(([intent, domain]) => [intent, domain]));
   return { weights, labels, domains };
 }
 
-export function tinyArtifact(overrides: Partial<ArtifactManifest> = {}): { bytes: Buffer; manifest: ArtifactManifest; weights: IntentModelWeights } {
-  const { weights, labels, domains } = tinyWeights();
+export function tinyArtifact(
+  overrides: Partial<ArtifactManifest> = {},
+  options: { wordVectors?: boolean } = {},
+): { bytes: Buffer; manifest: ArtifactManifest; weights: IntentModelWeights } {
+  const { weights, labels, domains } = tinyWeights(options);
   const { bytes, manifest } = encodeArtifact(
     {
       version: 'test.tiny',
@@ -71,6 +110,7 @@ export function tinyArtifact(overrides: Partial<ArtifactManifest> = {}): { bytes
       thresholds: { confidence: 0.2 },
       training: { dataSha256: { 'tiny.json': 'none' }, seed: 0, examples: 0, durationMs: 0, options: {} },
       valMetrics: { inScopeAccuracy: 0.5 },
+      ...(options.wordVectors === true ? { wordVectorSource: tinyWordVectorSource } : {}),
       ...overrides,
     },
     weights,

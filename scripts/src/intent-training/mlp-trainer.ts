@@ -1,4 +1,5 @@
-import { quantizeRows, type IntentModelWeights, type MlpNetwork } from '@review-assistant/cloud-gateway/intent/mlp-model';
+import { quantizeRows, textWords, type IntentModelWeights, type MlpNetwork } from '@review-assistant/cloud-gateway/intent/mlp-model';
+import { WordVectors, type WordVectorTable } from '@review-assistant/shared/word-vectors';
 import { createRandom, shuffleInPlace } from '@review-assistant/shared/seeded-random';
 import { extractFeatures, type FeatureConfig } from '@review-assistant/cloud-gateway/intent/text-features';
 
@@ -29,6 +30,8 @@ export interface TrainingOptions {
   minFeatureCount: number;
   /** Label smoothing of the cross-entropy target. */
   labelSmoothing: number;
+  /** Fraction of words left out of the pooled word vectors while training. @default 0.2 */
+  wordDropout?: number | undefined;
   /** Called after each epoch of each member. */
   onProgress?: (progress: { member: number; epoch: number; loss: number; trainAccuracy: number }) => void;
 }
@@ -49,10 +52,12 @@ export const defaultTrainingOptions: Omit<TrainingOptions, 'features'> = {
 interface Encoded {
   rows: Int32Array;
   values: Float32Array;
+  /** Rows of the text's words in the word-vector table (networks with `features.wordVectors`). */
+  wordRows: Int32Array;
   label: number;
 }
 
-function buildVocabulary(examples: TrainingExample[], features: FeatureConfig, options: TrainingOptions) {
+function buildVocabulary(examples: TrainingExample[], features: FeatureConfig, options: TrainingOptions, vectors: WordVectors | undefined) {
   const sparse = examples.map((example) => extractFeatures(example.text, features));
   const documentFrequency = new Map<number, number>();
   for (const features of sparse) for (const id of features.ids) documentFrequency.set(id, (documentFrequency.get(id) ?? 0) + 1);
@@ -74,7 +79,8 @@ function buildVocabulary(examples: TrainingExample[], features: FeatureConfig, o
       rows.push(row);
       values.push(features.weights[position]! * idf[row]!);
     }
-    return { rows: Int32Array.from(rows), values: Float32Array.from(values), label: examples[index]!.label };
+    const wordRows = vectors !== undefined ? Int32Array.from(vectors.rowsOf(textWords(examples[index]!.text))) : new Int32Array(0);
+    return { rows: Int32Array.from(rows), values: Float32Array.from(values), wordRows, label: examples[index]!.label };
   });
   return { featureIds, idf, encoded };
 }
@@ -85,6 +91,7 @@ function trainNetwork(
   labels: number,
   options: TrainingOptions,
   member: number,
+  vectors: WordVectors | undefined,
 ): Omit<MlpNetwork, 'features' | 'featureIds' | 'idf'> {
   const random = createRandom(options.seed * 1000 + member);
   const width = options.hidden;
@@ -96,15 +103,24 @@ function trainNetwork(
   const outputRange = Math.sqrt(6 / (width + labels));
   for (let index = 0; index < output.length; index += 1) output[index] = (random() * 2 - 1) * outputRange;
   const outputBias = new Float32Array(labels);
+  // pooled word vectors (mean, then max) → hidden, when this network has the word-vector view
+  const vectorInputs = vectors === undefined ? 0 : 2 * vectors.dims;
+  const vectorInput = new Float32Array(vectorInputs * width);
+  const vectorRange = Math.sqrt(6 / (vectorInputs + width));
+  for (let index = 0; index < vectorInput.length; index += 1) vectorInput[index] = (random() * 2 - 1) * vectorRange;
+  const pooled = new Float32Array(vectorInputs);
+  const keptWords: number[] = [];
+  const keepWord = 1 - (options.wordDropout ?? 0.2);
 
   // Adam state; the embedding is updated lazily (only rows touched by the batch), like LazyAdam.
   const embeddingM = new Float32Array(embedding.length);
   const embeddingV = new Float32Array(embedding.length);
-  const dense = [hiddenBias, output, outputBias];
+  const dense = vectorInputs > 0 ? [hiddenBias, output, outputBias, vectorInput] : [hiddenBias, output, outputBias];
   const denseM = dense.map((tensor) => new Float32Array(tensor.length));
   const denseV = dense.map((tensor) => new Float32Array(tensor.length));
   const denseGrad = dense.map((tensor) => new Float32Array(tensor.length));
   const [gradHiddenBias, gradOutput, gradOutputBias] = denseGrad as [Float32Array, Float32Array, Float32Array];
+  const gradVectorInput = denseGrad[3];
   const embeddingGrad = new Float32Array(embedding.length);
   const touchedStamp = new Int32Array(featureRows).fill(-1);
   const touched: number[] = [];
@@ -155,6 +171,18 @@ function trainNetwork(
           const base = rowsBuffer[index]! * width;
           for (let col = 0; col < width; col += 1) hiddenPre[col] = hiddenPre[col]! + factor * embedding[base + col]!;
         }
+        if (vectors !== undefined) {
+          keptWords.length = 0;
+          for (const row of example.wordRows) if (keepWord >= 1 || random() < keepWord) keptWords.push(row);
+          if (keptWords.length === 0) for (const row of example.wordRows) keptWords.push(row);
+          vectors.pool(keptWords, pooled);
+          for (let input = 0; input < vectorInputs; input += 1) {
+            const value = pooled[input]!;
+            if (value === 0) continue;
+            const base = input * width;
+            for (let col = 0; col < width; col += 1) hiddenPre[col] = hiddenPre[col]! + value * vectorInput[base + col]!;
+          }
+        }
         for (let col = 0; col < width; col += 1) {
           const keep = keepHidden >= 1 || random() < keepHidden ? 1 / keepHidden : 0;
           mask[col] = hiddenPre[col]! > 0 ? keep : 0;
@@ -193,6 +221,14 @@ function trainNetwork(
         for (let col = 0; col < width; col += 1) {
           gradHidden[col] = gradHidden[col]! * mask[col]!;
           gradHiddenBias[col] = gradHiddenBias[col]! + gradHidden[col]!;
+        }
+        if (gradVectorInput !== undefined) {
+          for (let input = 0; input < vectorInputs; input += 1) {
+            const value = pooled[input]!;
+            if (value === 0) continue;
+            const base = input * width;
+            for (let col = 0; col < width; col += 1) gradVectorInput[base + col] = gradVectorInput[base + col]! + value * gradHidden[col]!;
+          }
         }
         for (let index = 0; index < count; index += 1) {
           const row = rowsBuffer[index]!;
@@ -240,14 +276,19 @@ function trainNetwork(
     hiddenBias,
     output: quantizeRows(output, labels, width),
     outputBias,
+    ...(vectorInputs > 0 ? { vectorInput: quantizeRows(vectorInput, vectorInputs, width) } : {}),
   };
 }
 
 /** Trains the ensemble; deterministic for a given seed, data order and options. */
-export function trainIntentModel(examples: TrainingExample[], labels: number, options: TrainingOptions): IntentModelWeights {
+export function trainIntentModel(examples: TrainingExample[], labels: number, options: TrainingOptions, wordVectors?: WordVectorTable): IntentModelWeights {
+  const usesVectors = options.features.some((features) => features.wordVectors === true);
+  if (usesVectors && wordVectors === undefined) throw new Error('a network has the word-vector view but no word vectors were given');
+  const vectors = usesVectors ? new WordVectors(wordVectors!) : undefined;
   const networks: MlpNetwork[] = options.features.map((features, member) => {
-    const { featureIds, idf, encoded } = buildVocabulary(examples, features, options);
-    return { features, featureIds, idf, ...trainNetwork(encoded, featureIds.length, labels, options, member) };
+    const memberVectors = features.wordVectors === true ? vectors : undefined;
+    const { featureIds, idf, encoded } = buildVocabulary(examples, features, options, memberVectors);
+    return { features, featureIds, idf, ...trainNetwork(encoded, featureIds.length, labels, options, member, memberVectors) };
   });
-  return { networks };
+  return usesVectors ? { networks, wordVectors } : { networks };
 }

@@ -6,6 +6,7 @@ import { decodeArtifact } from '@review-assistant/cloud-gateway/intent/artifact'
 import { defaultArtifactPath } from '@review-assistant/cloud-gateway/intent/artifact-source';
 import { IntentRoutingPolicy } from '@review-assistant/cloud-gateway/routing/intent-routing-policy';
 import { DiningUtterancesSchema } from './clinc-data.js';
+import { readRoutingCases, routeCases } from './routing-cases.js';
 import { defaultDataDirectory } from './training-pipeline.js';
 
 describe('IntentRoutingPolicy with the shipped model', () => {
@@ -33,5 +34,13 @@ describe('IntentRoutingPolicy with the shipped model', () => {
       expect(decision.route, text).toBe('decline');
       expect(decision.reply).toMatch(/Sorry, I can't help with/);
     }
+  });
+
+  it('routes every case of the project routing set (conversations, small talk, identity, declines) as written', async () => {
+    const cases = await readRoutingCases();
+    const wrong = routeCases(classifier, policy, cases)
+      .filter((item) => item.route !== item.case.route)
+      .map((item) => `${item.case.history ? '[in a conversation] ' : ''}${item.case.message} → ${item.route} (${item.intent} ${item.confidence.toFixed(2)}), expected ${item.case.route}`);
+    expect(wrong).toEqual([]);
   });
 });
