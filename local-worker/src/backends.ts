@@ -108,7 +108,7 @@ export async function createBackends(config: BackendsConfig, dependencies: Backe
 function offlineBackends(reason: string): Backends {
   const models: ModelStatus[] = [
     { name: OFFLINE_CHAT_MODEL_ID, role: 'chat', state: 'builtin', detail: 'extractive answers: quotes and rating summaries, no language model' },
-    { name: OFFLINE_EMBEDDING_MODEL_ID, role: 'embed', state: 'builtin', detail: 'in-process hashed n-gram embeddings' },
+    { name: OFFLINE_EMBEDDING_MODEL_ID, role: 'embed', state: 'builtin', detail: 'in-process hashed n-grams + packed GloVe-derived word vectors' },
   ];
   return {
     kind: 'offline',

@@ -1,7 +1,9 @@
 /**
- * `npx tsx --conditions=development scripts/src/eval-retrieval.ts --csv FILE --questions FILE [--k 5]`
+ * `npx tsx --conditions=development scripts/src/eval-retrieval.ts --csv FILE --questions FILE [--k 5]
+ *   [--ngram-only] [--semantic-share λ]`
  * Ingests the CSV with the offline embedding model into a scratch collection and prints recall@k
- * of vector-only, BM25-only and hybrid retrieval for the question set.
+ * of vector-only, BM25-only and hybrid retrieval for the question set. `--ngram-only` measures the
+ * previous offline model (hashed n-grams without word vectors) for a same-run comparison.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -19,6 +21,8 @@ async function main(): Promise<void> {
       k: { type: 'string', default: '5' },
       collection: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'ngram-only': { type: 'boolean', default: false },
+      'semantic-share': { type: 'string' },
     },
   });
   if (values.csv === undefined || values.questions === undefined) {
@@ -30,7 +34,8 @@ async function main(): Promise<void> {
   const collection = values.collection ?? `eval-${basename(values.csv).replace(/[^a-zA-Z0-9]+/g, '-').replace(/-+$/, '')}`;
   const connection = await connectVectorStore({ dataDir: process.env['DATA_DIR'] ?? './data', chromaUrl: process.env['CHROMA_URL'] });
   try {
-    const embedder = new OfflineEmbeddingModel();
+    const share = values['semantic-share'] === undefined ? undefined : Number(values['semantic-share']);
+    const embedder = new OfflineEmbeddingModel({ ...(values['ngram-only'] ? { wordVectors: false as const } : {}), ...(share === undefined ? {} : { semanticShare: share }) });
     await ingestCsv({ file: values.csv, store: connection.store, embedder, collection, reset: true, progress: 'none' });
     const result = await evaluateRetrieval({ store: connection.store, embedder, collection, questionSet, k });
     console.log(`recall@${k} over ${result.questions} questions (${embedder.modelId})`);

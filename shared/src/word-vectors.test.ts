@@ -33,13 +33,14 @@ describe('WordVectors', () => {
     expect([...vectors.pool([], new Float32Array(4))]).toEqual([0, 0, 0, 0]);
   });
 
-  it('weights the mean when weights are given', () => {
-    const pooled = vectors.pool([1, 2], new Float32Array(4), 2, [3, 1]);
+  it('weights the mean by the word weights when the table has them', () => {
+    const pooled = new WordVectors({ ...table, weights: Float32Array.from([1, 3, 1, 1]) }).pool([1, 2], new Float32Array(4));
     // (3 × (0, 1.27) + 1 × (-1.27, 0)) / 4, then the max of each dimension
     [-0.3175, 0.9525, 0, 1.27].forEach((expected, index) => expect(pooled[index]).toBeCloseTo(expected, 4));
   });
 
   it('refuses a table whose arrays do not match its words', () => {
     expect(() => new WordVectors({ ...table, scales: new Float32Array(3) })).toThrow(/4 words, 8 values, 3 scales/);
+    expect(() => new WordVectors({ ...table, weights: new Float32Array(2) })).toThrow(/2 weights/);
   });
 });

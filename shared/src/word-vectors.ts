@@ -19,6 +19,11 @@ export interface WordVectorTable {
   words: string[];
   values: Int8Array;
   scales: Float32Array;
+  /**
+   * Weight of each word in the mean (smooth inverse frequency, a / (a + p(word)), from the word's
+   * corpus frequency rank: rare words count more than "the"); absent: a plain mean.
+   */
+  weights?: Float32Array | undefined;
 }
 
 /** Common English contractions → the words the vectors know (GloVe tokenises "don't" as "do n't"). */
@@ -55,8 +60,10 @@ export class WordVectors {
 
   constructor(readonly table: WordVectorTable) {
     this.dims = table.dims;
-    if (table.values.length !== table.words.length * table.dims || table.scales.length !== table.words.length) {
-      throw new RangeError(`word vector table: ${table.words.length} words, ${table.values.length} values, ${table.scales.length} scales for ${table.dims} dimensions`);
+    if (table.values.length !== table.words.length * table.dims || table.scales.length !== table.words.length || (table.weights !== undefined && table.weights.length !== table.words.length)) {
+      throw new RangeError(
+        `word vector table: ${table.words.length} words, ${table.values.length} values, ${table.scales.length} scales${table.weights === undefined ? '' : `, ${table.weights.length} weights`} for ${table.dims} dimensions`,
+      );
     }
     this.rows = new Map(table.words.map((word, row) => [word, row]));
   }
@@ -89,12 +96,13 @@ export class WordVectors {
   }
 
   /**
-   * Mean and max pooling of the given rows into `into` (length 2 × dims: the mean first, then the
-   * element-wise max); all zeros when there are no rows. Optional per-row weights for the mean.
+   * Mean and max pooling of the given rows into `into` (length 2 × dims: the mean first, weighted
+   * by the table's word weights when it has them, then the element-wise max); all zeros when
+   * there are no rows.
    */
-  pool(rows: readonly number[], into: Float32Array, count = rows.length, weights?: ArrayLike<number>): Float32Array {
+  pool(rows: readonly number[], into: Float32Array, count = rows.length): Float32Array {
     const dims = this.dims;
-    const { values, scales } = this.table;
+    const { values, scales, weights } = this.table;
     into.fill(0, 0, 2 * dims);
     if (count === 0) return into;
     for (let dim = 0; dim < dims; dim += 1) into[dims + dim] = -Infinity;
@@ -102,7 +110,7 @@ export class WordVectors {
     for (let index = 0; index < count; index += 1) {
       const row = rows[index]!;
       const scale = scales[row]!;
-      const weight = weights === undefined ? 1 : weights[index]!;
+      const weight = weights === undefined ? 1 : weights[row]!;
       total += weight;
       const base = row * dims;
       for (let dim = 0; dim < dims; dim += 1) {

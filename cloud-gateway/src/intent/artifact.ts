@@ -145,6 +145,7 @@ function tensorsOf(weights: IntentModelWeights): Array<{ name: string; shape: nu
       { name: 'wordVectors.values', shape: [vectors.words.length, vectors.dims], data: vectors.values },
       { name: 'wordVectors.scales', shape: [vectors.words.length], data: vectors.scales },
     );
+    if (vectors.weights !== undefined) list.push({ name: 'wordVectors.weights', shape: [vectors.words.length], data: vectors.weights });
   }
   return list;
 }
@@ -299,8 +300,9 @@ function readWordVectors(body: Buffer, manifest: ArtifactManifest, info: { dims:
   const words = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').split('\n');
   const values = readTensor(body, manifest, 'wordVectors.values', 'int8') as Int8Array;
   const scales = readTensor(body, manifest, 'wordVectors.scales', 'float32') as Float32Array;
-  if (words.length !== info.words || values.length !== info.words * info.dims || scales.length !== info.words) {
+  const weights = manifest.tensors.some((tensor) => tensor.name === 'wordVectors.weights') ? (readTensor(body, manifest, 'wordVectors.weights', 'float32') as Float32Array) : undefined;
+  if (words.length !== info.words || values.length !== info.words * info.dims || scales.length !== info.words || (weights !== undefined && weights.length !== info.words)) {
     throw new ArtifactError('corrupt', `the word vectors do not match the manifest (${info.words} words × ${info.dims})`);
   }
-  return { dims: info.dims, words, values, scales };
+  return { dims: info.dims, words, values, scales, ...(weights === undefined ? {} : { weights }) };
 }

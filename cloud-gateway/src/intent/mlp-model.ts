@@ -166,6 +166,8 @@ export class MlpScorer {
   private readonly outputs: Float32Array[];
   private readonly active: ActiveFeatures = { rows: new Int32Array(512), values: new Float32Array(512), count: 0 };
   private readonly rowIndexes: FeatureRowIndex[];
+  /** The word-vector input layers dequantised once (2 × dims × hidden floats each, small). */
+  private readonly vectorInputs: Array<Float32Array | undefined>;
   private readonly vectors: WordVectors | undefined;
   private readonly pooled: Float32Array;
   private readonly wordRows: number[] = [];
@@ -185,6 +187,7 @@ export class MlpScorer {
       }
       return transposed;
     });
+    this.vectorInputs = weights.networks.map(({ vectorInput }) => (vectorInput === undefined ? undefined : dequantize(vectorInput)));
     const needsVectors = weights.networks.some((network) => network.vectorInput !== undefined);
     if (needsVectors && weights.wordVectors === undefined) throw new Error('the model has word-vector networks but no word vectors');
     this.vectors = needsVectors ? new WordVectors(weights.wordVectors!) : undefined;
@@ -195,13 +198,15 @@ export class MlpScorer {
   probabilities(text: string): Float32Array {
     const result = new Float32Array(this.labels);
     if (this.vectors !== undefined) this.vectors.pool(this.vectors.rowsOf(textWords(text), this.wordRows), this.pooled);
-    this.weights.networks.forEach((network, index) => this.addNetwork(network, this.outputs[index]!, activeFeatures(text, network, this.active, this.rowIndexes[index]), result));
+    this.weights.networks.forEach((network, index) =>
+      this.addNetwork(network, this.outputs[index]!, this.vectorInputs[index], activeFeatures(text, network, this.active, this.rowIndexes[index]), result),
+    );
     const members = this.weights.networks.length;
     for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
     return result;
   }
 
-  private addNetwork(network: MlpNetwork, output: Float32Array, active: ActiveFeatures, into: Float32Array): void {
+  private addNetwork(network: MlpNetwork, output: Float32Array, vectorInput: Float32Array | undefined, active: ActiveFeatures, into: Float32Array): void {
     const values = network.embedding.values;
     const scales = network.embedding.scales;
     const width = network.embedding.cols;
@@ -215,12 +220,14 @@ export class MlpScorer {
       const row = rows[index]!;
       addScaledRow(hidden, values, row * width, width, activeValues[index]! * scales[row]!);
     }
-    const vectorInput = network.vectorInput;
     if (vectorInput !== undefined) {
       const pooled = this.pooled;
-      for (let input = 0; input < vectorInput.rows; input += 1) {
+      for (let input = 0; input < pooled.length; input += 1) {
         const value = pooled[input]!;
-        if (value !== 0) addScaledRow(hidden, vectorInput.values, input * width, width, value * vectorInput.scales[input]!);
+        if (value === 0) continue;
+        // a separate loop from addScaledRow: one array type per call site keeps both monomorphic
+        const base = input * width;
+        for (let col = 0; col < width; col += 1) hidden[col] = hidden[col]! + value * vectorInput[base + col]!;
       }
     }
     // output layer over the active hidden units only (ReLU zeroes about half): logits += h · Wᵀ
@@ -242,6 +249,15 @@ export class MlpScorer {
     }
     for (let label = 0; label < labels; label += 1) into[label] = into[label]! + logits[label]! / total;
   }
+}
+
+function dequantize(matrix: QuantizedMatrix): Float32Array {
+  const dense = new Float32Array(matrix.values.length);
+  for (let row = 0; row < matrix.rows; row += 1) {
+    const scale = matrix.scales[row]!;
+    for (let col = 0; col < matrix.cols; col += 1) dense[row * matrix.cols + col] = matrix.values[row * matrix.cols + col]! * scale;
+  }
+  return dense;
 }
 
 /** hidden[c] += factor × values[base + c] for c < width, unrolled by four. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OfflineEmbeddingModel } from './offline-embeddings.js';
+import { OFFLINE_EMBEDDING_MODEL_ID, OFFLINE_NGRAM_MODEL_ID, OfflineEmbeddingModel } from './offline-embeddings.js';
 
 const dot = (left: number[], right: number[]): number => left.reduce((sum, value, index) => sum + value * right[index]!, 0);
 
@@ -9,11 +9,12 @@ describe('OfflineEmbeddingModel', () => {
   it('returns deterministic unit vectors of the configured length', async () => {
     const [first] = await model.embedDocuments(['The vegan tacos were great 🌮']);
     const again = await new OfflineEmbeddingModel().embedDocuments(['The vegan tacos were great 🌮']);
-    expect(first).toHaveLength(1024);
+    expect(first).toHaveLength(1024 + 100);
     expect(first).toEqual(again[0]);
     expect(await model.embedQuery('tacos al pastor')).toEqual(model.embed('tacos al pastor')); // no thesaurus word
     expect(dot(first!, first!)).toBeCloseTo(1, 10);
-    expect(new OfflineEmbeddingModel({ dimensions: 256 }).embed('x y z')).toHaveLength(256);
+    expect(new OfflineEmbeddingModel({ dimensions: 256 }).embed('x y z')).toHaveLength(256 + 100);
+    expect(new OfflineEmbeddingModel({ wordVectors: false }).embed('x y z')).toHaveLength(1024);
   });
 
   it('puts texts about the same thing closer than unrelated ones', async () => {
@@ -36,5 +37,28 @@ describe('OfflineEmbeddingModel', () => {
   it('gives a zero vector for text without index terms, and honours an aborted signal', async () => {
     expect(model.embed('the and of ???').every((value) => value === 0)).toBe(true);
     await expect(model.embedQuery('x', AbortSignal.abort())).rejects.toThrow();
+  });
+
+  it('is a new model id, so collections embedded by the n-gram-only model are re-ingested, not mixed', () => {
+    expect(model.modelId).toBe(OFFLINE_EMBEDDING_MODEL_ID);
+    expect(new OfflineEmbeddingModel({ wordVectors: false }).modelId).toBe(OFFLINE_NGRAM_MODEL_ID);
+    expect(OFFLINE_EMBEDDING_MODEL_ID).not.toBe(OFFLINE_NGRAM_MODEL_ID);
+    expect(new OfflineEmbeddingModel({ semanticShare: 0.5 }).modelId).toBe(`${OFFLINE_EMBEDDING_MODEL_ID}-l0.5`);
+  });
+
+  it('finds words of the same meaning that share no letters through the word vectors', () => {
+    const ngramOnly = new OfflineEmbeddingModel({ wordVectors: false });
+    const pairs: Array<[string, string]> = [
+      ['plant-based menu', 'lots of vegan dishes'],
+      ['tasty seafood', 'delicious fish and shrimp'],
+      ['cheap eats', 'very affordable prices'],
+    ];
+    for (const [query, review] of pairs) {
+      expect(dot(model.embed(query), model.embed(review)), query).toBeGreaterThan(dot(ngramOnly.embed(query), ngramOnly.embed(review)) + 0.08);
+    }
+  });
+
+  it('keeps unrelated texts apart (the direction all averaged texts share is removed)', () => {
+    expect(dot(model.embed('how do I fix the brakes of my car'), model.embed('The pasta was delicious and the waiter friendly.'))).toBeLessThan(0.15);
   });
 });

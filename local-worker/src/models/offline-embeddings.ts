@@ -1,6 +1,8 @@
+import type { WordVectors } from '@review-assistant/shared/word-vectors';
 import type { EmbeddingModel } from '../ports.js';
 import { expandTerms } from '../text/query-expansion.js';
 import { isStopWord, stem, terms, words } from '../text/tokenize.js';
+import { loadOfflineWordVectors } from './offline-word-vectors.js';
 
 /**
  * Offline embedding model: in-process, deterministic, no weights to download.
@@ -18,15 +20,28 @@ import { isStopWord, stem, terms, words } from '../text/tokenize.js';
  * 5. Each feature name is hashed (FNV-1a, 32 bit) to one of `dimensions` buckets with a sign taken
  *    from a second hash, so collisions cancel in expectation; the vector is L2-normalised, so
  *    cosine similarity is the dot product.
+ * 6. Semantic part (model `offline-hashed-ngram-wv-v2`): the smooth-inverse-frequency weighted
+ *    mean of the pretrained word vectors of the text's non-stop words (GloVe-derived, 100
+ *    dimensions, the packed subset in `local-worker/models/word-vectors.bin.gz`), L2-normalised
+ *    and appended to the hashed part with weights √(1 − λ) and √λ, so the cosine of two texts is
+ *    (1 − λ) · n-gram cosine + λ · word-vector cosine: "plant-based" now meets "vegan".
  * Documents and queries are embedded the same way, except that a query also gets the related
  * words of its words from the diner thesaurus (`text/query-expansion.ts`: "children" brings
- * "kids" and "family"), which a bag of n-grams cannot infer by itself.
+ * "kids" and "family"), which a bag of n-grams cannot infer by itself (the semantic part reads
+ * the query as written).
  */
 export interface OfflineEmbeddingOptions {
-  /** Vector length. @default 1024 */
+  /** Length of the hashed n-gram part. @default 1024 */
   dimensions?: number;
   /** Add thesaurus words to queries (documents are never expanded). @default true */
   expandQueries?: boolean;
+  /**
+   * Word vectors of the semantic part; `false` gives the n-gram-only model
+   * (`offline-hashed-ngram-tf-v1`). @default the bundled subset
+   */
+  wordVectors?: WordVectors | false;
+  /** Share λ of the word-vector cosine in the similarity. @default SEMANTIC_SHARE */
+  semanticShare?: number;
 }
 
 const GENERIC_WORDS = new Set(
@@ -39,7 +54,12 @@ const BIGRAM_WEIGHT = 0.5;
 const CHARACTER_WEIGHT_PER_WORD = 0.5;
 const CHARACTER_NGRAM_SIZES = [3, 4] as const;
 
-export const OFFLINE_EMBEDDING_MODEL_ID = 'offline-hashed-ngram-tf-v1';
+/** The n-gram-only model (collections built with it must be re-ingested for the current one). */
+export const OFFLINE_NGRAM_MODEL_ID = 'offline-hashed-ngram-tf-v1';
+/** The current offline model: hashed n-grams + word vectors. */
+export const OFFLINE_EMBEDDING_MODEL_ID = 'offline-hashed-ngram-wv-v2';
+/** λ, tuned on data/sample/realistic-questions.json and data/sample/questions.json. */
+export const SEMANTIC_SHARE = 0.25;
 
 function fnv1a(text: string, seed: number): number {
   let hash = seed >>> 0;
@@ -57,13 +77,26 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
   readonly provider = 'offline';
   readonly modelId: string;
   readonly dimensions: number;
+  private readonly hashedDimensions: number;
   private readonly expandQueries: boolean;
+  private readonly vectors: WordVectors | undefined;
+  private readonly semanticShare: number;
+  private readonly rows: number[] = [];
+  /** Unit vector of what all texts share (see `commonDirection`), removed from the semantic part. */
+  private readonly common: Float32Array | undefined;
 
   constructor(options: OfflineEmbeddingOptions = {}) {
-    this.dimensions = options.dimensions ?? 1024;
+    this.hashedDimensions = options.dimensions ?? 1024;
     this.expandQueries = options.expandQueries ?? true;
-    if (!Number.isInteger(this.dimensions) || this.dimensions < 16) throw new RangeError('dimensions must be an integer ≥ 16');
-    this.modelId = this.dimensions === 1024 ? OFFLINE_EMBEDDING_MODEL_ID : `${OFFLINE_EMBEDDING_MODEL_ID}-${this.dimensions}`;
+    this.semanticShare = options.semanticShare ?? SEMANTIC_SHARE;
+    if (!Number.isInteger(this.hashedDimensions) || this.hashedDimensions < 16) throw new RangeError('dimensions must be an integer ≥ 16');
+    if (!(this.semanticShare > 0 && this.semanticShare < 1)) throw new RangeError('semanticShare must be between 0 and 1');
+    this.vectors = options.wordVectors === false ? undefined : (options.wordVectors ?? loadOfflineWordVectors());
+    this.dimensions = this.hashedDimensions + (this.vectors?.dims ?? 0);
+    this.common = this.vectors === undefined ? undefined : commonDirection(this.vectors);
+    const base = this.vectors === undefined ? OFFLINE_NGRAM_MODEL_ID : OFFLINE_EMBEDDING_MODEL_ID;
+    const suffix = [this.hashedDimensions === 1024 ? '' : `-${this.hashedDimensions}`, this.vectors === undefined || this.semanticShare === SEMANTIC_SHARE ? '' : `-l${this.semanticShare}`].join('');
+    this.modelId = `${base}${suffix}`;
   }
 
   async embedDocuments(texts: string[], signal?: AbortSignal): Promise<number[][]> {
@@ -75,11 +108,51 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
     signal?.throwIfAborted();
     if (!this.expandQueries) return this.embed(text);
     const related = expandTerms(terms(text));
-    return this.embed(related.length === 0 ? text : `${text}\n${related.join(' ')}`);
+    return this.embed(related.length === 0 ? text : `${text}\n${related.join(' ')}`, text);
   }
 
-  /** Synchronous embedding of one text (the method described above). */
-  embed(text: string): number[] {
+  /** Synchronous embedding of one text (the method described above); `semanticText` feeds the word-vector part. */
+  embed(text: string, semanticText = text): number[] {
+    const hashed = this.hashedPart(text);
+    if (this.vectors === undefined) return hashed;
+    const semantic = this.semanticPart(semanticText, this.vectors);
+    const hashedWeight = Math.sqrt(1 - this.semanticShare);
+    const semanticWeight = Math.sqrt(this.semanticShare);
+    const vector = new Array<number>(this.dimensions);
+    let norm = 0;
+    for (let index = 0; index < hashed.length; index += 1) {
+      vector[index] = hashed[index]! * hashedWeight;
+      norm += vector[index]! * vector[index]!;
+    }
+    for (let index = 0; index < semantic.length; index += 1) {
+      const value = semantic[index]! * semanticWeight;
+      vector[hashed.length + index] = value;
+      norm += value * value;
+    }
+    // one part may be empty (no known word, or only stop words): renormalise what is there
+    if (norm === 0) return vector;
+    const scale = 1 / Math.sqrt(norm);
+    return Math.abs(scale - 1) < 1e-9 ? vector : vector.map((value) => value * scale);
+  }
+
+  /** SIF-weighted mean of the word vectors of the text's non-stop words, L2-normalised (zeros if none is known). */
+  private semanticPart(text: string, vectors: WordVectors): Float32Array {
+    const content = words(text).filter((word) => !isStopWord(word) && !(word.length === 1 && word < '\u0080'));
+    const pooled = vectors.pool(vectors.rowsOf(content, this.rows), new Float32Array(2 * vectors.dims));
+    const mean = pooled.subarray(0, vectors.dims);
+    const common = this.common!;
+    let projection = 0;
+    for (let index = 0; index < mean.length; index += 1) projection += mean[index]! * common[index]!;
+    for (let index = 0; index < mean.length; index += 1) mean[index] = mean[index]! - projection * common[index]!;
+    let norm = 0;
+    for (const value of mean) norm += value * value;
+    if (norm === 0) return mean;
+    const scale = 1 / Math.sqrt(norm);
+    for (let index = 0; index < mean.length; index += 1) mean[index] = mean[index]! * scale;
+    return mean;
+  }
+
+  private hashedPart(text: string): number[] {
     const features = new Map<string, number>();
     const weights = new Map<string, number>();
     const add = (feature: string, weight: number): void => {
@@ -105,10 +178,10 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
       const gramWeight = grams.length === 0 ? 0 : CHARACTER_WEIGHT_PER_WORD / Math.sqrt(grams.length);
       for (const gram of grams) add(`c:${gram}`, gramWeight);
     }
-    const vector = new Array<number>(this.dimensions).fill(0);
+    const vector = new Array<number>(this.hashedDimensions).fill(0);
     for (const [feature, count] of features) {
       const value = (weights.get(feature) ?? 1) * (1 + Math.log(count));
-      const bucket = fnv1a(feature, INDEX_SEED) % this.dimensions;
+      const bucket = fnv1a(feature, INDEX_SEED) % this.hashedDimensions;
       const sign = (fnv1a(feature, SIGN_SEED) & 1) === 0 ? 1 : -1;
       vector[bucket] = (vector[bucket] ?? 0) + sign * value;
     }
@@ -118,4 +191,24 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
     if (norm === 0) return vector;
     return vector.map((value) => value / norm);
   }
+}
+
+const commonDirections = new WeakMap<WordVectors, Float32Array>();
+
+/**
+ * The direction every averaged text shares: the weighted mean of all word vectors in the table,
+ * normalised. Averages of word vectors all lean towards it, so two unrelated texts would look
+ * alike; removing it (as SIF removes the first principal component) leaves what sets a text apart.
+ */
+function commonDirection(vectors: WordVectors): Float32Array {
+  const cached = commonDirections.get(vectors);
+  if (cached !== undefined) return cached;
+  const all = Array.from({ length: vectors.size }, (_, row) => row);
+  const direction = vectors.pool(all, new Float32Array(2 * vectors.dims)).slice(0, vectors.dims);
+  let norm = 0;
+  for (const value of direction) norm += value * value;
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let index = 0; index < direction.length; index += 1) direction[index] = direction[index]! * scale;
+  commonDirections.set(vectors, direction);
+  return direction;
 }

@@ -112,6 +112,16 @@ describe('HybridRetriever (real Chroma, sample reviews)', () => {
     expect(await other.retrieve('vegan options', { collection: 'not-ingested-yet' })).toEqual([]);
   });
 
+  it('refuses a collection embedded by the previous (n-gram-only) offline model until it is re-ingested with --reset', async () => {
+    const previous = new OfflineEmbeddingModel({ wordVectors: false });
+    await ingestCsv({ file: sampleCsv, store: fixture.store, embedder: previous, collection: 'legacy', progress: 'none' });
+    await expect(retriever.retrieve('vegan options', { collection: 'legacy' })).rejects.toMatchObject({ message: expect.stringMatching(/offline-hashed-ngram-tf-v1.*--reset|--reset.*offline-hashed-ngram-tf-v1/s) });
+    // ingesting with the current model into it is refused too: the two models' vectors never mix
+    await expect(ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'legacy', progress: 'none' })).rejects.toThrow(/--reset/);
+    await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'legacy', progress: 'none', reset: true });
+    expect((await retriever.retrieve('vegan options', { collection: 'legacy' })).length).toBeGreaterThan(0);
+  });
+
   it('checks the embedding model again after the collection is re-ingested with another model', async () => {
     const small = new OfflineEmbeddingModel({ dimensions: 256 });
     await ingestCsv({ file: sampleCsv, store: fixture.store, embedder, collection: 'switched', progress: 'none' });

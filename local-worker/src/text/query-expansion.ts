@@ -42,6 +42,11 @@ for (const line of GROUPS.trim().split('\n')) {
   }
 }
 
+/** Every surface word of the thesaurus (the word-vector packer keeps their vectors). */
+export function thesaurusWords(): string[] {
+  return [...new Set(GROUPS.split(/\s+/).filter((word) => word.length > 0))];
+}
+
 /** Index terms related to the query's terms (not including the query's own terms). */
 export function expandTerms(queryTerms: string[]): string[] {
   const own = new Set(queryTerms);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WordVectors } from '@review-assistant/shared/word-vectors';
-import { packWordVectors } from './pack-word-vectors.js';
+import { packWordVectors, sifWeight } from './pack-word-vectors.js';
 import { parseWinkVectors } from './wink-vectors.js';
 
 // the package's layout: each row is the vector, then its L2 norm, then its index
@@ -36,6 +36,14 @@ describe('word vector packing', () => {
     const table = packWordVectors(source, { required: ['vegan', "don't", 'unknownword'], frequent: 2 });
     // required first: vegan, do, not; then the two most frequent words that are words (not ",")
     expect(table.words).toEqual(['vegan', 'do', 'not', 'the', 'food']);
+  });
+
+  it('weights frequent words down (smooth inverse frequency from the frequency rank)', () => {
+    const table = packWordVectors(source, { required: ['vegan'], frequent: 1 });
+    expect(table.words).toEqual(['vegan', 'the']);
+    expect(table.weights![1]).toBeLessThan(table.weights![0]!);
+    expect(sifWeight(0, 341_479)).toBeLessThan(0.02);
+    expect(sifWeight(999, 341_479)).toBeGreaterThan(0.9);
   });
 
   it('stores unit-length vectors as int8 with one scale per word', () => {
