@@ -61,7 +61,7 @@ async function startGatewayProcess(name: string, dynamoEndpoint: string, dataDir
     LOG_TABLE,
     WORKER_REGISTRY: 'dynamodb',
     WORKER_REGISTRY_TABLE: REGISTRY_TABLE,
-    RATE_LIMIT_STORE: 'dynamodb',
+    // RATE_LIMIT_STORE unset: shared limits follow WORKER_REGISTRY=dynamodb
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     ALLOW_PRIVATE_WORKER_URLS: 'true',
     TRUST_PROXY: 'true',

@@ -33,10 +33,9 @@ export const gatewayConfigSpec = {
   dynamodbEndpoint: environment.dynamodbEndpoint,
   rateLimitStore: configEntry({
     env: 'RATE_LIMIT_STORE',
-    schema: z.enum(['memory', 'dynamodb']),
-    default: 'memory',
+    schema: z.enum(['memory', 'dynamodb']).optional(),
     example: 'dynamodb',
-    description: 'Where rate-limit buckets live: memory (each gateway its own) or dynamodb (shared by every gateway, in WORKER_REGISTRY_TABLE).',
+    description: 'Where rate-limit buckets live: memory (each gateway its own) or dynamodb (shared by every gateway, in WORKER_REGISTRY_TABLE); unset: follows WORKER_REGISTRY.',
   }),
   logMessages: configEntry({
     env: 'LOG_MESSAGES',

@@ -3,8 +3,10 @@ import { dynamoClientConfig } from '../dynamodb/client-config.js';
 import type { RateLimitStore } from './rate-limiter.js';
 
 export interface RateLimitStoreConfig {
-  /** `RATE_LIMIT_STORE`: `memory` (each gateway its own buckets) or `dynamodb` (shared). */
-  rateLimitStore: 'memory' | 'dynamodb';
+  /** `RATE_LIMIT_STORE`: `memory` (each gateway its own buckets) or `dynamodb` (shared); unset: as `workerRegistry`. */
+  rateLimitStore?: 'memory' | 'dynamodb' | undefined;
+  /** `WORKER_REGISTRY`: a fleet that shares its workers shares its limits unless told otherwise. */
+  workerRegistry?: 'memory' | 'dynamodb' | undefined;
   /** `WORKER_REGISTRY_TABLE`: the shared buckets live in the registry table. */
   workerRegistryTable?: string | undefined;
   /** `AWS_ENDPOINT_URL_DYNAMODB` */
@@ -13,7 +15,7 @@ export interface RateLimitStoreConfig {
 
 /** The one place that picks where rate-limit buckets live; undefined: in each gateway's memory. */
 export async function createRateLimitStore(config: RateLimitStoreConfig): Promise<RateLimitStore | undefined> {
-  switch (config.rateLimitStore) {
+  switch (config.rateLimitStore ?? config.workerRegistry ?? 'memory') {
     case 'memory':
       return undefined;
     case 'dynamodb': {

@@ -99,3 +99,19 @@ describe('SharedRateLimiter', () => {
     expect(decisions).toEqual([true, true, false]);
   });
 });
+
+describe('createRateLimitStore', () => {
+  it('shares limits when asked, or when RATE_LIMIT_STORE is unset and the worker registry is shared', async () => {
+    const { createRateLimitStore } = await import('./create-rate-limit-store.js');
+    const settings = { workerRegistryTable: table, dynamodbEndpoint: 'http://127.0.0.1:9' };
+    const shared = await createRateLimitStore({ ...settings, workerRegistry: 'dynamodb' });
+    expect(shared?.provider).toBe('dynamodb');
+    await shared?.close();
+    expect(await createRateLimitStore({ ...settings, rateLimitStore: 'memory', workerRegistry: 'dynamodb' })).toBeUndefined();
+    expect(await createRateLimitStore({ ...settings, workerRegistry: 'memory' })).toBeUndefined();
+    const explicit = await createRateLimitStore({ ...settings, rateLimitStore: 'dynamodb' });
+    expect(explicit?.provider).toBe('dynamodb');
+    await explicit?.close();
+    await expect(createRateLimitStore({ rateLimitStore: 'dynamodb' })).rejects.toThrow(/WORKER_REGISTRY_TABLE/);
+  });
+});
