@@ -122,7 +122,7 @@ export const gatewayConfigSpec = {
     env: 'EDGE_SECRET',
     schema: z.string().min(16).optional(),
     example: 'a-long-random-value',
-    description: 'When set, the forwarded protocol is trusted only on requests carrying this value in X-Edge-Secret (sent by the edge).',
+    description: 'When set, the forwarded protocol is trusted only on requests carrying this value in X-Origin-Verify (sent by the edge).',
     secret: true,
   }),
   corsOrigins: configEntry({

@@ -70,7 +70,16 @@ describe('EmfPublisher (CLOUDWATCH_EMF=true)', () => {
     for (const value of confidences) expect(value).toBeGreaterThan(0);
     expect(metrics.get('WorkersOnline{}')).toEqual([1]);
     expect(metrics.get('ServerErrors{}')).toEqual([0]);
+
+    // a failed turn counts as Status=error: the error code stays out of the dimensions (each
+    // distinct dimension value would be one more billed custom metric)
+    lines.length = 0;
+    worker.setFault('http-error');
+    await chat(url, 'and the pizza at roma');
     await publisher.stop();
+    const failed = extract(lines.map((line) => JSON.parse(line) as EmfDocument));
+    expect([...failed.keys()].filter((key) => key.startsWith('ChatTurns'))).toEqual(['ChatTurns{Route=worker,Status=error}']);
+    expect(failed.get('ChatTurns{Route=worker,Status=error}')).toEqual([1]);
   });
 
   it('reports each turn and each 5xx in one interval only, and workers online as they are now', async () => {

@@ -43,10 +43,13 @@ export class EmfPublisher {
   private readonly now: () => number;
   /** Bound once: the recorder calls it at the end of every chat turn. */
   readonly observeTurn = (record: InteractionRecord): void => {
-    const key = `${record.route}\u0000${record.status}`;
+    // ok, cancelled or error: one CloudWatch metric per pair, so error codes are not dimensions
+    // (each distinct dimension value is a billed custom metric beyond the free ten)
+    const status = record.status.startsWith('error') ? 'error' : record.status;
+    const key = `${record.route}\u0000${status}`;
     const entry = this.turns.get(key);
     if (entry) entry.count += 1;
-    else this.turns.set(key, { route: record.route, status: record.status, count: 1 });
+    else this.turns.set(key, { route: record.route, status, count: 1 });
     if (record.timeToFirstTokenMs !== null) this.firstTokenMs.push(record.timeToFirstTokenMs);
     this.confidences.push(record.intent.confidence);
   };

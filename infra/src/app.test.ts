@@ -36,13 +36,15 @@ describe('the CDK app (cdk.json entry)', () => {
 
   it('synthesizes offline with no context lookups, and honours context values', async () => {
     // one run (each spawns Node and loads aws-cdk-lib); the default shape is covered in-process
-    const withAlb = await synthApp({ alb: 'true' });
+    const withAlb = await synthApp({ mode: 'ha' });
     outDirs.push(withAlb.outDir);
     expect(withAlb.manifest.missing).toBeUndefined();
     expect(withAlb.types).toContain('AWS::AutoScaling::AutoScalingGroup');
     expect(withAlb.types).toContain('AWS::ElasticLoadBalancingV2::LoadBalancer');
-    // no Docker-built or bundled assets: nothing to build at deploy time but the template
-    expect(withAlb.types).not.toContain('AWS::Lambda::Function');
+    expect(withAlb.types).toContain('AWS::CloudFront::Distribution');
+    // no Docker-built or bundled assets: the one Lambda (the prefix-list lookup) ships prebuilt in aws-cdk-lib
+    const assets = JSON.parse(await readFile(join(withAlb.outDir, 'ReviewAssistantGateway.assets.json'), 'utf8')) as { dockerImages?: Record<string, unknown> };
+    expect(assets.dockerImages ?? {}).toEqual({});
   }, 180_000);
 
   it('fails with the offending key when context is invalid', async () => {

@@ -4,10 +4,14 @@ import { readStackConfig } from './stack-config.js';
 const fromContext = (context: Record<string, unknown>) => readStackConfig((key) => context[key]);
 
 describe('readStackConfig', () => {
-  it('defaults to the Free Tier shape: no ALB, direct HTTP on an Elastic IP, retained data', () => {
+  it('defaults to the Free Tier shape: one instance behind CloudFront on an Elastic IP, retained data, no paid extras', () => {
     expect(fromContext({})).toMatchObject({
-      ingress: 'direct',
-      alb: false,
+      mode: 'single',
+      ingress: 'cloudfront',
+      edge: 'cloudfront',
+      cloudFront: true,
+      pointInTimeRecovery: false,
+      pipeline: false,
       elasticIp: true,
       retainData: true,
       intentModelKey: 'intent/intent-model.bin.gz',
@@ -19,13 +23,21 @@ describe('readStackConfig', () => {
     });
   });
 
-  it('coerces command-line strings (-c alb=true -c tableReadCapacity=10)', () => {
-    expect(fromContext({ alb: 'true', tableReadCapacity: '10', elasticIp: 'false' })).toMatchObject({
+  it('coerces command-line strings (-c mode=ha -c tableReadCapacity=10 -c pointInTimeRecovery=true)', () => {
+    expect(fromContext({ mode: 'ha', tableReadCapacity: '10', pointInTimeRecovery: 'true', minInstances: '3' })).toMatchObject({
       ingress: 'alb',
-      alb: true,
-      elasticIp: false,
+      edge: 'cloudfront',
+      mode: 'ha',
+      pointInTimeRecovery: true,
+      minInstances: 3,
+      maxInstances: 4,
       tableReadCapacity: 10,
     });
+  });
+
+  it('terminates HTTPS at the ALB with a domain and a certificate, and serves plain HTTP only when asked', () => {
+    expect(fromContext({ mode: 'ha', domainName: 'chat.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' }).edge).toBe('alb-https');
+    expect(fromContext({ cloudFront: 'false' })).toMatchObject({ ingress: 'direct', edge: 'none' });
   });
 
   it('chooses Caddy when a domain is given without the ALB', () => {
@@ -38,7 +50,12 @@ describe('readStackConfig', () => {
     [{ logRetentionDays: '10' }, 'context "logRetentionDays": expected one of'],
     [{ parameterPrefix: 'review-assistant' }, 'context "parameterPrefix"'],
     [{ intentModelKey: '/intent/model.json' }, 'context "intentModelKey"'],
-    [{ certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' }, 'context "certificateArn" needs alb=true'],
+    [{ certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' }, 'context "certificateArn": needs mode=ha and domainName'],
+    [{ mode: 'ha', minInstances: '4', maxInstances: '3' }, 'context "minInstances"'],
+    [{ mode: 'ha', maxInstances: '6' }, 'context "maxInstances"'],
+    [{ elasticIp: 'false' }, 'context "elasticIp": CloudFront needs the fixed address'],
+    [{ githubRepository: 'not a repo' }, 'context "githubRepository"'],
+    [{ mode: 'multi' }, 'context "mode"'],
   ])('rejects %j naming the key', (context, message) => {
     expect(() => fromContext(context)).toThrow(message);
   });

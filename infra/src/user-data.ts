@@ -26,7 +26,7 @@ export interface GatewayBootOptions {
    * protocol; unset for direct and Caddy ingress, where the gateway sees the TLS proxy on loopback.
    */
   forwardedProtoHeader?: string;
-  /** Value the edge sends in `X-Edge-Secret`; the forwarded protocol is trusted only with it. */
+  /** Value the edge sends in `X-Origin-Verify`; the forwarded protocol is trusted only with it. */
   edgeSecret?: string;
   /** Table of the shared worker registry (load-balanced mode). */
   workerRegistryTable?: string;

@@ -23,11 +23,11 @@ function gateway(policy: HttpsPolicy) {
 
 describe('requireHttps', () => {
   const request = gateway(cloudFront);
-  const viaEdge = { 'cloudfront-forwarded-proto': 'https', 'x-edge-secret': cloudFront.edgeSecret as string };
+  const viaEdge = { 'cloudfront-forwarded-proto': 'https', 'x-origin-verify': cloudFront.edgeSecret as string };
 
   it('refuses admin, API-key, metrics and heartbeat routes that did not come over HTTPS, with a JSON 403', async () => {
     for (const path of ['/admin', '/admin/api/analytics', '/api/retrieve', '/v1/chat/completions', '/ollama/api/chat', '/metrics', '/internal/workers/heartbeat']) {
-      const response = await request(path, { 'cloudfront-forwarded-proto': 'http', 'x-edge-secret': cloudFront.edgeSecret as string });
+      const response = await request(path, { 'cloudfront-forwarded-proto': 'http', 'x-origin-verify': cloudFront.edgeSecret as string });
       expect(response.status, path).toBe(403);
       expect(await response.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('HTTPS') } });
     }
@@ -40,9 +40,9 @@ describe('requireHttps', () => {
 
   it('does not believe a client that sends the forwarded-protocol header itself', async () => {
     expect((await request('/admin', { 'cloudfront-forwarded-proto': 'https' })).status).toBe(403);
-    expect((await request('/admin', { 'cloudfront-forwarded-proto': 'https', 'x-edge-secret': 'a-guess-of-the-same-length-xx' })).status).toBe(403);
+    expect((await request('/admin', { 'cloudfront-forwarded-proto': 'https', 'x-origin-verify': 'a-guess-of-the-same-length-xx' })).status).toBe(403);
     // the header the edge does not use proves nothing
-    expect((await request('/admin', { 'x-forwarded-proto': 'https', 'x-edge-secret': cloudFront.edgeSecret as string })).status).toBe(403);
+    expect((await request('/admin', { 'x-forwarded-proto': 'https', 'x-origin-verify': cloudFront.edgeSecret as string })).status).toBe(403);
     // not behind a proxy: the header is not read at all
     const direct = gateway({ ...cloudFront, trustProxy: false, edgeSecret: undefined });
     expect((await direct('/admin', { 'cloudfront-forwarded-proto': 'https' })).status).toBe(403);

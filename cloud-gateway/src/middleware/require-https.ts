@@ -11,7 +11,7 @@ export interface HttpsPolicy {
   forwardedProtoHeader: string;
   /** Read the header at all (`TRUST_PROXY`: the gateway sits behind an edge). */
   trustProxy: boolean;
-  /** When set, the header counts only on requests that carry it in `X-Edge-Secret` (`EDGE_SECRET`). */
+  /** When set, the header counts only on requests that carry it in `X-Origin-Verify` (`EDGE_SECRET`). */
   edgeSecret: string | undefined;
 }
 
@@ -44,7 +44,7 @@ export function requireHttps(policy: HttpsPolicy): MiddlewareHandler<GatewayEnv>
     const socket = c.env?.incoming?.socket;
     const encrypted = socket !== undefined && 'encrypted' in socket && socket.encrypted === true;
     if (encrypted || LOOPBACK.test(socket?.remoteAddress ?? '')) return next();
-    if (policy.trustProxy && (policy.edgeSecret === undefined || sameSecret(c.req.header('x-edge-secret'), policy.edgeSecret))) {
+    if (policy.trustProxy && (policy.edgeSecret === undefined || sameSecret(c.req.header('x-origin-verify'), policy.edgeSecret))) {
       // an edge appends its own value; the last one is the edge's
       const protocol = c.req.header(policy.forwardedProtoHeader)?.split(',').at(-1)?.trim().toLowerCase();
       if (protocol === 'https') return next();

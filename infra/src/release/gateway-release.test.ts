@@ -242,8 +242,10 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
   });
 
   it('is ready with the intent model from S3 and serves the chat UI, the intent page and the API docs', async () => {
-    const ready = (await (await fetch(`${gatewayUrl}/readyz`)).json()) as { intentModel: { ready: boolean; message: string } };
-    expect(ready.intentModel).toMatchObject({ ready: true, message: expect.stringContaining('s3://artifacts-bucket/intent/intent-model.bin.gz') });
+    const ready = (await (await fetch(`${gatewayUrl}/readyz`)).json()) as { intentModel: { ready: boolean } };
+    expect(ready.intentModel.ready).toBe(true);
+    // the model came from INTENT_MODEL_URI=s3://..., not from the copy inside the release
+    expect(s3.requests.filter((request) => request.path === '/artifacts-bucket/intent/intent-model.bin.gz').map((request) => request.status)).toContain(200);
     for (const [path, marker] of [
       ['/', '<title>'],
       ['/ui/app.js', 'WebSocket'],

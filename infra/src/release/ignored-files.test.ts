@@ -15,7 +15,7 @@ describe('ignore rules', () => {
   });
 
   it('hide no file under a workspace src/ folder, e2e/, .github/ or .ci/', async () => {
-    const folders = ['shared/src', 'local-worker/src', 'cloud-gateway/src', 'scripts/src', 'infra/src', 'e2e', '.github', '.ci'];
+    const folders = ['shared/src', 'local-worker/src', 'cloud-gateway/src', 'scripts/src', 'infra/src', 'infra/scripts', 'e2e', '.github', '.ci'];
     const { stdout } = await run('git', ['ls-files', '--others', '--ignored', '--exclude-standard', '--', ...folders], { cwd: REPO_ROOT });
     expect(lines(stdout)).toEqual([]);
   });

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL('../../scripts/rollout.sh', import.meta.url));
+const fakeAws = fileURLToPath(new URL('./testing/fake-aws-rollout.mjs', import.meta.url));
+
+interface FakeState {
+  outputs: Record<string, string>;
+  versions: { id: string; body: string }[];
+  instances: Record<string, string | null>;
+  calls: string[];
+}
+
+/**
+ * infra/scripts/rollout.sh against a fake AWS CLI and a gateway stand-in whose /readyz is healthy
+ * only while every instance runs a release that is not "broken".
+ */
+describe('rollout.sh (upload, restart, gate on /readyz, roll back)', () => {
+  let directory: string;
+  let server: Server;
+  let gatewayUrl: string;
+  const stateFile = () => join(directory, 'state.json');
+  const readState = async () => JSON.parse(await readFile(stateFile(), 'utf8')) as FakeState;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'rollout-'));
+    await mkdir(join(directory, 'bin'));
+    await copyFile(fakeAws, join(directory, 'bin', 'aws'));
+    await chmod(join(directory, 'bin', 'aws'), 0o755);
+    server = createServer((request, response) => {
+      void readFile(stateFile(), 'utf8').then((text) => {
+        const state = JSON.parse(text) as FakeState;
+        const healthy = Object.values(state.instances).every((body) => body !== null && !body.includes('broken'));
+        response.writeHead(request.url === '/readyz' && healthy ? 200 : 503).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  async function deploy(body: string, versions: FakeState['versions']) {
+    const state: FakeState = {
+      outputs: { ReleaseUri: 's3://artifacts/releases/cloud-gateway.tgz', AutoScalingGroupName: 'gateway-group', GatewayUrl: gatewayUrl },
+      versions,
+      instances: { 'i-one': versions.at(-1)?.body ?? null, 'i-two': versions.at(-1)?.body ?? null },
+      calls: [],
+    };
+    await writeFile(stateFile(), JSON.stringify(state));
+    const release = join(directory, 'release.tgz');
+    await writeFile(release, body);
+    const env = { PATH: `${join(directory, 'bin')}:${process.env['PATH'] ?? ''}`, FAKE_AWS_STATE: stateFile(), GATE_TIMEOUT_SECONDS: '3', GATE_INTERVAL_SECONDS: '0.1' };
+    const result = await run('bash', [script, 'ReviewAssistantGateway', release], { env }).then(
+      ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+    );
+    return { ...result, state: await readState() };
+  }
+
+  it('uploads the release, restarts every instance one at a time and passes the gate', async () => {
+    const { code, output, state } = await deploy('release 2', [{ id: 'v1', body: 'release 1' }]);
+    expect(code, output).toBe(0);
+    expect(state.versions.at(-1)?.body).toBe('release 2');
+    expect(state.instances).toEqual({ 'i-one': 'release 2', 'i-two': 'release 2' });
+    const restarts = state.calls.filter((call) => call.startsWith('ssm send-command'));
+    expect(restarts.map((call) => /--instance-ids (\S+)/.exec(call)?.[1])).toEqual(['i-one', 'i-two']);
+    expect(restarts[0]).toContain('systemctl restart review-assistant-gateway.service');
+    expect(state.calls.some((call) => call.startsWith('s3api copy-object'))).toBe(false);
+  });
+
+  it('restores the previous release and restarts again when the new one fails the gate', async () => {
+    const { code, output, state } = await deploy('release 3 (broken)', [
+      { id: 'v1', body: 'release 1' },
+      { id: 'v2', body: 'release 2' },
+    ]);
+    expect(code).toBe(1);
+    expect(output).toContain('failed its gate');
+    expect(output).toContain('rolled back');
+    expect(state.calls).toContain('s3api copy-object --bucket artifacts --key releases/cloud-gateway.tgz --copy-source artifacts/releases/cloud-gateway.tgz?versionId=v2');
+    expect(state.versions.at(-1)?.body).toBe('release 2');
+    expect(state.instances).toEqual({ 'i-one': 'release 2', 'i-two': 'release 2' });
+  });
+
+  it('fails without a rollback target on the first deployment', async () => {
+    const { code, output, state } = await deploy('release 1 (broken)', []);
+    expect(code).toBe(1);
+    expect(output).toContain('no previous release to roll back to');
+    expect(state.calls.some((call) => call.startsWith('s3api copy-object'))).toBe(false);
+  });
+});
