@@ -37,30 +37,57 @@ export async function firstPieceOrThrow(pieces: AsyncGenerator<CompatTurnPiece>)
   })();
 }
 
+/** One piece of a streamed response body (an SSE event, an NDJSON line); `last` ends the response. */
+export interface Frame {
+  text: string;
+  last?: boolean;
+}
+
 /**
- * Streams `frames` (already framed text: SSE events or NDJSON lines) as the response body.
- * A client that goes away aborts `controller` (and with it the worker request).
+ * Streams `frames` as the response body. The response ends with the last frame, while the turn
+ * finishes its bookkeeping (the worker's body, the interaction record) without holding the
+ * client. A client that goes away aborts `controller` (and with it the worker request).
  */
-export function streamFrames(c: Context<GatewayEnv>, contentType: string, controller: AbortController, frames: AsyncIterable<string>): Response {
+export function streamFrames(c: Context<GatewayEnv>, contentType: string, controller: AbortController, frames: AsyncIterable<Frame>): Response {
   c.header('Content-Type', contentType);
   c.header('Cache-Control', 'no-cache');
   c.header('X-Accel-Buffering', 'no');
   return stream(c, async (body) => {
     body.onAbort(() => controller.abort());
+    let open = true;
     for await (const frame of frames) {
+      if (!open) continue;
       if (body.aborted || controller.signal.aborted) break;
-      await body.write(frame);
+      await body.write(frame.text);
+      if (frame.last) {
+        open = false;
+        await body.close();
+      }
     }
   });
 }
 
-/** The whole answer of a non-streamed request: its text and its end (a failure after text is a 502). */
+/**
+ * The whole answer of a non-streamed request: its text and its end (a failure after text is a
+ * 502). It returns at the end piece; the turn finishes its bookkeeping in the background.
+ */
 export async function collectAnswer(pieces: AsyncGenerator<CompatTurnPiece>): Promise<{ content: string; end: CompatTurnEnd }> {
   let content = '';
-  for await (const piece of pieces) {
+  for (;;) {
+    const next = await pieces.next();
+    if (next.done) throw new AppError('cancelled', 'the request was cancelled before the answer ended');
+    const piece = next.value;
     if (piece.type === 'text') content += piece.text;
     else if (piece.type === 'error') throw new AppError('worker_stream_broken', `the answer broke off: ${piece.message}`);
-    else return { content, end: piece };
+    else {
+      void drain(pieces);
+      return { content, end: piece };
+    }
   }
-  throw new AppError('cancelled', 'the request was cancelled before the answer ended');
+}
+
+async function drain(pieces: AsyncGenerator<CompatTurnPiece>): Promise<void> {
+  while (!(await pieces.next()).done) {
+    // nothing follows the end piece; this lets the turn close the worker's body and record itself
+  }
 }

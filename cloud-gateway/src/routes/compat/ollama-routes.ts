@@ -5,7 +5,7 @@ import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import { jsonBody } from '../../middleware/validation.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, type CompatRoutesOptions } from './compat-options.js';
-import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames } from './compat-stream.js';
+import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames, type Frame } from './compat-stream.js';
 import { runCompatTurn, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED, withoutLatestTag } from './compat-models.js';
 import { toChatRequest } from './conversation.js';
@@ -84,12 +84,12 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
       return c.json({ ...line(content), ...doneFields(end) });
     }
 
-    async function* frames(source: AsyncGenerator<CompatTurnPiece>): AsyncGenerator<string> {
+    async function* frames(source: AsyncGenerator<CompatTurnPiece>): AsyncGenerator<Frame> {
       for await (const piece of source) {
-        if (piece.type === 'text') yield ndjson({ ...line(piece.text), done: false });
+        if (piece.type === 'text') yield { text: ndjson({ ...line(piece.text), done: false }) };
         // Ollama reports a failure inside a stream as an `{"error": ...}` line; its clients raise it.
-        else if (piece.type === 'error') yield ndjson({ error: piece.message });
-        else yield ndjson({ ...line(''), ...doneFields(piece) });
+        else if (piece.type === 'error') yield { text: ndjson({ error: piece.message }), last: true };
+        else yield { text: ndjson({ ...line(''), ...doneFields(piece) }), last: true };
       }
     }
     return streamFrames(c, 'application/x-ndjson', controller, frames(pieces));

@@ -5,7 +5,7 @@ import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import { jsonBody } from '../../middleware/validation.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, type CompatRoutesOptions } from './compat-options.js';
-import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames } from './compat-stream.js';
+import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames, type Frame } from './compat-stream.js';
 import { runCompatTurn, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED } from './compat-models.js';
 import { toChatRequest } from './conversation.js';
@@ -106,18 +106,17 @@ export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEn
       ...extra,
     });
     const delta = (value: Record<string, unknown>, finishReason: string | null = null) => ({ index: 0, delta: value, finish_reason: finishReason, logprobs: null });
-    async function* frames(source: AsyncGenerator<CompatTurnPiece>): AsyncGenerator<string> {
-      yield sse(chunk([delta({ role: 'assistant', content: '' })]));
+    async function* frames(source: AsyncGenerator<CompatTurnPiece>): AsyncGenerator<Frame> {
+      yield { text: sse(chunk([delta({ role: 'assistant', content: '' })])) };
       for await (const piece of source) {
-        if (piece.type === 'text') yield sse(chunk([delta({ content: piece.text })]));
+        if (piece.type === 'text') yield { text: sse(chunk([delta({ content: piece.text })])) };
         else if (piece.type === 'error') {
           // OpenAI's streams report a failure as an `error` event; the SDKs raise it as an APIError.
-          yield sse(openAiErrorShape({ code: piece.code, message: piece.message }, 502));
-          return;
+          yield { text: sse(openAiErrorShape({ code: piece.code, message: piece.message }, 502)), last: true };
         } else {
-          yield sse(chunk([delta({}, piece.finishReason)], { sources: sourcesOf(piece) }));
-          if (includeUsage) yield sse(chunk([], { usage: usageOf(piece) }));
-          yield 'data: [DONE]\n\n';
+          yield { text: sse(chunk([delta({}, piece.finishReason)], { sources: sourcesOf(piece) })) };
+          if (includeUsage) yield { text: sse(chunk([], { usage: usageOf(piece) })) };
+          yield { text: 'data: [DONE]\n\n', last: true };
         }
       }
     }
