@@ -70,8 +70,9 @@ export class CitationNumbering {
     const labels = span
       .slice(1, -1)
       .split(/[,;]/)
-      .map((label) => label.trim().replace(LABEL_PREFIX, ''));
-    const numbers = labels.map((label) => this.numberById.get(label));
+      .map((label) => label.trim());
+    // An id may itself start like a prefix (`reviews.csv:3`), so the label as written wins.
+    const numbers = labels.map((label) => this.numberById.get(label) ?? this.numberById.get(label.replace(LABEL_PREFIX, '')));
     if (labels.length === 0 || numbers.some((number) => number === undefined)) return span;
     for (const number of numbers) this.cited.add(number!);
     return `[${[...new Set(numbers)].join(', ')}]`;
