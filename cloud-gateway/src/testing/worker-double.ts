@@ -1,8 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { z } from 'zod';
 import {
   APP_VERSION,
+  ChatRequestSchema,
+  EmbedRequestSchema,
+  GenerateRequestSchema,
   NonceCache,
+  RetrieveRequestSchema,
   SignatureError,
   ndjsonLine,
   signRequest,
@@ -10,18 +15,34 @@ import {
   type Heartbeat,
   type StreamEvent,
   type WorkerHealth,
+  type WorkerState,
 } from '@review-assistant/shared';
 
 /**
  * How the double misbehaves:
- * - `refuse`: destroys every connection before answering (like a process that just died);
+ * - `refuse`: destroys every connection before answering (a reset, like a process that just died);
+ * - `connection-refused`: stops listening, so connecting fails with ECONNREFUSED (nothing on the
+ *   port); setting another fault listens again on the same port;
+ * - `bad-request`, `rate-limited`, `busy`: answers 400 `validation_failed`, 429 `rate_limited` or
+ *   503 `worker_busy` (the real worker's full chat queue) before any work;
  * - `slow-first-byte`: waits `firstByteDelayMs` before sending headers and the first event;
  * - `die-mid-stream`: destroys the socket after `dieAfterEvents` events;
  * - `error-event`: streams an `error` event (model_unavailable) instead of an answer;
  * - `http-error`: answers 500 with the JSON error shape;
  * - `hang`: sends the first event, then nothing (idle timeout tests).
  */
-export type WorkerFault = 'none' | 'refuse' | 'slow-first-byte' | 'die-mid-stream' | 'error-event' | 'http-error' | 'hang';
+export type WorkerFault =
+  | 'none'
+  | 'refuse'
+  | 'connection-refused'
+  | 'slow-first-byte'
+  | 'die-mid-stream'
+  | 'error-event'
+  | 'http-error'
+  | 'bad-request'
+  | 'rate-limited'
+  | 'busy'
+  | 'hang';
 
 export interface WorkerDoubleOptions {
   /** Signature secret; unset: requests are accepted unsigned (never in production code). */
@@ -40,6 +61,8 @@ export interface WorkerDoubleOptions {
   beforeEvent?: (index: number, call: WorkerDoubleCall) => Promise<void> | void;
   backend?: 'ollama' | 'offline';
   capacity?: number;
+  /** `status` of `GET /v1/health` (and of heartbeats). @default 'ready' */
+  healthStatus?: WorkerState;
 }
 
 /** One request the double received. */
@@ -77,7 +100,9 @@ const defaultAnswer = 'Casa Olivo gets the warmest reviews for its fresh pasta a
 
 /**
  * A real HTTP server on 127.0.0.1:0 that speaks the worker protocol (signed requests, NDJSON
- * `/v1/chat`, JSON `/v1/retrieve|embed|generate|health`) with switchable faults. It records calls.
+ * `/v1/chat`, JSON `/v1/retrieve|embed|generate|health`) with switchable faults. Like the worker it
+ * validates request bodies with the shared schemas (400 `invalid_json` / `validation_failed`
+ * before any work). It records calls.
  */
 export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Promise<WorkerDouble> {
   const nonceCache = new NonceCache();
@@ -139,9 +164,28 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
     if (options.fault === 'http-error') {
       return sendJson(response, 500, { error: { code: 'internal', message: 'the double was told to fail' } });
     }
+    if (options.fault === 'bad-request') return sendJson(response, 400, { error: { code: 'validation_failed', message: 'the double was told to refuse the request' } });
+    if (options.fault === 'rate-limited') return sendJson(response, 429, { error: { code: 'rate_limited', message: 'too many requests; retry shortly' } });
+    if (options.fault === 'busy') {
+      return sendJson(response, 503, { error: { code: 'worker_busy', message: 'worker is busy: 2 answers running and 8 waiting; retry shortly' } });
+    }
     const route = path.split('?')[0];
     if (route === '/v1/health' && call.method === 'GET') return sendJson(response, 200, health(options));
     if (call.method !== 'POST') return sendJson(response, 404, { error: { code: 'not_found', message: `no route ${path}` } });
+    const schema = route === undefined ? undefined : requestSchemas[route];
+    if (schema !== undefined) {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw.toString('utf8')) as unknown;
+      } catch {
+        return sendJson(response, 400, { error: { code: 'invalid_json', message: 'request body is not valid JSON' } });
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
+        return sendJson(response, 400, { error: { code: 'validation_failed', message } });
+      }
+    }
     if (route === '/v1/chat') return streamChat(call, response, options);
     if (route === '/v1/retrieve') return sendJson(response, 200, { results: [source('r1', 0.91)] });
     if (route === '/v1/embed') return sendJson(response, 200, { model: 'double-embed', dimensions: 3, embeddings: [[0.1, 0.2, 0.3]] });
@@ -185,6 +229,21 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  let listening = true;
+  let closed = false;
+  const stopListening = () => {
+    if (!listening) return;
+    listening = false;
+    server.close();
+    // kept-alive connections would still reach the handler: cut them so new requests must connect
+    for (const socket of sockets) socket.destroy();
+  };
+  const listenAgain = () => {
+    if (listening || closed) return;
+    listening = true;
+    server.listen(port, '127.0.0.1');
+  };
+  if (initial.fault === 'connection-refused') stopListening();
 
   return Object.assign(double, {
     url,
@@ -192,13 +251,15 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
     calls,
     setFault(fault: WorkerFault) {
       double.options.fault = fault;
+      if (fault === 'connection-refused') stopListening();
+      else listenAgain();
     },
     async sendHeartbeat(gatewayUrl: string, overrides: Partial<Heartbeat> = {}) {
       const heartbeat: Heartbeat = {
         workerId,
         url,
         backend: double.options.backend ?? 'offline',
-        state: 'ready',
+        state: double.options.healthStatus ?? 'ready',
         models: [{ name: 'double-chat', role: 'chat', state: 'builtin' }],
         queueDepth: 0,
         active: 0,
@@ -222,15 +283,26 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
       }
     },
     async close() {
+      closed = true;
       for (const socket of sockets) socket.destroy();
+      if (!listening) return;
+      listening = false;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   });
 }
 
+/** The schemas the real worker's routes validate with. */
+const requestSchemas: Record<string, z.ZodType | undefined> = {
+  '/v1/chat': ChatRequestSchema,
+  '/v1/retrieve': RetrieveRequestSchema,
+  '/v1/embed': EmbedRequestSchema,
+  '/v1/generate': GenerateRequestSchema,
+};
+
 function health(options: WorkerDoubleOptions): WorkerHealth {
   return {
-    status: 'ready',
+    status: options.healthStatus ?? 'ready',
     version: APP_VERSION,
     workerId: options.workerId ?? 'double',
     backend: options.backend ?? 'offline',
