@@ -102,6 +102,12 @@ export class S3ArtifactSource implements ArtifactSource {
         verify(cached);
         return { bytes: cached, note: `${this.location} unavailable (${(error as Error).message}); using the cache at ${this.cachePath}` };
       }
+      if (httpStatusOf(error) === 403) {
+        throw new Error(
+          `${this.location}: access denied (403). A role with s3:GetObject only also gets 403 for a key that does not exist: check INTENT_MODEL_URI and that the artifact was uploaded.`,
+          { cause: error },
+        );
+      }
       throw error;
     }
   }

@@ -114,6 +114,39 @@ describe('createIntentService', () => {
     expect(s3.requests.at(-1)).toMatchObject({ path: '/models/missing.bin.gz', status: 404 });
   });
 
+  it('under a GetObject-only role, a missing key is 403 AccessDenied: not ready, saying the key may be missing', async () => {
+    s3.getObjectOnly = true;
+    try {
+      const service = createIntentService({ uri: 's3://models/never-uploaded.bin.gz', cacheDir: join(directory, 'denied-cache'), s3: s3Options(s3.endpoint) });
+      await service.loaded;
+      expect(service.status().ready).toBe(false);
+      expect(service.status().message).toMatch(/access denied \(403\)\. A role with s3:GetObject only also gets 403 for a key that does not exist/);
+      expect(s3.requests.at(-1)).toMatchObject({ path: '/models/never-uploaded.bin.gz', status: 403 });
+    } finally {
+      s3.getObjectOnly = false;
+    }
+  });
+
+  it('under a GetObject-only role, keeps serving the cached artifact when the object later answers 403', async () => {
+    s3.objects.set('models/removed.bin.gz', bytes);
+    const cacheDir = join(directory, 'removed-cache');
+    const first = createIntentService({ uri: 's3://models/removed.bin.gz', cacheDir, s3: s3Options(s3.endpoint) });
+    await first.loaded;
+    expect(first.status().ready).toBe(true);
+    s3.objects.delete('models/removed.bin.gz');
+    s3.getObjectOnly = true;
+    try {
+      const second = createIntentService({ uri: 's3://models/removed.bin.gz', cacheDir, s3: s3Options(s3.endpoint) });
+      await second.loaded;
+      expect(s3.requests.at(-1)).toMatchObject({ path: '/models/removed.bin.gz', status: 403 });
+      expect(second.status()).toMatchObject({ ready: true, version: 'test.tiny' });
+      expect(second.status().message).toMatch(/unavailable \(Access Denied\); using the cache at /);
+      expect(second.current()?.predict('what is my account balance').intent.name).toBe('balance');
+    } finally {
+      s3.getObjectOnly = false;
+    }
+  });
+
   it('refuses a corrupt object from S3 instead of caching it', async () => {
     s3.objects.set('models/corrupt.bin.gz', Buffer.from('definitely not a model'));
     const cacheDir = join(directory, 'corrupt-cache');

@@ -1,6 +1,8 @@
 /**
  * A tiny S3-compatible HTTP server for tests: path-style `GET /bucket/key` (GetObject) with
- * ETag / If-None-Match, and S3's XML error body for missing keys. It records every request.
+ * ETag / If-None-Match, and S3's XML error body for missing keys: 404 NoSuchKey when the caller may
+ * list the bucket, 403 AccessDenied when it may not (AWS hides whether the key exists from a role
+ * with `s3:GetObject` only, which is what the gateway's instance role has). It records every request.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -12,6 +14,8 @@ export interface S3Double {
   requests: Array<{ method: string; path: string; headers: IncomingHttpHeaders; status: number }>;
   /** When true, every request fails with 503 SlowDown. */
   unavailable: boolean;
+  /** When true, the caller has `s3:GetObject` but not `s3:ListBucket`: a missing key is 403 AccessDenied. @default false */
+  getObjectOnly: boolean;
   close(): Promise<void>;
 }
 
@@ -22,7 +26,7 @@ function errorXml(code: string, message: string, resource: string): string {
 export async function startS3Double(): Promise<S3Double> {
   const objects = new Map<string, Buffer>();
   const requests: S3Double['requests'] = [];
-  const state = { unavailable: false };
+  const state = { unavailable: false, getObjectOnly: false };
   const server: Server = createServer((request, response) => {
     const path = decodeURIComponent((request.url ?? '/').split('?')[0]!);
     const send = (status: number, headers: Record<string, string>, body?: Buffer | string) => {
@@ -33,6 +37,7 @@ export async function startS3Double(): Promise<S3Double> {
     if (state.unavailable) return send(503, { 'content-type': 'application/xml' }, errorXml('SlowDown', 'Please reduce your request rate.', path));
     if (request.method !== 'GET') return send(405, { 'content-type': 'application/xml' }, errorXml('MethodNotAllowed', 'Only GetObject is implemented.', path));
     const object = objects.get(path.slice(1));
+    if (object === undefined && state.getObjectOnly) return send(403, { 'content-type': 'application/xml' }, errorXml('AccessDenied', 'Access Denied', path));
     if (object === undefined) return send(404, { 'content-type': 'application/xml' }, errorXml('NoSuchKey', 'The specified key does not exist.', path));
     const etag = `"${createHash('md5').update(object).digest('hex')}"`;
     if (request.headers['if-none-match'] === etag) return send(304, { etag });
@@ -49,6 +54,12 @@ export async function startS3Double(): Promise<S3Double> {
     },
     set unavailable(value: boolean) {
       state.unavailable = value;
+    },
+    get getObjectOnly() {
+      return state.getObjectOnly;
+    },
+    set getObjectOnly(value: boolean) {
+      state.getObjectOnly = value;
     },
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
