@@ -12,8 +12,7 @@ import { requireHttps } from './middleware/require-https.js';
 import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
 import { createAdminRoutes } from './routes/admin.js';
 import { recentRequestsView } from './admin/recent-requests-view.js';
-import { computeAnalytics } from './logs/analytics.js';
-import { recordsInRange } from './logs/log-store.js';
+import { readAnalytics } from './logs/analytics.js';
 import { createChatSocketRoutes } from './routes/chat-socket.js';
 import { createChatRoutes } from './routes/chat.js';
 import { createOllamaRoutes } from './routes/compat/ollama-routes.js';
@@ -113,7 +112,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       adminToken: deps.settings.adminToken,
       listWorkers: () => deps.pool.snapshot(),
       recentRequests: () => recentRequestsView(deps.logStore, deps.recentRequests),
-      analytics: async (range) => computeAnalytics(recordsInRange(deps.logStore, range), range),
+      analytics: (range) => readAnalytics(deps.logStore, range),
     }),
   );
   app.route('/', createUiRoutes());

@@ -24,7 +24,8 @@ function routedRequest(record: InteractionRecord): RoutedRequest {
  * gateway's own API calls (`/api/embed|retrieve|generate`, which the log does not hold).
  */
 export async function recentRequestsView(log: LogReader, apiCalls: RecentRequests, limit = RECENT_REQUESTS_SHOWN): Promise<RoutedRequest[]> {
-  const turns = (await log.recent(limit)).map(routedRequest);
+  // a log that cannot be read leaves the page with this gateway's API calls (and its workers)
+  const turns = (await log.recent(limit).catch(() => [])).map(routedRequest);
   return [...turns, ...apiCalls.list()]
     .sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0))
     .slice(0, limit);

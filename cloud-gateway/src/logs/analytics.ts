@@ -1,5 +1,6 @@
+import { AppError } from '@review-assistant/shared';
 import type { InteractionRecord } from './interaction-record.js';
-import type { LogRange } from './log-store.js';
+import { recordsInRange, type LogRange, type LogReader } from './log-store.js';
 
 export interface Percentiles {
   p50: number | null;
@@ -100,4 +101,18 @@ export async function computeAnalytics(records: AsyncIterable<InteractionRecord>
   result.latencyMs = percentiles(latencies);
   result.timeToFirstTokenMs = percentiles(firstTokens);
   return result;
+}
+
+/**
+ * Analytics of a range read from the log store. A store that cannot be read (DynamoDB throttling
+ * a long range, an endpoint down) is a 503 (the cause goes to the log), not a 500.
+ */
+export async function readAnalytics(log: LogReader, range: LogRange): Promise<Analytics> {
+  try {
+    return await computeAnalytics(recordsInRange(log, range), range);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    const reason = error instanceof Error ? error.name : 'error';
+    throw new AppError('not_ready', `the interaction log could not be read (${reason}); try again or a shorter range`, { cause: error });
+  }
 }

@@ -65,6 +65,23 @@ describe('GET /admin/api/analytics', () => {
     }
   });
 
+  it('answers 503 (not a 500) when the log cannot be read, and the admin overview still answers', async () => {
+    const gateway = createTestGateway({ settings: { adminToken } });
+    const throttled = Object.assign(new Error('Throughput exceeds the current capacity of your table or index.'), { name: 'ProvisionedThroughputExceededException' });
+    gateway.deps.logStore.query = async () => {
+      throw throttled;
+    };
+    gateway.deps.logStore.recent = async () => {
+      throw throttled;
+    };
+    const response = await gateway.gateway.app.request('/admin/api/analytics', { headers });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_ready');
+    const overview = await gateway.gateway.app.request('/admin/api/overview', { headers });
+    expect(overview.status).toBe(200);
+    expect(((await overview.json()) as { requests: unknown[] }).requests).toEqual([]);
+  });
+
   it('shows the recent requests of the interaction log (every gateway sharing it), newest first', async () => {
     const app = gatewayWith([record(1), record(2)]);
     const body = (await (await app.request('/admin/api/requests', { headers })).json()) as { requests: { requestId: string }[] };
