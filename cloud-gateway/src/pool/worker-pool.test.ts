@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StreamEvent } from '@review-assistant/shared';
 import { startWorkerDouble, type WorkerDouble } from '../testing/worker-double.js';
+import { MemoryWorkerRegistry } from './registry/memory-worker-registry.js';
 import { WorkerPool } from './worker-pool.js';
 import { WorkerUrlPolicy } from './worker-url-policy.js';
 
@@ -19,6 +20,14 @@ async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[
   const seen: StreamEvent[] = [];
   for await (const event of events) seen.push(event);
   return seen;
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 afterEach(async () => {
@@ -57,24 +66,37 @@ describe('WorkerPool', () => {
     expect(worker.calls.map((call) => call.connection)).toEqual([1, 1, 1]);
   });
 
-  it('sends each request to the least-loaded worker', async () => {
+  it('sends each request to the least-loaded worker (not in turn, not always the first)', async () => {
     let releaseHeld: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       releaseHeld = resolve;
     });
-    const busy = await double({ beforeEvent: (index) => (index === 1 ? held : undefined) });
-    const idle = await double();
-    const pool = new WorkerPool({ staticUrls: [busy.url, idle.url], secret, concurrency: 4 });
-    // Both idle: the first request may go anywhere; hold it on whichever got it.
-    const first = await pool.openChat({ message: 'one' }, { requestId: 'a' });
-    const firstWorker = first.workerId;
-    const second = await pool.openChat({ message: 'two' }, { requestId: 'b' });
-    expect(second.workerId).not.toBe(firstWorker);
+    // Only the first call on either double is held (mid-stream); every later call streams at once.
+    let holding = true;
+    const hold = (index: number) => {
+      if (index !== 1 || !holding) return undefined;
+      holding = false;
+      return held;
+    };
+    const first = await double({ beforeEvent: hold });
+    const second = await double({ beforeEvent: hold });
+    const pool = new WorkerPool({ staticUrls: [first.url, second.url], secret, concurrency: 4 });
+    const busy = await pool.openChat({ message: 'held' }, { requestId: 'held' });
+    const served: string[] = [];
+    for (const requestId of ['n1', 'n2', 'n3']) {
+      const stream = await pool.openChat({ message: 'quick' }, { requestId });
+      served.push(stream.workerId);
+      await collect(stream.events);
+    }
+    // The held stream keeps one worker at 1/4 load: every other request goes to the idle one
+    // (round-robin would have sent n2 to the busy worker, first-eligible would have sent n1 there).
+    const idle = busy.workerId === 'static-1' ? 'static-2' : 'static-1';
+    expect(served).toEqual([idle, idle, idle]);
+    const idleDouble = idle === 'static-1' ? first : second;
+    expect(idleDouble.calls.map((call) => call.requestId)).toEqual(['n1', 'n2', 'n3']);
     releaseHeld();
-    await collect(second.events);
-    await collect(first.events);
-    const loads = pool.snapshot().map((snapshot) => snapshot.active);
-    expect(loads).toEqual([0, 0]);
+    await collect(busy.events);
+    expect(pool.snapshot().map((snapshot) => snapshot.active)).toEqual([0, 0]);
   });
 
   it('retries once on another worker when the first fails before the first byte', async () => {
@@ -121,7 +143,23 @@ describe('WorkerPool', () => {
     await hanging.waitFor((call) => call.aborted);
   });
 
-  it('fails over when the first worker does not send its first byte in time', async () => {
+  it('fails over to the second worker when the first does not respond in time, and counts it against the first', async () => {
+    const slow = await double({ fault: 'slow-first-byte', firstByteDelayMs: 2000 });
+    const healthy = await double();
+    const pool = new WorkerPool({ staticUrls: [slow.url, healthy.url], secret, connectTimeoutMs: 150, breakerThreshold: 1 });
+    const stream = await pool.openChat({ message: 'hi' }, { requestId: 'slow' });
+    expect(stream.workerId).toBe('static-2');
+    expect((await collect(stream.events)).at(-1)?.type).toBe('answer-end');
+    expect(slow.calls.map((call) => call.requestId)).toEqual(['slow']);
+    expect(healthy.calls.map((call) => call.requestId)).toEqual(['slow']);
+    await slow.waitFor((call) => call.aborted);
+    expect(pool.snapshot()).toMatchObject([
+      { id: 'static-1', breaker: 'open', state: 'degraded', lastError: expect.stringMatching(/did not respond within 150 ms/) },
+      { id: 'static-2', breaker: 'closed', state: 'ready' },
+    ]);
+  });
+
+  it('reports worker_timeout when the only worker does not respond in time', async () => {
     const slow = await double({ fault: 'slow-first-byte', firstByteDelayMs: 2000 });
     const pool = new WorkerPool({ staticUrls: [slow.url], secret, connectTimeoutMs: 150 });
     await expect(pool.openChat({ message: 'hi' }, { requestId: 'slow' })).rejects.toMatchObject({ code: 'worker_timeout' });
@@ -144,10 +182,81 @@ describe('WorkerPool', () => {
     expect(pool.snapshot()[0]?.breaker).toBe('closed');
   });
 
-  it('passes a worker\'s own 4xx through without failover or breaker damage', async () => {
-    const worker = await double();
-    const pool = new WorkerPool({ staticUrls: [worker.url], secret: 'another-secret-0123456789', breakerThreshold: 1 });
-    await expect(pool.openChat({ message: 'hi' }, { requestId: 'sig' })).rejects.toMatchObject({ code: 'worker_unavailable', message: /WORKER_SHARED_SECRET/ });
+  it('passes a worker\'s own 400 through without failover or breaker damage', async () => {
+    const refusing = await double({ fault: 'bad-request' });
+    const other = await double();
+    const pool = new WorkerPool({ staticUrls: [refusing.url, other.url], secret, breakerThreshold: 1 });
+    for (const requestId of ['bad-1', 'bad-2']) {
+      await expect(pool.openChat({ message: 'hi' }, { requestId })).rejects.toMatchObject({ code: 'validation_failed', status: 400, isRetryable: false, message: /refuse the request/ });
+    }
+    await expect(pool.callJson('/v1/retrieve', { query: 'pasta' }, { requestId: 'bad-json' })).rejects.toMatchObject({ code: 'validation_failed', status: 400 });
+    expect(refusing.calls.map((call) => call.requestId)).toEqual(['bad-1', 'bad-2', 'bad-json']);
+    expect(other.calls).toHaveLength(0);
+    // Not marked degraded (it was never probed, so it stays `unknown`), breaker closed at threshold 1.
+    expect(pool.snapshot()[0]).toMatchObject({ id: 'static-1', breaker: 'closed', state: 'unknown', lastError: null });
+  });
+
+  it('treats a signature the worker rejects (401) as the worker being unusable: breaker and failover', async () => {
+    const strict = await startWorkerDouble({ secret: 'the-worker-has-another-secret-0123' });
+    doubles.push(strict);
+    const healthy = await double();
+    const pool = new WorkerPool({ staticUrls: [strict.url, healthy.url], secret, breakerThreshold: 1 });
+    const stream = await pool.openChat({ message: 'hi' }, { requestId: 'sig' });
+    expect(stream.workerId).toBe('static-2');
+    await collect(stream.events);
+    expect(pool.snapshot()[0]).toMatchObject({ breaker: 'open', lastError: expect.stringMatching(/WORKER_SHARED_SECRET/) });
+  });
+
+  it('fails over from a worker that answers 503 worker_busy without counting it against its breaker', async () => {
+    const full = await double({ fault: 'busy' });
+    const other = await double();
+    const pool = new WorkerPool({ staticUrls: [full.url, other.url], secret, breakerThreshold: 1 });
+    const stream = await pool.openChat({ message: 'hi' }, { requestId: 'b1' });
+    expect(stream.workerId).toBe('static-2');
+    await collect(stream.events);
+    expect(full.calls.map((call) => call.requestId)).toEqual(['b1']);
+    expect(other.calls.map((call) => call.requestId)).toEqual(['b1']);
+    // A full queue says nothing about the worker's health: breaker closed at threshold 1, not degraded.
+    expect(pool.snapshot()[0]).toMatchObject({ breaker: 'closed', state: 'unknown', lastError: null });
+  });
+
+  it('reports worker_busy when the only worker answers 503 worker_busy', async () => {
+    const full = await double({ fault: 'busy' });
+    const pool = new WorkerPool({ staticUrls: [full.url], secret, breakerThreshold: 1 });
+    await expect(pool.openChat({ message: 'hi' }, { requestId: 'busy' })).rejects.toMatchObject({ code: 'worker_busy', isRetryable: true });
+    expect(pool.snapshot()[0]).toMatchObject({ breaker: 'closed' });
+  });
+
+  it('counts an offline tunnel (ngrok\'s error page) against the worker and fails over', async () => {
+    const offline = await double({ fault: 'tunnel-offline' });
+    const healthy = await double();
+    const pool = new WorkerPool({ staticUrls: [offline.url, healthy.url], secret, breakerThreshold: 1 });
+    for (const requestId of ['t1', 't2']) {
+      const stream = await pool.openChat({ message: 'hi' }, { requestId });
+      expect(stream.workerId).toBe('static-2');
+      await collect(stream.events);
+    }
+    expect(offline.calls).toHaveLength(1);
+    expect(healthy.calls.map((call) => call.requestId)).toEqual(['t1', 't2']);
+    // The status badge no longer counts it: degraded with an open breaker.
+    expect(pool.snapshot()[0]).toMatchObject({ breaker: 'open', state: 'degraded', lastError: expect.stringMatching(/HTTP 404 with ngrok error ERR_NGROK_3200/) });
+    expect(pool.availability()).toMatchObject({ up: 1, known: 2 });
+  });
+
+  it('counts a reply that is not the worker\'s own error shape (a proxy page) as the worker being unreachable', async () => {
+    const offline = await double({ fault: 'tunnel-offline' });
+    const pool = new WorkerPool({
+      staticUrls: [offline.url],
+      secret,
+      breakerThreshold: 1,
+      // The same page without ngrok's header: still not the worker speaking.
+      fetch: async (url, init) => {
+        const response = await fetch(url, init);
+        return new Response(await response.text(), { status: response.status, headers: { 'content-type': 'text/html' } });
+      },
+    });
+    await expect(pool.openChat({ message: 'hi' }, { requestId: 'proxy' })).rejects.toMatchObject({ code: 'worker_unavailable', isRetryable: true, message: /not the worker's own/ });
+    expect(pool.snapshot()[0]).toMatchObject({ breaker: 'open' });
   });
 
   it('bounds concurrency per worker and reports worker_busy when slots and queue are full', async () => {
@@ -166,6 +275,42 @@ describe('WorkerPool', () => {
     await collect(first.events);
     await collect((await queued).events);
     expect(worker.calls.map((call) => call.requestId)).toEqual(['1', '2']);
+  });
+
+  it('answers worker_busy only when every worker\'s slots and queue are full, and serves the queued ones in order', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const options = { beforeEvent: (index: number) => (index === 1 ? held : undefined) };
+    const first = await double(options);
+    const second = await double(options);
+    const pool = new WorkerPool({ staticUrls: [first.url, second.url], secret, concurrency: 1, maxQueue: 1 });
+    const running = [await pool.openChat({ message: 'one' }, { requestId: 'r1' }), await pool.openChat({ message: 'two' }, { requestId: 'r2' })];
+    expect(running.map((stream) => stream.workerId).sort()).toEqual(['static-1', 'static-2']);
+    const queued = [pool.openChat({ message: 'three' }, { requestId: 'q1' }), pool.openChat({ message: 'four' }, { requestId: 'q2' })];
+    await until(() => pool.snapshot().every((snapshot) => snapshot.queue === 1));
+    await expect(pool.openChat({ message: 'five' }, { requestId: 'x' })).rejects.toMatchObject({ code: 'worker_busy', isRetryable: true });
+    release();
+    for (const stream of running) await collect(stream.events);
+    for (const stream of await Promise.all(queued)) await collect(stream.events);
+    expect([...first.calls, ...second.calls].map((call) => call.requestId).sort()).toEqual(['q1', 'q2', 'r1', 'r2']);
+    expect(pool.snapshot().map((snapshot) => snapshot.breaker)).toEqual(['closed', 'closed']);
+  });
+
+  it('gives up waiting in a worker\'s queue after the queue timeout with worker_busy', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const worker = await double({ beforeEvent: (index) => (index === 1 ? held : undefined) });
+    const pool = new WorkerPool({ staticUrls: [worker.url], secret, concurrency: 1, queueTimeoutMs: 100 });
+    const running = await pool.openChat({ message: 'one' }, { requestId: '1' });
+    await expect(pool.openChat({ message: 'two' }, { requestId: '2' })).rejects.toMatchObject({ code: 'worker_busy', message: /within 100 ms/ });
+    expect(pool.snapshot()[0]).toMatchObject({ active: 1, queue: 0, breaker: 'closed' });
+    release();
+    await collect(running.events);
+    expect(worker.calls.map((call) => call.requestId)).toEqual(['1']);
   });
 
   it('aborting the caller\'s signal aborts the worker request', async () => {
@@ -209,6 +354,22 @@ describe('WorkerPool', () => {
     await pool.applyHeartbeat({ ...heartbeat('laptop', 'http://127.0.0.1:11'), backend: 'ollama' });
     expect(pool.snapshot()).toMatchObject([{ id: 'static-1', source: 'static', backend: 'ollama', state: 'ready' }]);
     expect(pool.availability()).toMatchObject({ up: 1, ready: 1, backend: 'ollama' });
+  });
+
+  it('shares heartbeat workers through one registry while each pool keeps its own breaker', async () => {
+    const worker = await double({ fault: 'http-error' });
+    const registry = new MemoryWorkerRegistry();
+    const gatewayA = new WorkerPool({ secret, registry, urlPolicy: loopbackUrls, breakerThreshold: 1 });
+    const gatewayB = new WorkerPool({ secret, registry, urlPolicy: loopbackUrls, breakerThreshold: 1 });
+    await gatewayA.applyHeartbeat(heartbeat('shared', worker.url));
+    await gatewayB.refresh();
+    expect(gatewayB.snapshot()).toMatchObject([{ id: 'shared', source: 'heartbeat', url: worker.url }]);
+    await expect(gatewayB.openChat({ message: 'hi' }, { requestId: 'via-b' })).rejects.toMatchObject({ code: 'internal' });
+    expect(gatewayB.snapshot()[0]?.breaker).toBe('open');
+    expect(gatewayA.snapshot()[0]?.breaker).toBe('closed');
+    await gatewayA.applyHeartbeat({ ...heartbeat('shared', worker.url), goodbye: true });
+    await gatewayB.refresh();
+    expect(gatewayB.snapshot()).toEqual([]);
   });
 
   it('reports no_worker at once when the pool is empty', async () => {

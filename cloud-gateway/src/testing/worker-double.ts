@@ -29,7 +29,9 @@ import {
  * - `die-mid-stream`: destroys the socket after `dieAfterEvents` events;
  * - `error-event`: streams an `error` event (model_unavailable) instead of an answer;
  * - `http-error`: answers 500 with the JSON error shape;
- * - `hang`: sends the first event, then nothing (idle timeout tests).
+ * - `hang`: sends the first event, then nothing (idle timeout tests);
+ * - `tunnel-offline`: answers what ngrok's edge sends for an endpoint that is offline: 404, an
+ *   HTML page and the `ngrok-error-code: ERR_NGROK_3200` header (not the worker's own answer).
  */
 export type WorkerFault =
   | 'none'
@@ -42,7 +44,8 @@ export type WorkerFault =
   | 'bad-request'
   | 'rate-limited'
   | 'busy'
-  | 'hang';
+  | 'hang'
+  | 'tunnel-offline';
 
 export interface WorkerDoubleOptions {
   /** Signature secret; unset: requests are accepted unsigned (never in production code). */
@@ -127,6 +130,13 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
     const options = double.options;
     if (options.fault === 'refuse') {
       request.socket.destroy();
+      return;
+    }
+    if (options.fault === 'tunnel-offline') {
+      request.resume();
+      calls.push({ method: request.method ?? 'GET', path: request.url ?? '/', requestId: undefined, intent: undefined, signed: false, body: undefined, eventsSent: 0, aborted: false, finished: true, connection: 0 });
+      response.writeHead(404, { 'content-type': 'text/html', 'ngrok-error-code': 'ERR_NGROK_3200' });
+      response.end('<!DOCTYPE html><html><body><p>The endpoint is offline.</p><p>ERR_NGROK_3200</p></body></html>');
       return;
     }
     const chunks: Buffer[] = [];
