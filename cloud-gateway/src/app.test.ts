@@ -225,11 +225,11 @@ describe('gateway app: worker heartbeats', () => {
 
 describe('gateway app: metrics and docs', () => {
   it('exposes Prometheus metrics by route, chat routes, intents, workers and breakers', async () => {
-    const app = gateway({ pool: { staticUrls: ['http://127.0.0.1:9'] } }).gateway.app;
+    const app = gateway({ settings: { metricsToken: 'metrics-token-0123456789' }, pool: { staticUrls: ['http://127.0.0.1:9'] } }).gateway.app;
     const chat = await app.request('/api/chat', postJson({ message: 'hello there' }));
     await chat.text();
     await app.request('/healthz');
-    const text = await (await app.request('/metrics')).text();
+    const text = await (await app.request('/metrics', { headers: { authorization: 'Bearer metrics-token-0123456789' } })).text();
     expect(text).toMatch(/gateway_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1/);
     expect(text).toMatch(/gateway_chat_turns_total\{channel="sse",route="smalltalk",status="ok"\} 1/);
     expect(text).toMatch(/gateway_intents_total\{intent="greeting"\} 1/);
@@ -315,5 +315,46 @@ describe('gateway app: information disclosure', () => {
     const failure = events.find((event) => event.type === 'error');
     expect(failure).toMatchObject({ type: 'error', code: expect.stringMatching(/^(worker_unavailable|no_worker)$/) });
     expect(JSON.stringify(events)).not.toMatch(leaks);
+  });
+});
+
+describe('gateway app: credentials and private endpoints', () => {
+  it('serves /metrics to loopback clients, and to others only with METRICS_TOKEN (403 without one configured)', async () => {
+    const open = gateway({ settings: { trustProxy: true } });
+    const url = await open.listen();
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    const remote = await fetch(`${url}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.5' } });
+    expect(remote.status).toBe(403);
+    expect((await errorOf(remote)).message).toMatch(/METRICS_TOKEN/);
+    const guarded = gateway({ settings: { trustProxy: true, metricsToken: 'metrics-token-0123456789' } });
+    const guardedUrl = await guarded.listen();
+    const headers = (token?: string) => ({ 'x-forwarded-for': '203.0.113.5', ...(token ? { authorization: `Bearer ${token}` } : {}) });
+    const missing = await fetch(`${guardedUrl}/metrics`, { headers: headers() });
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await fetch(`${guardedUrl}/metrics`, { headers: headers('wrong-token-0123456789') })).status).toBe(401);
+    const allowed = await fetch(`${guardedUrl}/metrics`, { headers: headers('metrics-token-0123456789') });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toMatch(/gateway_http_requests_total/);
+  });
+
+  it('limits failed API-key attempts per client IP: 429 with Retry-After after 10 wrong keys, other clients unaffected', async () => {
+    const app = gateway({ settings: { apiKeys: ['a-long-enough-api-key-01'], trustProxy: true } }).gateway.app;
+    const attempt = (ip: string, key: string) => app.request('/api/retrieve', postJson({ query: 'pasta' }, { 'x-forwarded-for': ip, 'x-api-key': key }));
+    for (let index = 0; index < 10; index++) expect((await attempt('10.9.9.9', `guess-${index}-0123456789abcdef`)).status).toBe(401);
+    const limited = await attempt('10.9.9.9', 'guess-10-0123456789abcdef');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await errorOf(limited)).code).toBe('rate_limited');
+    expect((await attempt('10.9.9.10', 'guess-0-0123456789abcdef')).status).toBe(401);
+  });
+
+  it('answers 404, not 500, for docs asset names that are inherited object keys', async () => {
+    const app = gateway().gateway.app;
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const response = await app.request(`/docs/assets/${name}`);
+      expect({ name, status: response.status }).toEqual({ name, status: 404 });
+      expect((await errorOf(response)).code).toBe('not_found');
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { GatewayEnv } from './middleware/gateway-env.js';
 import { createLimiter } from './limits/create-limiter.js';
 import { requestBodyLimit } from './middleware/request-body.js';
 import { requestContext } from './middleware/request-context.js';
+import { FailedAttempts } from './middleware/token-auth.js';
 import { requireHttps } from './middleware/require-https.js';
 import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
 import { createAdminRoutes } from './routes/admin.js';
@@ -69,6 +70,11 @@ export function createApp(deps: GatewayDeps): GatewayApp {
 
   app.use(requestId({ headerName: 'X-Request-Id', limitLength: REQUEST_ID_MAX }));
   app.use(requestContext(deps.logger, deps.metrics));
+  const failedAttempts = new FailedAttempts(deps.settings.trustProxy);
+  app.use(async (c, next) => {
+    c.set('failedAttempts', failedAttempts);
+    await next();
+  });
   app.use(securityHeaders());
   if (deps.settings.https) app.use(requireHttps(deps.settings.https));
   const cors = corsPolicy(deps.settings.corsOrigins);
@@ -82,7 +88,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.notFound(errors.notFound);
 
   app.route('/', createHealthRoutes({ intent: deps.intent, pool: deps.pool }));
-  app.route('/', createMetricsRoutes(deps.metrics));
+  app.route('/', createMetricsRoutes(deps.metrics, { token: deps.settings.metricsToken, trustProxy: deps.settings.trustProxy }));
   const intentLimiter = createLimiter({ name: 'intent', perMinute: deps.settings.intentRateLimitPerMinute, burst: deps.settings.intentRateLimitBurst }, deps.rateLimitStore, deps.logger);
   const intentRoutes = createIntentRoutes({ intent: deps.intent, limiter: intentLimiter, trustProxy: deps.settings.trustProxy });
   app.route('/', createDocsRoutes([intentRoutes]));

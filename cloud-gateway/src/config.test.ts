@@ -16,4 +16,16 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig({ env: { WORKER_URLS: 'not-a-url' } })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ env: { WORKER_CONCURRENCY: '0' } })).toThrow(/WORKER_CONCURRENCY/);
   });
+
+  it('refuses to start with an API key shorter than 20 characters, naming API_KEYS and never echoing the keys', () => {
+    const attempt = () => loadGatewayConfig({ env: { API_KEYS: 'a-long-enough-api-key-01,short-key' } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/API_KEYS: each key must be at least 20 characters/);
+    try {
+      attempt();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toMatch(/short-key|a-long-enough/);
+    }
+    expect(loadGatewayConfig({ env: { API_KEYS: 'a-long-enough-api-key-01, another-long-api-key-02' } }).apiKeys).toEqual(['a-long-enough-api-key-01', 'another-long-api-key-02']);
+  });
 });

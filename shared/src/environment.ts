@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { configEntry, envBoolean, envList, envPort, envUrl } from './config.js';
 
+/** Shortest accepted entry of `API_KEYS`: a short key can be guessed, rate limit or not. */
+export const MIN_API_KEY_LENGTH = 20;
+
 /**
  * Every environment variable of the operational contract (DESIGN.md), with its default.
  * Services pick the entries they need; the README's table is checked against this list.
@@ -26,7 +29,7 @@ export const environment = {
   workerRegistryTable: configEntry({ env: 'WORKER_REGISTRY_TABLE', schema: z.string().min(3).optional(), example: 'review-assistant-workers', description: 'DynamoDB table of the shared worker registry and rate-limit buckets (WORKER_REGISTRY=dynamodb).' }),
   dynamodbEndpoint: configEntry({ env: 'AWS_ENDPOINT_URL_DYNAMODB', schema: envUrl.optional(), example: 'http://127.0.0.1:4567', description: "The AWS SDK's own variable: a DynamoDB-compatible server for both stores (local development)." }),
   adminToken: configEntry({ env: 'ADMIN_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), example: '$(openssl rand -hex 24)', description: 'Bearer token for admin pages; unset: admin disabled.', secret: true }),
-  apiKeys: configEntry({ env: 'API_KEYS', schema: envList, default: '', example: 'key-one,key-two', description: 'Keys for /api/embed|retrieve|generate.', secret: true }),
+  apiKeys: configEntry({ env: 'API_KEYS', schema: envList.pipe(z.array(z.string().min(MIN_API_KEY_LENGTH, `each key must be at least ${MIN_API_KEY_LENGTH} characters (openssl rand -hex 24 makes one)`))), default: '', example: 'k1-0123456789abcdef0123,k2-fedcba9876543210fedc', description: 'Keys for /api/embed|retrieve|generate.', secret: true }),
   intentRateLimitPerMinute: configEntry({ env: 'INTENT_RATE_LIMIT_PER_MINUTE', schema: z.coerce.number().int().positive('expected a positive integer'), default: 300, example: '300', description: 'Texts per client IP per minute on /api/intent and /api/intent/batch (refill rate).' }),
   intentRateLimitBurst: configEntry({ env: 'INTENT_RATE_LIMIT_BURST', schema: z.coerce.number().int().positive('expected a positive integer'), default: 150, example: '150', description: 'Texts a client IP may send at once to the intent API.' }),
   metricsToken: configEntry({ env: 'METRICS_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), example: '$(openssl rand -hex 24)', description: 'Bearer token for GET /metrics; unset: loopback clients only.', secret: true }),

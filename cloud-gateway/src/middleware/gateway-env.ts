@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import type { FailedAttempts } from './token-auth.js';
 
 /** Hono environment of the gateway: per-request variables and the Node bindings. */
 export interface GatewayEnv {
@@ -9,6 +10,8 @@ export interface GatewayEnv {
     logger: Logger;
     /** Set by `apiKeyAuth`: a short digest naming the caller's key (never the key itself), for per-key limits. */
     apiKeyId: string;
+    /** The app's one count of failed credential attempts per client IP (see `requireToken`). */
+    failedAttempts: FailedAttempts;
   };
   Bindings: {
     /** Set by @hono/node-server; absent under `app.request()` in tests. */

@@ -29,6 +29,15 @@ export class TokenBucketLimiter {
    * Takes `cost` tokens (e.g. one per text of a batch). A cost above the burst is allowed from a
    * full bucket and leaves it in debt, so large requests still average out to `perMinute`.
    */
+  /** Whether `take(key)` would be allowed now, without spending anything. */
+  peek(key: string): RateDecision {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return { allowed: true, retryAfterSeconds: 0 };
+    const tokens = Math.min(this.burst, bucket.tokens + (this.now() - bucket.updatedMs) * this.refillPerMs);
+    if (tokens >= 1) return { allowed: true, retryAfterSeconds: 0 };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.refillPerMs / 1000)) };
+  }
+
   take(key: string, cost = 1): RateDecision {
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedMs: now };
@@ -55,6 +64,13 @@ export class TokenBucketLimiter {
  */
 export function clientIp(c: Context<GatewayEnv>, trustProxy: boolean): string {
   return clientAddress(c.req.header('x-forwarded-for'), c.env?.incoming?.socket?.remoteAddress, trustProxy);
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/** 127.0.0.0/8 or ::1, also IPv4-mapped. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  return address !== undefined && LOOPBACK.test(address);
 }
 
 /** `clientIp` for a raw Node request (the WebSocket upgrade path runs before the app). */

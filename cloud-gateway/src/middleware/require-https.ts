@@ -1,7 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from './gateway-env.js';
+import { isLoopbackAddress } from './rate-limit.js';
+import { SecretSet } from './token-auth.js';
 
 /** How the gateway decides that a request reached the edge over HTTPS. */
 export interface HttpsPolicy {
@@ -22,15 +23,6 @@ export interface HttpsPolicy {
  */
 const PROTECTED = /^\/(admin|metrics|internal|v1|ollama|api\/(embed|retrieve|generate))(\/|$)/;
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /**
  * Refuses credential-bearing routes that did not arrive over HTTPS. A request counts as HTTPS when
  * its own socket is TLS, when it comes from loopback (a local TLS proxy such as Caddy, or a
@@ -39,12 +31,14 @@ function sameSecret(given: string | undefined, expected: string): boolean {
  * client cannot claim HTTPS by sending the header itself.
  */
 export function requireHttps(policy: HttpsPolicy): MiddlewareHandler<GatewayEnv> {
+  const edgeSecret = policy.edgeSecret === undefined ? undefined : new SecretSet([policy.edgeSecret]);
+  const fromEdge = (given: string | undefined) => edgeSecret === undefined || (given !== undefined && edgeSecret.match(given) !== undefined);
   return async (c, next) => {
     if (!policy.required || !PROTECTED.test(c.req.path)) return next();
     const socket = c.env?.incoming?.socket;
     const encrypted = socket !== undefined && 'encrypted' in socket && socket.encrypted === true;
-    if (encrypted || LOOPBACK.test(socket?.remoteAddress ?? '')) return next();
-    if (policy.trustProxy && (policy.edgeSecret === undefined || sameSecret(c.req.header('x-origin-verify'), policy.edgeSecret))) {
+    if (encrypted || isLoopbackAddress(socket?.remoteAddress)) return next();
+    if (policy.trustProxy && fromEdge(c.req.header('x-origin-verify'))) {
       // an edge appends its own value; the last one is the edge's
       const protocol = c.req.header(policy.forwardedProtoHeader)?.split(',').at(-1)?.trim().toLowerCase();
       if (protocol === 'https') return next();

@@ -1,10 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
+import { AppError } from '@review-assistant/shared';
 import { ADMIN_CSS, ADMIN_HTML, ADMIN_JS } from '../admin/admin-page.js';
 import { ANALYTICS_CSS, ANALYTICS_HTML } from '../admin/analytics-page.js';
 import type { Analytics } from '../logs/analytics.js';
 import type { LogRange } from '../logs/log-store.js';
+import type { GatewayEnv } from '../middleware/gateway-env.js';
+import { requireToken, SecretSet } from '../middleware/token-auth.js';
 import type { RoutedRequest, WorkerSnapshot } from '../pool/types.js';
 import { analyticsCsv, parseAnalyticsRange } from './analytics-query.js';
 
@@ -21,23 +23,10 @@ export interface AdminRoutesOptions {
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/** Constant-time token check: both sides are hashed first, so lengths never leak either. */
-export function tokenMatches(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-function requireAdminToken(adminToken: string): MiddlewareHandler {
+function requireAdminToken(adminToken: string): MiddlewareHandler<GatewayEnv> {
+  const secrets = new SecretSet([adminToken]);
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1] || !tokenMatches(match[1], adminToken)) {
-      c.header('www-authenticate', 'Bearer realm="admin"');
-      return c.json({ error: { code: 'unauthorized', message: 'admin endpoints need Authorization: Bearer <ADMIN_TOKEN>' } }, 401);
-    }
+    requireToken(c, { secrets, realm: 'admin', missing: 'admin endpoints need Authorization: Bearer <ADMIN_TOKEN>', invalid: 'invalid admin token' });
     await next();
   };
 }
@@ -49,12 +38,15 @@ function requireAdminToken(adminToken: string): MiddlewareHandler {
  * data, so it is served without the token; every byte of pool data needs the token. With no token
  * configured, every admin path answers 404 as if it did not exist.
  */
-export function createAdminRoutes(options: AdminRoutesOptions): Hono {
-  const routes = new Hono();
+export function createAdminRoutes(options: AdminRoutesOptions): Hono<GatewayEnv> {
+  const routes = new Hono<GatewayEnv>();
   const adminToken = options.adminToken;
   if (!adminToken) {
-    routes.all('/admin', (c) => c.json({ error: { code: 'not_found', message: 'not found' } }, 404));
-    routes.all('/admin/*', (c) => c.json({ error: { code: 'not_found', message: 'not found' } }, 404));
+    const absent = () => {
+      throw new AppError('not_found', 'not found');
+    };
+    routes.all('/admin', absent);
+    routes.all('/admin/*', absent);
     return routes;
   }
 
@@ -91,6 +83,8 @@ export function createAdminRoutes(options: AdminRoutesOptions): Hono {
       return c.body(analyticsCsv(await analytics(range)), 200, { 'content-type': 'text/csv; charset=utf-8' });
     });
   }
-  routes.all('/admin/*', (c) => c.json({ error: { code: 'not_found', message: `no admin page ${c.req.path}` } }, 404));
+  routes.all('/admin/*', (c) => {
+    throw new AppError('not_found', `no admin page ${c.req.path}`);
+  });
   return routes;
 }

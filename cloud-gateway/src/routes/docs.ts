@@ -128,11 +128,13 @@ export function buildOpenApiDocument(documented: readonly OpenAPIHono[] = []): R
   }) as unknown as Record<string, unknown>;
 }
 
-const swaggerAssets: Record<string, string> = {
+// A Map, not an object literal: a file name such as `constructor` or `__proto__` must not find
+// an inherited property (it used to reach readFile and end in a 500).
+const swaggerAssets = new Map<string, string>(Object.entries({
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
   'favicon-32x32.png': 'image/png',
-};
+}));
 
 const docsPage = `<!doctype html>
 <html lang="en">
@@ -176,7 +178,7 @@ export function createDocsRoutes(documented: readonly OpenAPIHono[] = []): Hono<
   });
   routes.get('/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
-    const type = swaggerAssets[file];
+    const type = swaggerAssets.get(file);
     if (!type) return c.notFound();
     let content = assets.get(file);
     if (!content) {

@@ -1,12 +1,32 @@
 import { Hono } from 'hono';
+import { AppError } from '@review-assistant/shared';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
+import { clientIp, isLoopbackAddress } from '../middleware/rate-limit.js';
+import { requireToken, SecretSet } from '../middleware/token-auth.js';
 
-/** `GET /metrics` in the Prometheus text format. */
-export function createMetricsRoutes(metrics: GatewayMetrics): Hono<GatewayEnv> {
+export interface MetricsRoutesOptions {
+  /** `METRICS_TOKEN`; unset: loopback clients only. */
+  token: string | undefined;
+  /** Judge loopback by the client address X-Forwarded-For names (behind a proxy on the same host). */
+  trustProxy: boolean;
+}
+
+/**
+ * `GET /metrics` in the Prometheus text format, not public: loopback clients (the CloudWatch
+ * agent, a local scraper) read it freely; anyone else needs `Authorization: Bearer <METRICS_TOKEN>`
+ * (403 when no token is configured), with failed attempts limited per client IP.
+ */
+export function createMetricsRoutes(metrics: GatewayMetrics, options: MetricsRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
+  const secrets = new SecretSet(options.token === undefined ? [] : [options.token]);
   routes.get('/metrics', async (c) => {
+    if (!isLoopbackAddress(clientIp(c, options.trustProxy))) {
+      if (secrets.size === 0) throw new AppError('forbidden', 'metrics are served to loopback clients only; set METRICS_TOKEN to read them remotely');
+      requireToken(c, { secrets, realm: 'metrics', missing: 'metrics need Authorization: Bearer <METRICS_TOKEN>', invalid: 'invalid metrics token' });
+    }
     c.header('Content-Type', metrics.registry.contentType);
+    c.header('Cache-Control', 'no-store');
     return c.body(await metrics.registry.metrics());
   });
   return routes;
