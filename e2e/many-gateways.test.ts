@@ -241,7 +241,8 @@ describe('two gateways on one DynamoDB', () => {
     expect(events.at(-1)?.type).toBe('answer-end');
     // more turns through both, so the log holds records written by each process
     for (const [index, gateway] of [gatewayA, gatewayB, gatewayA].entries()) {
-      const turn = await chat(gateway.url, index === 1 ? 'How is the coffee at Green Leaf Cafe?' : 'Which place has slow service?', { requestId: `via-${gateway.name}-${index + 2}` });
+      const turn = await chat(gateway.url, index === 1 ? 'How is the coffee at Green Leaf Cafe?' : 'Do reviewers complain about slow service at Green Leaf Cafe?', { requestId: `via-${gateway.name}-${index + 2}` });
+      expect(turn.events[0]).toMatchObject({ type: 'intent', route: 'worker' });
       expect(turn.events.at(-1)?.type).toBe('answer-end');
     }
   });
