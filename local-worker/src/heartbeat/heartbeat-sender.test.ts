@@ -49,6 +49,17 @@ describe('HeartbeatSender', () => {
     expect(gateway.received[change - 1]?.body).toMatchObject({ url: 'https://first.ngrok.app', goodbye: true });
   });
 
+  it('logs the reason the gateway gives for refusing a heartbeat', async () => {
+    const reason = { code: 'worker_url_rejected', message: 'heartbeat refused: worker URLs must use https (got http)' };
+    const gateway = await startHeartbeatGateway({ secret, status: 400, errorBody: reason });
+    closers.push(gateway.close);
+    const logs: string[] = [];
+    const sender = new HeartbeatSender({ gatewayUrl: gateway.url, secret, status: () => status, url: () => 'http://10.0.0.5:8787', log: (level, message) => logs.push(`${level} ${message}`) });
+    senders.push(sender);
+    expect(await sender.sendNow()).toBe(false);
+    expect(logs).toEqual([expect.stringMatching(/^warn .*gateway answered 400: worker_url_rejected: heartbeat refused: worker URLs must use https/)]);
+  });
+
   it('is rejected by a gateway with another secret, logs it once, and keeps running', async () => {
     const gateway = await startHeartbeatGateway({ secret });
     closers.push(gateway.close);

@@ -1,4 +1,4 @@
-import { HeartbeatSchema, createSignedFetch } from '@review-assistant/shared';
+import { ErrorBodySchema, HeartbeatSchema, createSignedFetch } from '@review-assistant/shared';
 import type { Heartbeat, WorkerHealth } from '@review-assistant/shared';
 
 /** What the worker reports about itself in every heartbeat (the URL and timing are added here). */
@@ -128,8 +128,11 @@ export class HeartbeatSender {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 3000),
       });
-      await response.arrayBuffer().catch(() => undefined);
-      if (!response.ok) throw new Error(`gateway answered ${response.status}${response.status === 401 ? ' (WORKER_SHARED_SECRET differs from the gateway\'s?)' : ''}`);
+      const text = await response.text().catch(() => '');
+      if (!response.ok) {
+        const hint = response.status === 401 ? ' (WORKER_SHARED_SECRET differs from the gateway\'s?)' : '';
+        throw new Error(`gateway answered ${response.status}${hint}${gatewayReason(text)}`);
+      }
       if (this.failing) this.options.log?.('info', `heartbeats reach ${this.endpoint} again`);
       this.failing = false;
       this.failuresSinceLog = 0;
@@ -151,4 +154,16 @@ export class HeartbeatSender {
     this.lastFailureLogAt = now;
     this.failuresSinceLog = 0;
   }
+}
+
+/** The gateway's own reason for refusing a heartbeat (its `{"error":{"code","message"}}` body), if any. */
+function gatewayReason(text: string): string {
+  const parsed = ErrorBodySchema.safeParse((() => {
+    try {
+      return JSON.parse(text.slice(0, 4096)) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  return parsed.success ? `: ${parsed.data.error.code}: ${parsed.data.error.message.slice(0, 300)}` : '';
 }

@@ -15,7 +15,7 @@ export interface ReceivedCall {
  * signature exactly as the real route must (401 when it fails), records every call, and answers
  * `status` (default 200) to the signed ones.
  */
-export async function startHeartbeatGateway(options: { secret: string; status?: number }) {
+export async function startHeartbeatGateway(options: { secret: string; status?: number; errorBody?: { code: string; message: string } }) {
   const received: ReceivedCall[] = [];
   const waiters: (() => void)[] = [];
   const nonceCache = new NonceCache();
@@ -43,7 +43,9 @@ export async function startHeartbeatGateway(options: { secret: string; status?: 
       const parsed = HeartbeatSchema.safeParse(JSON.parse(raw.toString('utf8') || 'null'));
       received.push({ path: request.url ?? '', verdict, body: parsed.success ? parsed.data : null });
       waiters.splice(0).forEach((wake) => wake());
-      response.writeHead(verdict === 'ok' ? (options.status ?? 200) : 401, { 'content-type': 'application/json' }).end('{}');
+      const status = verdict === 'ok' ? (options.status ?? 200) : 401;
+      const body = status !== 200 && options.errorBody ? JSON.stringify({ error: options.errorBody }) : '{}';
+      response.writeHead(status, { 'content-type': 'application/json' }).end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
