@@ -15,7 +15,7 @@ import { createBackends } from '@review-assistant/local-worker/backends';
 import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
 import { startWorker, type RunningWorker } from '@review-assistant/local-worker/server';
 import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
 import { launchChromium, openWatchedPage } from './support/chat-ui-browser.js';
 
 /**

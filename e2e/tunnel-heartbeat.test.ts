@@ -12,8 +12,8 @@ import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
 import { startWorker } from '@review-assistant/local-worker/server';
 import type { RunningWorker } from '@review-assistant/local-worker/server';
 import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
-import type { EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { ensureChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
+import type { EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
 import { FakeNgrokEdge } from './support/fake-ngrok-edge.js';
 import { createTestCertificate, type TestCertificate } from './support/test-certificate.js';
 

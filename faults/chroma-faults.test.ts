@@ -5,7 +5,7 @@ import { AppError, ErrorBodySchema } from '@review-assistant/shared';
 import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
 import { OfflineEmbeddingModel } from '@review-assistant/local-worker/models/offline-embeddings';
 import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
 import { chatOnce } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { canarySecret, signedFetch, startGatewayProcess, startWorkerProcess, tempDir } from './support/stack.js';

@@ -18,13 +18,13 @@ import type { WorkerConfig } from './config.js';
 import { resolveWorkerId } from './heartbeat/worker-id.js';
 import { HybridRetriever } from './retrieval/hybrid-retriever.js';
 import { HealthReporter } from './routes/health.js';
-import { attachNetworking, createTrafficRecorder } from './tunnel/attach-networking.js';
-import type { AttachNetworkingOptions, Networking } from './tunnel/attach-networking.js';
-import { loadNetworkingConfig } from './tunnel/networking-config.js';
+import { attachNetworking, createTrafficRecorder } from './runtime/attach-networking.js';
+import type { AttachNetworkingOptions, Networking } from './runtime/attach-networking.js';
+import { loadNetworkingConfig } from './runtime/networking-config.js';
 import type { NgrokModule } from './tunnel/ngrok-tunnel.js';
 import { ChromaVectorStore } from './vector-store/chroma-vector-store.js';
-import { ensureChroma } from './vector-store/embedded-chroma.js';
-import type { EmbeddedChroma } from './vector-store/embedded-chroma.js';
+import { ensureChroma } from './runtime/embedded-chroma.js';
+import type { EmbeddedChroma } from './runtime/embedded-chroma.js';
 
 /** Thrown when the worker must not start; the message says what to do. */
 export class WorkerStartError extends Error {

@@ -4,8 +4,8 @@
 // once up front, so parallel tests do not all wait for the download).
 import { resolve } from 'node:path';
 import { environment, loadConfig } from '@review-assistant/shared';
-import { ensureChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
-import { hostNeedsNewerGlibc, prepareGlibcLoader, runtimeGlibcVersion } from '@review-assistant/local-worker/vector-store/glibc-loader';
+import { ensureChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
+import { hostNeedsNewerGlibc, prepareGlibcLoader, runtimeGlibcVersion } from '@review-assistant/local-worker/runtime/glibc-loader';
 
 const logger = { info: (message: string) => console.log(message), warn: (message: string) => console.warn(message) };
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '@review-assistant/local-worker/ingestion/csv-reader';
 import { reviewIdOf } from '@review-assistant/local-worker/ingestion/review-records';
 import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ingestScript = join(repoRoot, 'scripts', 'src', 'ingest.ts');

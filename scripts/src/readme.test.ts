@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { environment, type ConfigSpec } from '@review-assistant/shared';
 import { gatewayConfigSpec } from '@review-assistant/cloud-gateway/config';
 import { workerConfigSpec } from '@review-assistant/local-worker/config';
-import { networkingConfigSpec } from '@review-assistant/local-worker/tunnel/networking-config';
+import { networkingConfigSpec } from '@review-assistant/local-worker/runtime/networking-config';
 
 const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 

@@ -1,7 +1,7 @@
 import { DirectTunnel } from './direct-tunnel.js';
 import { NgrokTunnel } from './ngrok-tunnel.js';
 import type { NgrokModule } from './ngrok-tunnel.js';
-import type { NetworkingConfig } from './networking-config.js';
+import type { NetworkingConfig } from '../runtime/networking-config.js';
 import { buildTrafficPolicy } from './traffic-policy.js';
 import type { Tunnel } from './tunnel.js';
 

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const sharedReviews = join(repoRoot, '..', 'shared', 'data', 'reviews');

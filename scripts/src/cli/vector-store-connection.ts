@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { ensureChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
 
 export interface VectorStoreConnection {
   store: ChromaVectorStore;

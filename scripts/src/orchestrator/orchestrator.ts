@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { DEFAULT_COLLECTION, environment, loadConfig, signRequest } from '@review-assistant/shared';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/vector-store/embedded-chroma';
+import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
 import { createPrefixedPrinter } from './log-lines.js';
 import { assertPortsFree } from './port-check.js';
 import { startService, waitUntilReady, type ServiceProcess } from './service-process.js';

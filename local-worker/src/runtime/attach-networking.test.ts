@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerHealth } from '@review-assistant/shared';
 import { attachNetworking, createTrafficRecorder } from './attach-networking.js';
 import { loadNetworkingConfig } from './networking-config.js';
-import { NgrokTunnel } from './ngrok-tunnel.js';
-import type { NgrokForwardConfig, NgrokListener, NgrokModule } from './ngrok-tunnel.js';
+import { NgrokTunnel } from '../tunnel/ngrok-tunnel.js';
+import type { NgrokForwardConfig, NgrokListener, NgrokModule } from '../tunnel/ngrok-tunnel.js';
 import { startHeartbeatGateway } from '../testing/heartbeat-gateway.js';
 
 const secret = 'networking-secret-0123456789';

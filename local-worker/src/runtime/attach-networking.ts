@@ -6,10 +6,10 @@ import type { InspectorServer } from '../inspector/inspector-server.js';
 import { TrafficRecorder } from '../inspector/traffic-recorder.js';
 import { checkOllamaExposure, enforceOllamaPrivacy } from '../security/ollama-exposure.js';
 import type { OllamaExposureOptions } from '../security/ollama-exposure.js';
-import { createTunnel } from './create-tunnel.js';
+import { createTunnel } from '../tunnel/create-tunnel.js';
 import type { NetworkingConfig } from './networking-config.js';
-import type { NgrokModule } from './ngrok-tunnel.js';
-import type { Tunnel } from './tunnel.js';
+import type { NgrokModule } from '../tunnel/ngrok-tunnel.js';
+import type { Tunnel } from '../tunnel/tunnel.js';
 
 /** Any logger with pino's string methods. */
 export interface NetworkingLogger {

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, rmSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +8,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { z } from 'zod';
 import { AppError } from '@review-assistant/shared/errors';
 import { isProcessAlive, withFileLock } from './file-lock.js';
+import { findFreePort, isPortFree } from './tcp-ports.js';
 import {
   chromadbPackageDir,
   isGlibcLoadError,
@@ -134,30 +134,6 @@ export async function readChromaRecord(dataDir: string): Promise<ChromaRecord | 
   } catch {
     return undefined;
   }
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** True when nothing listens on `HOST:port` yet. */
-export async function isPortFree(port: number, host = HOST): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolveFree(false));
-    server.listen(port, host, () => server.close(() => resolveFree(true)));
-  });
 }
 
 /** On Linux, checks that `pid` is the chromadb CLI serving `path` (guards against a reused pid). */

@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chromaHeartbeat, ensureChroma, findFreePort, readChromaRecord, type EmbeddedChroma } from './embedded-chroma.js';
+import { chromaHeartbeat, ensureChroma, readChromaRecord, type EmbeddedChroma } from './embedded-chroma.js';
+import { findFreePort } from './tcp-ports.js';
 import { isProcessAlive } from './file-lock.js';
 import { GLIBC_REFUSAL, STAND_IN_GLIBC_VERSION, writePreparedLoaderCache, writeStandInChromaCli } from '../testing/glibc-stand-ins.js';
 
