@@ -71,6 +71,9 @@ export class PooledWorker {
 
   /** Takes what the worker announced in its latest heartbeat (read back from the registry). */
   applyReport(entry: RegisteredWorker): void {
+    // Registry reads repeat the same entry until the next heartbeat: only a new heartbeat may
+    // overwrite what calls taught us since (a `degraded` state after a failure).
+    if (entry.receivedAtMs === this.lastHeartbeatAtMs && entry.url === this.url) return;
     this.url = entry.url;
     this.backend = entry.backend;
     this.models = entry.models;

@@ -372,6 +372,19 @@ describe('WorkerPool', () => {
     expect(gatewayB.snapshot()).toEqual([]);
   });
 
+  it('keeps a heartbeat worker degraded after a failed call until its next heartbeat, however often the registry is read', async () => {
+    let now = 1_000_000;
+    const worker = await double({ fault: 'http-error' });
+    const pool = new WorkerPool({ secret, now: () => now, urlPolicy: loopbackUrls, registryCacheMs: 0 });
+    await pool.applyHeartbeat(heartbeat('hb', worker.url));
+    await expect(pool.openChat({ message: 'hi' }, { requestId: 'fails' })).rejects.toMatchObject({ code: 'internal' });
+    now += 1000;
+    await pool.refresh();
+    expect(pool.snapshot()[0]).toMatchObject({ state: 'degraded' });
+    await pool.applyHeartbeat(heartbeat('hb', worker.url));
+    expect(pool.snapshot()[0]).toMatchObject({ state: 'ready' });
+  });
+
   it('reports no_worker at once when the pool is empty', async () => {
     const pool = new WorkerPool({ secret });
     await expect(pool.openChat({ message: 'hi' }, { requestId: 'none' })).rejects.toMatchObject({ code: 'no_worker', isRetryable: true });
