@@ -1,9 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Workspace sources are imported through the "development" export condition, so tests run
 // against src/*.ts without a build step.
 const resolve = { conditions: ['development'] };
 const ssr = { resolve: { conditions: ['development'], externalConditions: ['development'] } };
+
+// Projects with browser tests find (or install) Chromium once before their files run, and fail at
+// once with the one command that fixes it when they cannot (scripts/src/testing/chromium.ts).
+const browserSetup = [fileURLToPath(new URL('./scripts/src/testing/browser-global-setup.ts', import.meta.url))];
 
 const unit = (name: string, extra: Record<string, unknown> = {}) => ({
   resolve,
@@ -22,8 +27,8 @@ export default defineConfig({
   test: {
     projects: [
       unit('shared'),
-      unit('local-worker'),
-      unit('cloud-gateway'),
+      unit('local-worker', { globalSetup: browserSetup }),
+      unit('cloud-gateway', { globalSetup: browserSetup }),
       unit('scripts'),
       unit('infra'),
       {
@@ -32,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           root: './e2e',
+          globalSetup: browserSetup,
           include: ['**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,

@@ -1,7 +1,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium package; the CI script installs it (`apt-get install chromium`). */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Set by the browser global setup (Debian's /usr/bin/chromium, or what it installed). */
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 /**
  * Flags for a quiet, reproducible headless Chromium: no sandbox (containers), no GPU, no QUIC, no

@@ -28,7 +28,7 @@ describe('traffic inspector page in a browser', () => {
     });
     const workerUrl = `http://127.0.0.1:${(workerServer.address() as AddressInfo).port}`;
     const inspector = await startInspectorServer({ recorder, workerUrl, secret, port: 0 });
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+    const browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
     try {
       await (
         await createSignedFetch(secret)(`${workerUrl}/v1/retrieve`, {
