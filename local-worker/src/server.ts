@@ -1,5 +1,4 @@
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
@@ -9,21 +8,15 @@ import type { Logger } from 'pino';
 import { ConfigError } from '@review-assistant/shared';
 import { answerMalformedRequests, malformedRequestResponse } from '@review-assistant/shared/malformed-requests';
 import { createApp } from './app.js';
-import { createBackends } from './backends.js';
 import type { Backends } from './backends.js';
-import { ChatService } from './chat/chat-service.js';
-import { ConcurrencyGate } from './chat/concurrency-gate.js';
 import { loadWorkerConfig } from './config.js';
 import type { WorkerConfig } from './config.js';
-import { resolveWorkerId } from './heartbeat/worker-id.js';
-import { HybridRetriever } from './retrieval/hybrid-retriever.js';
 import { HealthReporter } from './routes/health.js';
 import { attachNetworking, createTrafficRecorder } from './runtime/attach-networking.js';
 import type { AttachNetworkingOptions, Networking } from './runtime/attach-networking.js';
 import { loadNetworkingConfig } from './runtime/networking-config.js';
 import type { NgrokModule } from './tunnel/ngrok-tunnel.js';
-import { ChromaVectorStore } from './vector-store/chroma-vector-store.js';
-import { ensureChroma } from './runtime/embedded-chroma.js';
+import { createWorkerServices } from './worker-services.js';
 import type { EmbeddedChroma } from './runtime/embedded-chroma.js';
 
 /** Thrown when the worker must not start; the message says what to do. */
@@ -66,10 +59,10 @@ const REFUSE_WITHOUT_SECRET =
   'Set the same value for the worker and the gateway, e.g. WORKER_SHARED_SECRET=$(openssl rand -hex 32), or use `npm start`, which generates one for the run.';
 
 /**
- * Builds the real collaborators and serves the app: Chroma (embedded for DATA_DIR, or CHROMA_URL),
- * the backend chosen by `createBackends` (logged with its reason), hybrid retrieval, the chat
- * service behind a concurrency gate, and the signed Hono app on WORKER_HOST:WORKER_PORT
- * (127.0.0.1 by default). Models are pulled/preloaded in the background (`warming-up` in health).
+ * Reads config, builds the services (`createWorkerServices`: backend, Chroma, retrieval, chat,
+ * health) and serves the signed Hono app on WORKER_HOST:WORKER_PORT (127.0.0.1 by default), then
+ * attaches networking (tunnel, heartbeats, inspector). Models are pulled/preloaded in the
+ * background (`warming-up` in health).
  */
 export async function startWorker(options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const env = options.env ?? process.env;
@@ -89,39 +82,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
       dataDir: config.dataDir,
     },
   });
-  const workerId = await resolveWorkerId({ dataDir: resolve(config.dataDir), configured: config.workerId });
-  const backends = await createBackends(config);
-  logger.info({ backend: backends.kind, reason: backends.reason }, `model backend: ${backends.kind} (${backends.reason})`);
-  if (backends.kind === 'offline') {
-    logger.info('offline backend: answers quote the reviews and summarise ratings; they are made without a language model');
-  }
-
-  const chroma = await ensureChroma({
-    dataDir: resolve(config.dataDir),
-    chromaUrl: config.chromaUrl,
-    handleSignals: false,
-    logger: { info: (message: string) => logger.info(message), warn: (message: string) => logger.warn(message) },
-  });
-  logger.info({ chroma: chroma.url, owned: chroma.owned }, `Chroma at ${chroma.url}${chroma.owned ? ' (started for this worker)' : ''}`);
-  const store = new ChromaVectorStore({ url: chroma.url });
-  const retriever = new HybridRetriever({ store, embedder: backends.embeddingModel });
-  const gate = new ConcurrencyGate(config.workerConcurrency, config.workerMaxQueue);
-  const chatService = new ChatService({
-    retriever,
-    chatModel: backends.chatModel,
-    queryRewriter: backends.queryRewriter,
-    backend: backends.kind,
-  });
-  let stopping = false;
-  const health = new HealthReporter({
-    workerId,
-    backend: backends,
-    store,
-    chromaUrl: chroma.url,
-    gate,
-    stopping: () => stopping,
-    embeddingModelId: backends.embeddingModel.modelId,
-  });
+  const services = await createWorkerServices(config, logger);
+  const { workerId, backends, chroma, retriever, gate, chatService, health } = services;
 
   const recorder = options.networking === false ? undefined : createTrafficRecorder(networkingConfig);
   const app = createApp({
@@ -148,7 +110,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
       started.listen(config.workerPort, config.workerHost, () => resolveServer(started));
     });
   } catch (error) {
-    await chroma.stop();
+    await services.stop();
     const code = (error as { code?: unknown }).code;
     if (code === 'EADDRINUSE') {
       throw new WorkerStartError(`port ${config.workerPort} on ${config.workerHost} is already in use; set WORKER_PORT to a free port (e.g. WORKER_PORT=8788)`);
@@ -183,7 +145,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
       });
     } catch (error) {
       await closeServer(server);
-      await chroma.stop();
+      await services.stop();
       throw error;
     }
   }
@@ -201,10 +163,10 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     warmedUp,
     stop: () => {
       stopped ??= (async () => {
-        stopping = true;
+        services.markStopping();
         await networking?.stop();
         await closeServer(server);
-        await chroma.stop();
+        await services.stop();
       })();
       return stopped;
     },
