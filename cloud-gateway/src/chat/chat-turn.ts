@@ -55,6 +55,20 @@ function decideRoute(
   }
 }
 
+/** Seconds a shed client is asked to wait: a turn takes a few seconds, so a slot is likely free by then. */
+export const BUSY_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The `worker_busy` error to answer before any stream is opened when this turn needs a worker and
+ * the pool is full; undefined when the turn may run (the gateway answers small talk and declines
+ * itself, so those are never shed). The intent is predicted only when the pool is full.
+ */
+export function overloadRefusal(deps: Pick<ChatTurnDeps, 'intent' | 'policy' | 'pool'>, request: ChatRequest, logger: Logger): AppError | undefined {
+  if (!deps.pool.saturated()) return undefined;
+  if (decideRoute(deps, request, logger).decision.route !== 'worker') return undefined;
+  return new AppError('worker_busy', `every worker is busy; retry in ${BUSY_RETRY_AFTER_SECONDS} s`);
+}
+
 /**
  * One chat turn as a stream of events: first `intent`, then either the gateway's own reply
  * (small talk, decline) or the worker's relayed events, or an `error` event. Never throws; the

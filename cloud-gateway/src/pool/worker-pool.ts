@@ -167,6 +167,16 @@ export class WorkerPool {
     return { up: up.length, known: all.length, ready: ready.length, backend: best?.backend ?? null };
   }
 
+  /**
+   * True when the pool is full: at least one worker is busy to its limit (every slot taken and its
+   * queue full) and no worker could take another request. A new worker turn would be refused with
+   * `worker_busy`, so the chat route sheds it before opening a stream.
+   */
+  saturated(): boolean {
+    const all = this.members.list();
+    return all.some((worker) => worker.slots.full) && !all.some((worker) => worker.eligible);
+  }
+
   /** Reads the registry now (tests, and after start-up). */
   refresh(): Promise<void> {
     return this.members.refresh();

@@ -51,6 +51,35 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
 }
 
 describe('POST /api/chat (SSE)', () => {
+  it('sheds a worker turn with 503 worker_busy and Retry-After when the pool is full, before any stream opens; small talk is still answered', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const worker = await startWorkerDouble({ secret, beforeEvent: (index) => (index === 0 ? held : undefined) });
+    cleanups.push(() => worker.close());
+    const gateway = createTestGateway({ settings: { workerSharedSecret: secret }, pool: { staticUrls: [worker.url], concurrency: 1, maxQueue: 0 } });
+    cleanups.push(() => gateway.close());
+    await gateway.listen();
+
+    const first = await chat(gateway.url, 'Which restaurant has the best pasta?');
+    await until(() => worker.calls.some((call) => call.path === '/v1/chat'), 'the first turn to reach the worker');
+    const shed = await chat(gateway.url, 'Is the tiramisu any good?');
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('2');
+    expect(shed.headers.get('content-type')).toContain('application/json');
+    expect(((await shed.json()) as { error: { code: string } }).error.code).toBe('worker_busy');
+    expect(worker.calls.filter((call) => call.path === '/v1/chat')).toHaveLength(1);
+
+    const smallTalk = await chat(gateway.url, 'hello there');
+    expect(smallTalk.status).toBe(200);
+    expect((await allEvents(smallTalk)).at(-1)?.type).toBe('answer-end');
+
+    release();
+    expect((await allEvents(first)).at(-1)?.type).toBe('answer-end');
+    const again = await chat(gateway.url, 'Is the tiramisu any good?');
+    expect(again.status).toBe(200);
+    expect((await allEvents(again)).at(-1)?.type).toBe('answer-end');
+  });
+
   it('streams intent first, then the worker\'s events, forwarding the request id and logging the turn', async () => {
     const { gateway, worker } = await setup({ answer: 'Try the pasta. It is great.' });
     const response = await chat(gateway.url, 'Where is the best pasta?', { requestId: 'turn-1' });

@@ -4,7 +4,7 @@ import { streamSSE } from 'hono/streaming';
 // The header that tells @hono/node-server the handler has answered on the Node response itself.
 import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import { AppError, ChatRequestSchema, type ChatRequest } from '@review-assistant/shared';
-import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
+import { BUSY_RETRY_AFTER_SECONDS, overloadRefusal, runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
@@ -53,6 +53,13 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
     jsonBody(ChatRequestSchema),
     (c) => {
       const request = c.req.valid('json');
+      // Beyond capacity, shed with 503 and Retry-After before the stream opens (clients and load
+      // balancers read the status; an error event inside a 200 stream looks like a served request).
+      const refusal = overloadRefusal(options.turn, request, c.get('logger'));
+      if (refusal) {
+        c.header('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
+        throw refusal;
+      }
       const controller = new AbortController();
       const turnContext = { requestId: c.get('requestId'), channel: 'sse' as const, signal: controller.signal, logger: c.get('logger') };
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
