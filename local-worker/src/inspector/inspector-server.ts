@@ -86,6 +86,9 @@ export function createInspectorApp(options: InspectorAppOptions): Hono {
     const id = Number(c.req.param('id'));
     const original = options.recorder.replayData(id);
     if (!original) return c.json(errorJson('not_found', `no recorded request ${c.req.param('id')}`), 404);
+    if (!original.signatureVerified) {
+      return c.json(errorJson('forbidden', 'this request failed the worker\'s signature check; replay signs what it sends, so it only replays requests that were signed'), 403);
+    }
     const hasBody = !['GET', 'HEAD'].includes(original.method);
     if (hasBody && original.body === null) {
       return c.json(errorJson('bad_request', 'the original body was not kept (never read or too large), so it cannot be replayed'), 400);

@@ -98,6 +98,22 @@ describe('traffic inspector', () => {
     expect(worker.handled).toEqual(['again', 'again']);
   });
 
+  it('refuses to replay a request that failed the signature check (replay would sign a stranger\'s request)', async () => {
+    const recorder = new TrafficRecorder({ secrets: [secret] });
+    const worker = await startWorker(recorder);
+    cleanups.push(worker.close);
+    // Well-formed, fresh signature headers made with the wrong secret: the body is read, the check fails.
+    const forged = await createSignedFetch('not-the-worker-secret-0123456789')(`${worker.url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"message":"forged"}' });
+    expect(forged.status).toBe(401);
+    const [original] = await settled(recorder, 1);
+    const inspector = createInspectorApp({ recorder, workerUrl: worker.url, secret });
+    const replayed = await inspector.request(`http://127.0.0.1/api/requests/${original!.id}/replay`, { method: 'POST', headers: { 'x-inspector-action': 'replay' } });
+    expect(replayed.status).toBe(403);
+    expect(await replayed.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringMatching(/signature/) } });
+    expect(worker.handled).toEqual([]);
+    expect(recorder.list()).toHaveLength(1);
+  });
+
   it('records requests the signature check rejected, without reading their bodies', async () => {
     const recorder = new TrafficRecorder({ secrets: [secret] });
     const worker = await startWorker(recorder);

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { signatureVerified } from '../security/signature-middleware.js';
 
 /** One request through the worker, as the inspector shows it (secrets already redacted). */
 export interface InspectedRequest {
@@ -36,6 +37,11 @@ export interface ReplayableRequest {
   contentType: string | null;
   /** null when the body was never read (rejected before it) or was too large to keep. */
   body: Uint8Array | null;
+  /**
+   * Whether the original passed the worker's signature check. Replay signs what it sends, so
+   * replaying a request that failed the check would sign a stranger's request for them.
+   */
+  signatureVerified: boolean;
 }
 
 export interface TrafficRecorderOptions {
@@ -148,11 +154,12 @@ export class TrafficRecorder {
         replayOf: Number.isInteger(replayOf) && replayOf > 0 ? replayOf : null,
         complete: false,
       };
-      const replay: ReplayableRequest = { method: c.req.method, path: url.pathname + url.search, contentType: c.req.header('content-type') ?? null, body: null };
+      const replay: ReplayableRequest = { method: c.req.method, path: url.pathname + url.search, contentType: c.req.header('content-type') ?? null, body: null, signatureVerified: false };
       this.add(entry, replay);
       try {
         await next();
       } finally {
+        replay.signatureVerified = signatureVerified(c);
         await this.captureRequestBody(c.req.bodyCache.arrayBuffer, entry, replay);
       }
       const response = c.res;

@@ -14,6 +14,16 @@ export interface SignatureMiddlewareOptions {
   now?: () => number;
 }
 
+/** Context variables the middleware sets: `signatureVerified` is true once a request passed the check. */
+export interface SignatureVariables {
+  signatureVerified: boolean;
+}
+
+/** Whether the request behind `c` passed the signature check (read after the middleware ran). */
+export function signatureVerified(c: Context): boolean {
+  return (c.var as Partial<SignatureVariables>).signatureVerified === true;
+}
+
 function rejectSignature(c: Context, options: SignatureMiddlewareOptions, error: SignatureError, path: string): Response {
   options.onReject?.(error.reason, path);
   // One message for every reason: a prober learns nothing about which check failed.
@@ -56,6 +66,7 @@ export function signatureMiddleware(options: SignatureMiddlewareOptions): Middle
           nonceCache,
           nowMs: now(),
         });
+        (c as Context<{ Variables: SignatureVariables }>).set('signatureVerified', true);
       } catch (error) {
         if (error instanceof SignatureError) {
           rejected = rejectSignature(c, options, error, url.pathname);
