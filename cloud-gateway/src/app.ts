@@ -106,7 +106,13 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     }),
   );
   const keyLimiter = createLimiter({ name: 'api-key', perMinute: deps.settings.apiKeyRateLimitPerMinute, burst: deps.settings.apiKeyRateLimitBurst }, deps.rateLimitStore, deps.logger);
-  const compat = { turn, pool: deps.pool, apiKeys: deps.settings.apiKeys, keyLimiter };
+  const compat = {
+    turn,
+    pool: deps.pool,
+    apiKeys: deps.settings.apiKeys,
+    keyLimiter,
+    streaming: { ...deps.settings.compatStreaming, ...(deps.settings.clientWriteTimeoutMs === undefined ? {} : { clientWriteTimeoutMs: deps.settings.clientWriteTimeoutMs }) },
+  };
   app.route('/', createOpenAiRoutes(compat));
   app.route('/', createOllamaRoutes(compat));
   app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, recentRequests: deps.recentRequests }));

@@ -1,3 +1,4 @@
+import type { CompatStreaming } from './routes/compat/compat-options.js';
 import type { Logger } from 'pino';
 import type { IntentService } from './intent/classifier.js';
 import type { RateLimitStore } from './limits/rate-limiter.js';
@@ -32,6 +33,8 @@ export interface GatewaySettings {
   https?: HttpsPolicy;
   /** A client that leaves a chat stream unread this long is disconnected (`CLIENT_WRITE_TIMEOUT_MS`). @default 30000 */
   clientWriteTimeoutMs?: number;
+  /** Start and keep-alive timing of the compatible APIs' streams (tests shorten it). */
+  compatStreaming?: CompatStreaming;
   /** WebSocket ping interval; no pong by the next ping closes the socket (`WS_PING_INTERVAL_MS`). @default 30000 */
   wsPingIntervalMs?: number;
   /** Keep message texts in the interaction log (`LOG_MESSAGES`). */

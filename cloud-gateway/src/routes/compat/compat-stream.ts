@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { AppError, ErrorCodeSchema } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
+import { CLIENT_WRITE_TIMEOUT_MS } from '../sse-writer.js';
 import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 
 /** An error piece as a typed error (codes from the worker outside the catalogue count as `worker_unavailable`). */
@@ -23,16 +25,23 @@ export function clientAbort(c: Context<GatewayEnv>): AbortController {
 }
 
 /**
- * Waits for the turn's first piece before answering, so a turn that fails before any text (no
- * worker, worker busy) becomes a real HTTP error in the protocol's shape (clients retry on 503),
- * not a 200 stream carrying an error. Returns the pieces with the first one put back.
+ * Waits (up to `waitMs`) for the turn's first piece before answering, so a turn that fails at
+ * once (no worker, worker busy) becomes a real HTTP error in the protocol's shape (clients retry
+ * on 503), not a 200 stream carrying an error. A first piece that takes longer (a cold model)
+ * lets the stream start without it, so keep-alives can hold the connection open; a later failure
+ * is then reported inside the stream. Returns the pieces with the first one put back.
  */
-export async function firstPieceOrThrow(pieces: AsyncGenerator<CompatTurnPiece>): Promise<AsyncGenerator<CompatTurnPiece>> {
-  const first = await pieces.next();
-  if (!first.done && first.value.type === 'error') throw pieceError(first.value);
+export async function firstPieceOrThrow(pieces: AsyncGenerator<CompatTurnPiece>, waitMs = Number.POSITIVE_INFINITY): Promise<AsyncGenerator<CompatTurnPiece>> {
+  const first = pieces.next();
+  let timer: NodeJS.Timeout | undefined;
+  const waited = Number.isFinite(waitMs) ? new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs))) : new Promise<null>(() => undefined);
+  const settled = await Promise.race([first.then((result) => ({ result })), waited]);
+  clearTimeout(timer);
+  if (settled && !settled.result.done && settled.result.value.type === 'error') throw pieceError(settled.result.value);
   return (async function* () {
-    if (first.done) return;
-    yield first.value;
+    const result = settled ? settled.result : await first;
+    if (result.done) return;
+    yield result.value;
     yield* pieces;
   })();
 }
@@ -48,23 +57,59 @@ export interface Frame {
  * finishes its bookkeeping (the worker's body, the interaction record) without holding the
  * client. A client that goes away aborts `controller` (and with it the worker request).
  */
-export function streamFrames(c: Context<GatewayEnv>, contentType: string, controller: AbortController, frames: AsyncIterable<Frame>): Response {
-  c.header('Content-Type', contentType);
+export function streamFrames(c: Context<GatewayEnv>, options: StreamFramesOptions, controller: AbortController, frames: AsyncIterable<Frame>): Response {
+  c.header('Content-Type', options.contentType);
   c.header('Cache-Control', 'no-cache');
   c.header('X-Accel-Buffering', 'no');
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   return stream(c, async (body) => {
     body.onAbort(() => controller.abort());
     let open = true;
-    for await (const frame of frames) {
-      if (!open) continue;
-      if (body.aborted || controller.signal.aborted) break;
-      await body.write(frame.text);
-      if (frame.last) {
-        open = false;
-        await body.close();
+    let wrote = false;
+    const write = async (text: string) => {
+      wrote = true;
+      // A client that leaves written data unread this long is disconnected (see NodeSseWriter).
+      const stall = setTimeout(() => {
+        controller.abort();
+        outgoing?.destroy();
+        void body.abort();
+      }, options.clientWriteTimeoutMs ?? CLIENT_WRITE_TIMEOUT_MS);
+      try {
+        await body.write(text);
+      } finally {
+        clearTimeout(stall);
       }
+    };
+    const keepAlive = options.keepAlive
+      ? setInterval(() => {
+          if (open && !wrote && !body.aborted) void write(options.keepAlive!.frame());
+          wrote = false;
+        }, options.keepAlive.everyMs)
+      : undefined;
+    keepAlive?.unref();
+    try {
+      for await (const frame of frames) {
+        if (!open) continue;
+        if (body.aborted || controller.signal.aborted) break;
+        await write(frame.text);
+        if (frame.last) {
+          open = false;
+          clearInterval(keepAlive);
+          await body.close();
+        }
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
   });
+}
+
+export interface StreamFramesOptions {
+  contentType: string;
+  /** A frame the client ignores (an SSE comment), sent after `everyMs` without any other. */
+  keepAlive?: { frame: () => string; everyMs: number };
+  /** @default CLIENT_WRITE_TIMEOUT_MS */
+  clientWriteTimeoutMs?: number;
 }
 
 /**

@@ -4,7 +4,7 @@ import { APP_VERSION, AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import { jsonBody } from '../../middleware/validation.js';
 import { apiKeyAccess } from './api-key-access.js';
-import { embedWithWorker, MAX_GENERATION_TOKENS, type CompatRoutesOptions } from './compat-options.js';
+import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
 import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames, type Frame } from './compat-stream.js';
 import { runCompatTurn, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED, withoutLatestTag } from './compat-models.js';
@@ -50,6 +50,7 @@ function doneFields(end: CompatTurnEnd) {
 export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
   routes.use('/ollama/api/*', apiKeyAccess(options.apiKeys, options.keyLimiter));
+  const streaming = streamingOf(options);
 
   routes.get('/ollama/api/version', (c) => c.json({ version: APP_VERSION }));
   routes.get('/ollama/api/tags', (c) => c.json({ models: [tag(CHAT_MODEL_ID, 'review-assistant'), tag(EMBEDDING_MODEL_ID, 'embedding')] }));
@@ -76,6 +77,7 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
         stop: body.options?.stop ?? [],
         ...(maxTokens === undefined ? {} : { maxTokens }),
       }),
+      body.stream === false ? undefined : streaming.firstPieceWaitMs,
     );
     const line = (content: string) => ({ model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content } });
 
@@ -92,7 +94,13 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
         else yield { text: ndjson({ ...line(''), ...doneFields(piece) }), last: true };
       }
     }
-    return streamFrames(c, 'application/x-ndjson', controller, frames(pieces));
+    return streamFrames(
+      c,
+      // An empty assistant message is a valid part of an Ollama stream (clients append nothing).
+      { contentType: 'application/x-ndjson', keepAlive: { frame: () => ndjson({ ...line(''), done: false }), everyMs: streaming.keepAliveMs }, clientWriteTimeoutMs: streaming.clientWriteTimeoutMs },
+      controller,
+      frames(pieces),
+    );
   });
 
   routes.post('/ollama/api/embed', jsonBody(OllamaEmbedRequestSchema), async (c) => {

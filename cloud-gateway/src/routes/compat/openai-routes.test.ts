@@ -142,6 +142,26 @@ describe('OpenAI-compatible API through the openai SDK', () => {
     await expect(closed.models.list()).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
   });
 
+  it('starts the stream and keeps it alive with SSE comments while the worker is slow to answer', async () => {
+    const { gateway, client } = await setup({
+      worker: { fault: 'slow-first-byte', firstByteDelayMs: 800, answer: 'Late but fresh pasta [r1].' },
+      settings: { compatStreaming: { firstPieceWaitMs: 50, keepAliveMs: 100 } },
+    });
+    const raw = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'review-assistant', messages: question, stream: true }),
+    });
+    expect(raw.status).toBe(200);
+    const text = await raw.text();
+    // The role chunk goes out at once; comments fill the silence until the answer's first words.
+    expect(text.slice(0, text.indexOf('"content":"Late'))).toContain(': keep-alive\n\n');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    let streamed = '';
+    for await (const chunk of await client.chat.completions.create({ model: 'review-assistant', messages: question, stream: true })) streamed += chunk.choices[0]?.delta.content ?? '';
+    expect(streamed).toMatch(/^Late but fresh pasta \[1\]\./);
+  });
+
   it('turns no available worker into a 503 the SDK can retry, not a 200 stream', async () => {
     const { client, worker } = await setup();
     await worker.close();

@@ -4,7 +4,7 @@ import { AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import { jsonBody } from '../../middleware/validation.js';
 import { apiKeyAccess } from './api-key-access.js';
-import { embedWithWorker, MAX_GENERATION_TOKENS, type CompatRoutesOptions } from './compat-options.js';
+import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
 import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames, type Frame } from './compat-stream.js';
 import { runCompatTurn, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED } from './compat-models.js';
@@ -49,6 +49,7 @@ function chatRequestOf(body: ChatCompletionRequest) {
 export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
   const access = apiKeyAccess(options.apiKeys, options.keyLimiter);
+  const streaming = streamingOf(options);
 
   routes.get('/v1/models', access, (c) =>
     c.json({
@@ -80,6 +81,7 @@ export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEn
         stop,
         ...(request.generation?.maxTokens === undefined ? {} : { maxTokens: request.generation.maxTokens }),
       }),
+      body.stream ? streaming.firstPieceWaitMs : undefined,
     );
 
     if (!body.stream) {
@@ -120,7 +122,13 @@ export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEn
         }
       }
     }
-    return streamFrames(c, 'text/event-stream; charset=utf-8', controller, frames(pieces));
+    return streamFrames(
+      c,
+      // SSE comment lines keep the connection busy; OpenAI's SDKs skip them.
+      { contentType: 'text/event-stream; charset=utf-8', keepAlive: { frame: () => ': keep-alive\n\n', everyMs: streaming.keepAliveMs }, clientWriteTimeoutMs: streaming.clientWriteTimeoutMs },
+      controller,
+      frames(pieces),
+    );
   });
 
   routes.post('/v1/embeddings', access, jsonBody(EmbeddingsRequestSchema), async (c) => {
