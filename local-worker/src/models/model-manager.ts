@@ -1,4 +1,3 @@
-import { Ollama } from 'ollama';
 import { z } from 'zod';
 import cliProgress from 'cli-progress';
 import type { ModelStatus } from '@review-assistant/shared';
@@ -58,7 +57,7 @@ export class OllamaModelManager {
   async probe(timeoutMs: number): Promise<ProbeResult> {
     const scope = new OllamaRequestScope({ ...this.options, idleTimeoutMs: timeoutMs });
     try {
-      const tags = TagsSchema.parse(await this.client(scope).list());
+      const tags = TagsSchema.parse(await scope.client().list());
       return { reachable: true, models: tags.models.map((model) => model.name) };
     } catch (error) {
       const appError = scope.toAppError(error, 'probe');
@@ -117,7 +116,7 @@ export class OllamaModelManager {
   async refreshLoaded(timeoutMs = 1000): Promise<void> {
     const scope = new OllamaRequestScope({ ...this.options, idleTimeoutMs: timeoutMs });
     try {
-      const running = PsSchema.parse(await this.client(scope).ps());
+      const running = PsSchema.parse(await scope.client().ps());
       for (const model of this.options.models) {
         const current = this.states.get(model.name);
         if (current?.state !== 'ready') continue;
@@ -138,7 +137,7 @@ export class OllamaModelManager {
   private async exists(name: string): Promise<boolean> {
     const scope = new OllamaRequestScope(this.options);
     try {
-      await this.client(scope).show({ model: name });
+      await scope.client().show({ model: name });
       return true;
     } catch (error) {
       const appError = scope.toAppError(error, `show ${name}`);
@@ -154,7 +153,7 @@ export class OllamaModelManager {
     const scope = new OllamaRequestScope(this.options);
     const report = this.options.onPullProgress ?? defaultPullReporter(this.options.log ?? ((line) => console.error(line)));
     try {
-      const stream = await this.client(scope).pull({ model: name, stream: true });
+      const stream = await scope.client().pull({ model: name, stream: true });
       let last: string | undefined;
       for await (const raw of stream) {
         const line = PullLineSchema.parse(raw);
@@ -174,7 +173,7 @@ export class OllamaModelManager {
     const scope = new OllamaRequestScope(this.options);
     const keepAlive = this.options.keepAlive ?? '30m';
     try {
-      const client = this.client(scope);
+      const client = scope.client();
       if (model.role === 'chat') await client.chat({ model: model.name, messages: [], keep_alive: keepAlive, stream: false });
       else await client.embed({ model: model.name, input: [], keep_alive: keepAlive });
     } catch (error) {
@@ -182,10 +181,6 @@ export class OllamaModelManager {
     } finally {
       scope.dispose();
     }
-  }
-
-  private client(scope: OllamaRequestScope): Ollama {
-    return new Ollama({ host: this.options.baseURL, fetch: scope.fetch, ...(this.options.headers ? { headers: this.options.headers } : {}) });
   }
 
   private set(model: ManagedModel, state: ModelStatus['state'], detail: string): void {

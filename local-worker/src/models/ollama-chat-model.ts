@@ -1,13 +1,15 @@
-import { ChatOllama } from '@langchain/ollama';
 import { z } from 'zod';
-import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
-import type { BaseMessage } from '@langchain/core/messages';
 import type { ChatChunk, ChatMessage, ChatModel, ChatStreamOptions } from '../ports.js';
 import { OllamaRequestScope } from './ollama-request-scope.js';
 import type { OllamaConnectionOptions } from './ollama-request-scope.js';
 
-/** Token counts LangChain puts on the last chunk (from Ollama's `prompt_eval_count`/`eval_count`). */
-const UsageMetadataSchema = z.object({ input_tokens: z.number().int().nonnegative(), output_tokens: z.number().int().nonnegative() });
+/** What the worker reads from each streamed `/api/chat` line (parsed, never cast). */
+const ChatPartSchema = z.object({
+  message: z.object({ content: z.string().nullish() }).nullish(),
+  done: z.boolean().nullish(),
+  prompt_eval_count: z.number().int().nonnegative().nullish(),
+  eval_count: z.number().int().nonnegative().nullish(),
+});
 
 export interface OllamaChatModelOptions extends OllamaConnectionOptions {
   /** Ollama model name. @default 'llama3.2' */
@@ -17,9 +19,10 @@ export interface OllamaChatModelOptions extends OllamaConnectionOptions {
 }
 
 /**
- * Chat through LangChain's ChatOllama (`POST /api/chat`, streamed NDJSON). Each call gets its own
- * ChatOllama bound to a per-request `fetch` (see `OllamaRequestScope`), so aborting one turn
- * cancels that HTTP request and a silent Ollama ends in a retryable `worker_timeout`.
+ * Chat through the `ollama` client (`POST /api/chat`, streamed NDJSON). Each call gets its own
+ * request scope (see `OllamaRequestScope`), so aborting one turn cancels that HTTP request and a
+ * silent Ollama ends in a retryable `worker_timeout`. A generation stopped by `maxTokens`
+ * (`done_reason: "length"`) ends normally with the counts of what was generated.
  */
 export class OllamaChatModel implements ChatModel {
   readonly provider = 'ollama';
@@ -31,26 +34,23 @@ export class OllamaChatModel implements ChatModel {
 
   async *stream(messages: ChatMessage[], options: ChatStreamOptions = {}): AsyncIterable<ChatChunk> {
     const scope = new OllamaRequestScope(this.options, options.signal);
-    const chat = new ChatOllama({
-      model: this.modelId,
-      baseUrl: this.options.baseURL,
-      fetch: scope.fetch,
-      keepAlive: this.options.keepAlive ?? '30m',
-      temperature: options.temperature ?? this.options.temperature ?? 0.2,
-      ...(options.maxTokens === undefined ? {} : { numPredict: options.maxTokens }),
-      ...(this.options.headers === undefined ? {} : { headers: this.options.headers }),
-      streaming: true,
-    });
-    let reportedUsage = false;
     try {
-      const stream = await chat.stream(messages.map(toLangChainMessage), { signal: scope.signal });
-      for await (const chunk of stream) {
-        const text = typeof chunk.content === 'string' ? chunk.content : '';
+      const stream = await scope.client().chat({
+        model: this.modelId,
+        messages: messages.map((message) => ({ role: message.role, content: message.content })),
+        stream: true,
+        keep_alive: this.options.keepAlive ?? '30m',
+        options: {
+          temperature: options.temperature ?? this.options.temperature ?? 0.2,
+          ...(options.maxTokens === undefined ? {} : { num_predict: options.maxTokens }),
+        },
+      });
+      for await (const raw of stream) {
+        const part = ChatPartSchema.parse(raw);
+        const text = part.message?.content ?? '';
         if (text.length > 0) yield { text };
-        const usage = UsageMetadataSchema.safeParse(chunk.usage_metadata);
-        if (usage.success && !reportedUsage && (usage.data.input_tokens > 0 || usage.data.output_tokens > 0)) {
-          reportedUsage = true;
-          options.onUsage?.({ promptTokens: usage.data.input_tokens, completionTokens: usage.data.output_tokens });
+        if (part.done && (part.prompt_eval_count || part.eval_count)) {
+          options.onUsage?.({ promptTokens: part.prompt_eval_count ?? 0, completionTokens: part.eval_count ?? 0 });
         }
       }
     } catch (error) {
@@ -58,16 +58,5 @@ export class OllamaChatModel implements ChatModel {
     } finally {
       scope.dispose();
     }
-  }
-}
-
-function toLangChainMessage(message: ChatMessage): BaseMessage {
-  switch (message.role) {
-    case 'system':
-      return new SystemMessage(message.content);
-    case 'assistant':
-      return new AIMessage(message.content);
-    case 'user':
-      return new HumanMessage(message.content);
   }
 }

@@ -1,4 +1,4 @@
-import { OllamaEmbeddings } from '@langchain/ollama';
+import { z } from 'zod';
 import type { EmbeddingModel } from '../ports.js';
 import { OllamaRequestScope } from './ollama-request-scope.js';
 import type { OllamaConnectionOptions } from './ollama-request-scope.js';
@@ -13,6 +13,9 @@ export const QUERY_PREFIXES: Readonly<Record<string, string>> = {
   'mxbai-embed-large': 'Represent this sentence for searching relevant passages: ',
 };
 
+/** What the worker reads from `/api/embed` (parsed, never cast). */
+const EmbedResponseSchema = z.object({ embeddings: z.array(z.array(z.number())) });
+
 export interface OllamaEmbeddingModelOptions extends OllamaConnectionOptions {
   /** @default 'mxbai-embed-large' */
   model?: string;
@@ -21,7 +24,7 @@ export interface OllamaEmbeddingModelOptions extends OllamaConnectionOptions {
 }
 
 /**
- * Embeddings through LangChain's OllamaEmbeddings (`POST /api/embed`). Documents are sent as they
+ * Embeddings through the `ollama` client (`POST /api/embed`). Documents are sent as they
  * are (ingestion chunks them below the 512-token context; `truncate` guards the rare overflow),
  * queries get the model's query instruction. No client-side retries: the caller decides.
  */
@@ -38,17 +41,9 @@ export class OllamaEmbeddingModel implements EmbeddingModel {
   async embedDocuments(texts: string[], signal?: AbortSignal): Promise<number[][]> {
     if (texts.length === 0) return [];
     const scope = new OllamaRequestScope(this.options, signal);
-    const embeddings = new OllamaEmbeddings({
-      model: this.modelId,
-      baseUrl: this.options.baseURL,
-      fetch: scope.fetch,
-      keepAlive: this.options.keepAlive ?? '30m',
-      truncate: true,
-      maxRetries: 0,
-      ...(this.options.headers === undefined ? {} : { headers: this.options.headers }),
-    });
     try {
-      const vectors = await embeddings.embedDocuments(texts);
+      const response = await scope.client().embed({ model: this.modelId, input: texts, truncate: true, keep_alive: this.options.keepAlive ?? '30m' });
+      const vectors = EmbedResponseSchema.parse(response).embeddings;
       if (vectors.length !== texts.length || vectors.some((vector) => !Array.isArray(vector) || vector.length === 0)) {
         throw new Error(`expected ${texts.length} embeddings, got ${vectors.length}`);
       }

@@ -1,3 +1,4 @@
+import { Ollama } from 'ollama';
 import { AppError } from '@review-assistant/shared';
 
 /** Connection options shared by every Ollama client of the worker. */
@@ -17,10 +18,12 @@ export interface OllamaConnectionOptions {
 }
 
 /**
- * One outbound Ollama request: a `fetch` bound to its own abort signal (caller's signal plus an
- * idle timer), so cancelling one chat turn closes exactly that HTTP request. (LangChain's ChatOllama
- * only checks the signal between streamed chunks and `Ollama.abort()` cancels every request of a
- * client; binding the signal into `fetch` cancels a hung request at once and touches nothing else.)
+ * One outbound Ollama request, and the worker's one way to talk to Ollama: `client()` is the
+ * official `ollama` client bound to a `fetch` with its own abort signal (caller's signal plus an
+ * idle timer), so cancelling one chat turn closes exactly that HTTP request. (`Ollama.abort()`
+ * cancels every request of a client, and LangChain's ChatOllama only checks a signal between
+ * streamed chunks; binding the signal into `fetch` cancels a hung request at once and touches
+ * nothing else.) Chat, embeddings and model management all go through it.
  */
 export class OllamaRequestScope {
   readonly signal: AbortSignal;
@@ -42,6 +45,11 @@ export class OllamaRequestScope {
       return response.body ? new Response(this.watchBody(response.body), response) : response;
     };
     this.touch();
+  }
+
+  /** The `ollama` client for this request (OLLAMA_HOST, headers, this scope's `fetch`). */
+  client(): Ollama {
+    return new Ollama({ host: this.options.baseURL, fetch: this.fetch, ...(this.options.headers ? { headers: this.options.headers } : {}) });
   }
 
   /** Restarts the idle timer (called on every byte Ollama sends). */
