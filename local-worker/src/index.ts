@@ -10,6 +10,8 @@ export { HeuristicQueryRewriter, LlmQueryRewriter, type QueryRewriter } from './
 export { SYSTEM_PROMPT, buildGroundedMessages, neutralise, parseGroundedPrompt, renderGroundedUserMessage } from './chat/grounded-prompt.js';
 export { HealthReporter, type HealthReporterOptions } from './routes/health.js';
 export { retrieveReviews } from './routes/retrieve.js';
+export { LangChainReviewRetriever, type LangChainReviewRetrieverInput, type ReviewDocumentMetadata } from './retrieval/langchain-retriever.js';
+export { createWorkerServices, type WorkerServices } from './worker-services.js';
 export { OllamaChatModel, type OllamaChatModelOptions } from './models/ollama-chat-model.js';
 export { OllamaEmbeddingModel, QUERY_PREFIXES, type OllamaEmbeddingModelOptions } from './models/ollama-embedding-model.js';
 export { OllamaModelManager, type ManagedModel, type PullProgress } from './models/model-manager.js';
