@@ -118,6 +118,17 @@ describe('OpenAI-compatible API through the openai SDK', () => {
     expect(gateway.deps.logStore.records.at(-1)).toMatchObject({ channel: 'openai', status: 'cancelled' });
   });
 
+  it('cancels the worker request when the client aborts a non-streamed request', async () => {
+    const { client, worker } = await setup({ worker: { answer: Array.from({ length: 60 }, (_, index) => `word${index}`).join(' '), tokenDelayMs: 25 } });
+    const controller = new AbortController();
+    const pending = client.chat.completions.create({ model: 'review-assistant', messages: question }, { signal: controller.signal });
+    const call = await worker.waitFor((entry) => entry.path === '/v1/chat' && entry.eventsSent >= 3);
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
+    await worker.waitFor((entry) => entry === call && entry.aborted);
+    expect(call.eventsSent).toBeLessThan(30);
+  });
+
   it('raises the SDK error classes for 401, 400 and 429 (per key, with Retry-After)', async () => {
     const { gateway, client } = await setup({ settings: { apiKeyRateLimitBurst: 2, apiKeyRateLimitPerMinute: 1 } });
     const stranger = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'not-a-key', maxRetries: 0 });
