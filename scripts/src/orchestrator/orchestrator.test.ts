@@ -59,6 +59,8 @@ describe('startSystem', () => {
     expect(system.uiUrl).toBe(`http://localhost:${env.PORT}`);
     const readyz = await fetch(`${system.gatewayUrl}/readyz`);
     expect(readyz.status).toBe(200);
+    // the worker heartbeats its loopback URL, which a gateway refuses unless told this is one machine
+    expect(await readyz.json()).toMatchObject({ allowPrivateWorkerUrls: 'true' });
     // the worker only answers signed requests, and the gateway got the same (generated) secret
     expect((await fetch(`${system.workerUrl}/v1/health`)).status).toBe(401);
 
