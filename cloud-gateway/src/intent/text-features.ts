@@ -64,9 +64,25 @@ export interface SparseFeatures {
 }
 
 export function extractFeatures(text: string, config: FeatureConfig): SparseFeatures {
-  const normalized = normalizeText(text);
+  const counts = countFeatures(normalizeText(text), config, new Map());
+  const ids = new Uint32Array(counts.size);
+  const weights = new Float32Array(counts.size);
+  let index = 0;
+  for (const [id, count] of counts) {
+    ids[index] = id;
+    weights[index] = 1 + Math.log(count);
+    index += 1;
+  }
+  return { ids, weights };
+}
+
+/**
+ * Counts the hashed n-grams of an already normalised text into `counts` (cleared first), which
+ * the scorer reuses across networks and predictions; sublinear weights are 1 + ln(count).
+ */
+export function countFeatures(normalized: string, config: FeatureConfig, counts: Map<number, number>): Map<number, number> {
+  counts.clear();
   const mask = config.hashBits >= 32 ? 0xffffffff : (1 << config.hashBits) - 1;
-  const counts = new Map<number, number>();
   const add = (hash: number): void => {
     const id = (hash & mask) >>> 0;
     counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -93,13 +109,5 @@ export function extractFeatures(text: string, config: FeatureConfig): SparseFeat
       for (let start = 0; start + size <= chars.length; start += 1) add(hashRange(seed, chars, start, start + size));
     }
   }
-  const ids = new Uint32Array(counts.size);
-  const weights = new Float32Array(counts.size);
-  let index = 0;
-  for (const [id, count] of counts) {
-    ids[index] = id;
-    weights[index] = 1 + Math.log(count);
-    index += 1;
-  }
-  return { ids, weights };
+  return counts;
 }

@@ -1,5 +1,6 @@
 /**
- * Child process for the intent benchmark: loads the intent service (unless `--no-model`),
+ * Child process for the intent benchmark: loads the intent service (unless `--no-model`; the
+ * bundled model, or `--model PATH`),
  * serves the intent routes on 127.0.0.1:0, sends itself 200 predictions, then prints its memory.
  */
 import { serve } from '@hono/node-server';
@@ -8,7 +9,9 @@ import { createIntentService } from '@review-assistant/cloud-gateway/intent/inte
 import { createIntentRoutes } from '@review-assistant/cloud-gateway/routes/intent';
 
 const withModel = !process.argv.includes('--no-model');
-const service = createIntentService(withModel ? { cacheDir: tmpdir() } : { uri: '/nonexistent/model.bin.gz', cacheDir: tmpdir() });
+const modelFlag = process.argv.indexOf('--model');
+const model = modelFlag < 0 ? undefined : process.argv[modelFlag + 1];
+const service = createIntentService(withModel ? { cacheDir: tmpdir(), ...(model === undefined ? {} : { uri: model }) } : { uri: '/nonexistent/model.bin.gz', cacheDir: tmpdir() });
 await service.loaded;
 const app = createIntentRoutes({ intent: service });
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });

@@ -16,6 +16,9 @@ import { evaluateArtifact, metricsMarkdown } from '../intent-training/evaluation
 import { extractFeatures } from '@review-assistant/cloud-gateway/intent/text-features';
 import { readTrainingData } from '../intent-training/training-pipeline.js';
 import { IntentRoutingPolicy } from '@review-assistant/cloud-gateway/routing/intent-routing-policy';
+import type { DecodedArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
+import type { IntentMetrics } from '../intent-training/evaluation.js';
+import { readRoutingCases, routeCases } from '../intent-training/routing-cases.js';
 import { percentile, type BenchSection } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,10 +35,67 @@ interface Probe {
   arrayBuffersAfterGc: number;
 }
 
-async function probe(withModel: boolean): Promise<Probe> {
-  const args = ['--expose-gc', '--import', 'tsx', '--conditions=development', join(here, 'intent-rss-probe.ts'), ...(withModel ? [] : ['--no-model'])];
+async function probe(withModel: boolean, model?: string): Promise<Probe> {
+  const args = ['--expose-gc', '--import', 'tsx', '--conditions=development', join(here, 'intent-rss-probe.ts'), ...(withModel ? [] : ['--no-model']), ...(model === undefined ? [] : ['--model', model])];
   const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: join(here, '..', '..', '..'), timeout: 120_000 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Probe;
+}
+
+/** `--intent-baseline=PATH`: another artifact (e.g. the previous model) measured in the same run. */
+function baselinePath(): string | undefined {
+  const flag = process.argv.find((argument) => argument.startsWith('--intent-baseline='));
+  return flag === undefined ? undefined : flag.slice('--intent-baseline='.length);
+}
+
+/** predict() wall and CPU time of several classifiers, interleaved text by text so load hits them alike. */
+function interleavedLatency(classifiers: ArtifactIntentClassifier[], texts: string[]) {
+  for (const classifier of classifiers) for (const text of texts.slice(0, 500)) classifier.predict(text);
+  const wall = classifiers.map(() => [] as number[]);
+  const cpu = classifiers.map(() => [] as number[]);
+  for (let pass = 0; pass < 3; pass += 1) {
+    for (const text of texts) {
+      classifiers.forEach((_, offset) => {
+        const index = (offset + pass) % classifiers.length;
+        const cpuStarted = process.cpuUsage();
+        const started = performance.now();
+        classifiers[index]!.predict(text);
+        wall[index]!.push(performance.now() - started);
+        const used = process.cpuUsage(cpuStarted);
+        cpu[index]!.push((used.user + used.system) / 1000);
+      });
+    }
+  }
+  return classifiers.map((_, index) => ({ wallP50: percentile(wall[index]!, 50), wallP99: percentile(wall[index]!, 99), cpuP50: percentile(cpu[index]!, 50), cpuP99: percentile(cpu[index]!, 99) }));
+}
+
+async function comparison(current: DecodedArtifact, currentVal: IntentMetrics, path: string, texts: string[]): Promise<string[]> {
+  const baseline = decodeArtifact(await readFile(path));
+  const data = await readTrainingData();
+  const baselineVal = evaluateArtifact(baseline, data.val);
+  const [newLatency, oldLatency] = interleavedLatency([new ArtifactIntentClassifier(current), new ArtifactIntentClassifier(baseline)], texts);
+  const [oldProbe, newProbe, emptyProbe] = [await probe(true, path), await probe(true), await probe(false)];
+  const cases = await readRoutingCases();
+  const policy = new IntentRoutingPolicy();
+  const routed = (artifact: DecodedArtifact) => routeCases(new ArtifactIntentClassifier(artifact), policy, cases).filter((item) => item.route === item.case.route).length;
+  const size = async (file: string) => (await stat(file)).size;
+  const row = (name: string, old: string, now: string) => `| ${name} | ${old} | ${now} |`;
+  return [
+    `**Previous model vs this model, same run** (\`npm run bench -- intent --intent-baseline=PATH\`; previous: \`${baseline.manifest.version}\`, ${baseline.manifest.algorithm.split(':')[0]}; this: \`${current.manifest.version}\`). Each at its own shipped threshold; latency measured interleaved, text by text.`,
+    '',
+    '| CLINC150 val | previous | this model |',
+    '| --- | ---: | ---: |',
+    row('confidence threshold', baselineVal.threshold.toFixed(3), currentVal.threshold.toFixed(3)),
+    row('in-scope accuracy', percent(baselineVal.inScopeAccuracy), percent(currentVal.inScopeAccuracy)),
+    row('oos recall', percent(baselineVal.oosRecall), percent(currentVal.oosRecall)),
+    row('oos precision', percent(baselineVal.oosPrecision), percent(currentVal.oosPrecision)),
+    row('macro-F1', percent(baselineVal.macroF1), percent(currentVal.macroF1)),
+    row('predict() wall p50 / p99', `${oldLatency!.wallP50.toFixed(3)} / ${oldLatency!.wallP99.toFixed(3)} ms`, `${newLatency!.wallP50.toFixed(3)} / ${newLatency!.wallP99.toFixed(3)} ms`),
+    row('predict() CPU p50 / p99', `${oldLatency!.cpuP50.toFixed(3)} / ${oldLatency!.cpuP99.toFixed(3)} ms`, `${newLatency!.cpuP50.toFixed(3)} / ${newLatency!.cpuP99.toFixed(3)} ms (${(newLatency!.cpuP50 / oldLatency!.cpuP50).toFixed(2)}×)`),
+    row('artifact size', mib(await size(path)), mib(await size(defaultArtifactPath))),
+    row('RSS of the probe process with the model (without: ' + mib(emptyProbe.rss) + ')', `${mib(oldProbe.rss)} (+${mib(oldProbe.rss - emptyProbe.rss)})`, `${mib(newProbe.rss)} (+${mib(newProbe.rss - emptyProbe.rss)})`),
+    row(`project routing set (\`routing-cases.json\`, ${cases.length} cases, current policy) routed as written`, `${routed(baseline)}`, `${routed(current)}`),
+    '',
+  ];
 }
 
 export async function run(): Promise<BenchSection> {
@@ -81,8 +141,11 @@ export async function run(): Promise<BenchSection> {
 
   const [without, withModel] = [await probe(false), await probe(true)];
   const size = (await stat(defaultArtifactPath)).size;
+  const baseline = baselinePath();
+  const compared = baseline === undefined ? [] : await comparison(decoded, val, baseline, texts);
 
   const markdown = [
+    ...compared,
     `Model \`${manifest.version}\` (${manifest.algorithm}); trained on ${manifest.training.examples} texts in ${(manifest.training.durationMs / 1000).toFixed(0)} s wall / ${((manifest.training.cpuMs ?? Number.NaN) / 1000).toFixed(0)} s CPU on this shared 2-core machine (recorded by \`npm run train:intent\` in the manifest; wall time depends on what else runs, CPU time is what one idle core would need).`,
     '',
     '**CLINC150 val** (`npm run eval:intent -- scripts/data/intent/clinc150/val.json`; the threshold was tuned on this same val split, so these figures are slightly optimistic; the sealed test split is the real check):',

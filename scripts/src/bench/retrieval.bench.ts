@@ -148,10 +148,18 @@ export async function run(): Promise<BenchSection> {
     const evaluation = await evaluateRetrieval({ store, embedder: offline, collection: 'bench-realistic', questionSet: realistic, k: 5 });
     await ingestCsv({ file: `${repoRoot}/data/sample/reviews.csv`, store, embedder: offline, collection: 'bench-sample', reset: true, progress: 'none' });
     const sampleEvaluation = await evaluateRetrieval({ store, embedder: offline, collection: 'bench-sample', questionSet: sample, k: 5 });
+    // baseline, same run: the previous offline model (hashed n-grams only, no word vectors)
+    const previous = new OfflineEmbeddingModel({ wordVectors: false });
+    await ingestCsv({ file: realisticCsv, store, embedder: previous, collection: 'bench-realistic-ngram', reset: true, progress: 'none' });
+    const previousRealistic = await evaluateRetrieval({ store, embedder: previous, collection: 'bench-realistic-ngram', questionSet: realistic, k: 5 });
+    await ingestCsv({ file: `${repoRoot}/data/sample/reviews.csv`, store, embedder: previous, collection: 'bench-sample-ngram', reset: true, progress: 'none' });
+    const previousSample = await evaluateRetrieval({ store, embedder: previous, collection: 'bench-sample-ngram', questionSet: sample, k: 5 });
+    const recallRow = (label: string, result: typeof evaluation) =>
+      `| ${label} | ${result.questions} | ${result.recall.vector.toFixed(3)} | ${result.recall.keyword.toFixed(3)} | **${result.recall.hybrid.toFixed(3)}** | ${((result.unrelatedEmpty ?? 0) * 100).toFixed(0)}% |`;
 
     return {
       title,
-      markdown: `Collection: the Zomato CSV, ${zomato.reviews} reviews → ${zomato.collectionCount} records (offline backend, 1024-d, embedded Chroma, cosine HNSW). ${queries.length} diner questions × 3 rounds; query vectors computed beforehand, so the timings exclude embedding. Keyword index build (scan of all records + BM25 index, once per collection change): ${indexSeconds.toFixed(2)} s for ${index.size} records.
+      markdown: `Collection: the Zomato CSV, ${zomato.reviews} reviews → ${zomato.collectionCount} records (offline backend \`${offline.modelId}\`, ${offline.dimensions}-d, embedded Chroma, cosine HNSW). ${queries.length} diner questions × 3 rounds; query vectors computed beforehand, so the timings exclude embedding. Keyword index build (scan of all records + BM25 index, once per collection change): ${indexSeconds.toFixed(2)} s for ${index.size} records.
 
 | path | p50 | p99 |
 | --- | ---: | ---: |
@@ -167,8 +175,10 @@ Recall@5 (share of the answering reviews among the top 5, mean over questions; q
 
 | question set | questions | vector only | BM25 only | hybrid | unrelated questions answered with nothing |
 | --- | ---: | ---: | ---: | ---: | ---: |
-| 123 realistic reviews (\`../shared\`) | ${evaluation.questions} | ${evaluation.recall.vector.toFixed(3)} | ${evaluation.recall.keyword.toFixed(3)} | **${evaluation.recall.hybrid.toFixed(3)}** | ${((evaluation.unrelatedEmpty ?? 0) * 100).toFixed(0)}% |
-| project sample (180 reviews) | ${sampleEvaluation.questions} | ${sampleEvaluation.recall.vector.toFixed(3)} | ${sampleEvaluation.recall.keyword.toFixed(3)} | **${sampleEvaluation.recall.hybrid.toFixed(3)}** | ${((sampleEvaluation.unrelatedEmpty ?? 0) * 100).toFixed(0)}% |
+${recallRow(`123 realistic reviews (\`../shared\`), \`${offline.modelId}\``, evaluation)}
+${recallRow(`baseline: same, previous model \`${previous.modelId}\` (n-grams only)`, previousRealistic)}
+${recallRow(`project sample (180 reviews), \`${offline.modelId}\``, sampleEvaluation)}
+${recallRow(`baseline: same, previous model \`${previous.modelId}\``, previousSample)}
 
 Target: hybrid recall@5 ≥ 0.80 on the realistic reviews with the offline backend.`,
     };

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
-import { tinyArtifact, trainTiny } from './test-support.js';
+import { textWords } from '@review-assistant/cloud-gateway/intent/mlp-model';
+import { createRandom } from '@review-assistant/shared/seeded-random';
+import type { WordVectorTable } from '@review-assistant/shared/word-vectors';
+import { trainIntentModel } from './mlp-trainer.js';
+import { tinyArtifact, tinyOptions, tinyTrainingSet, trainTiny } from './test-support.js';
+import { toExamples, wordVectorOnlyView } from './training-pipeline.js';
 
 describe('training', () => {
   it('is deterministic: the same seed gives identical weights', () => {
@@ -25,5 +30,45 @@ describe('training', () => {
     const classifier = new ArtifactIntentClassifier({ manifest, weights }, 0);
     expect(classifier.predict('what is my bank balance').intent.name).toBe('balance');
     expect(classifier.predict('thank you so much').intent.name).toBe('thank_you');
+  });
+});
+
+describe('training with the word-vector view', () => {
+  const { pairs, labels } = tinyTrainingSet();
+  const examples = toExamples(pairs, labels);
+  const words = [...new Set(pairs.flatMap(([text]) => textWords(text)))];
+  const random = createRandom(5);
+  const dims = 16;
+  const vectors: WordVectorTable = {
+    dims,
+    words,
+    values: Int8Array.from({ length: words.length * dims }, () => Math.round(random() * 254 - 127)),
+    scales: new Float32Array(words.length).fill(1 / 127 / Math.sqrt(dims)),
+  };
+  const options = { ...tinyOptions, features: [{ ...tinyOptions.features[0]!, wordVectors: true }, wordVectorOnlyView] };
+
+  it('trains a word-vector input per network that has the view, deterministically', () => {
+    const first = trainIntentModel(examples, labels.length, options, vectors);
+    const second = trainIntentModel(examples, labels.length, options, vectors);
+    expect(first.wordVectors).toBe(vectors);
+    expect(first.networks.map((network) => [network.vectorInput?.rows, network.vectorInput?.cols])).toEqual([
+      [2 * dims, tinyOptions.hidden],
+      [2 * dims, tinyOptions.hidden],
+    ]);
+    expect(first.networks[1]!.featureIds).toHaveLength(0);
+    expect(second.networks[0]!.vectorInput!.values).toEqual(first.networks[0]!.vectorInput!.values);
+    expect(second.networks[1]!.output.values).toEqual(first.networks[1]!.output.values);
+  });
+
+  it('learns the tiny subset from the word vectors alone', () => {
+    const weights = trainIntentModel(examples, labels.length, { ...options, features: [wordVectorOnlyView], epochs: 30 }, vectors);
+    const classifier = new ArtifactIntentClassifier({ manifest: { labels, domains: {}, outOfScopeLabel: 'oos', thresholds: { confidence: 0 } } as never, weights }, 0);
+    const correct = pairs.filter(([text, intent]) => classifier.predict(text).intent.name === intent).length;
+    // chance is 1 in 7 labels
+    expect(correct / pairs.length).toBeGreaterThan(0.7);
+  });
+
+  it('refuses a word-vector view without word vectors', () => {
+    expect(() => trainIntentModel(examples, labels.length, options)).toThrow(/no word vectors were given/);
   });
 });
