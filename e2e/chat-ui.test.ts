@@ -468,9 +468,9 @@ function contrastReport(selectors: string[]): Array<{ selector: string; ratio: n
 }
 
 /**
- * Renders an answered question (sources, intent chip) in both themes without CSP problems.
- * `UPDATE_SCREENSHOTS=1 npx vitest run --project e2e chat-ui` writes them to `docs/chat.png` and
- * `docs/chat-dark.png`; otherwise they go to a temporary folder.
+ * Renders an answered question (sources, intent chip) in both themes without CSP problems, into a
+ * temporary folder. The README's screenshots come from the real system instead (`npm run
+ * screenshots`: `npm start` with the offline backend), not from this worker double.
  */
 describe('chat UI screenshots', () => {
   it('saves light and dark screenshots of an answered question', async () => {
@@ -483,7 +483,7 @@ describe('chat UI screenshots', () => {
     const server = await gateway();
     // announced by heartbeat as ready, so the badge shows "online" from the start
     expect((await double.sendHeartbeat(server.url)).status).toBe(200);
-    const folder = process.env['UPDATE_SCREENSHOTS'] === '1' ? join(repoRoot, 'docs') : await mkdtemp(join(tmpdir(), 'chat-shots-'));
+    const folder = await mkdtemp(join(tmpdir(), 'chat-shots-'));
     await mkdir(folder, { recursive: true });
     for (const scheme of ['light', 'dark'] as const) {
       const { page: chat, problems } = await page({ colorScheme: scheme, viewport: { width: 1100, height: 760 } });
