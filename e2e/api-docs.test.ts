@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
+import { createTestGateway, type TestGateway } from '@review-assistant/cloud-gateway/testing';
 import { launchChromium, openWatchedPage } from './support/chat-ui-browser.js';
 
 /** `/docs` in a real browser: Swagger UI from local files, under the gateway's strict CSP. */

@@ -5,11 +5,9 @@ import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, type TestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
-import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { startWorker, type RunningWorker } from '@review-assistant/local-worker/server';
-import { OllamaDouble } from '@review-assistant/local-worker/testing/ollama-double';
-import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
+import { createTestGateway, type TestGateway } from '@review-assistant/cloud-gateway/testing';
+import { ingestCsv, startWorker, type RunningWorker, ChromaVectorStore } from '@review-assistant/local-worker';
+import { OllamaDouble } from '@review-assistant/local-worker/testing';
 
 /**
  * The OpenAI- and Ollama-compatible APIs end to end, with the real client SDKs (`openai`,

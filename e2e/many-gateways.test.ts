@@ -7,15 +7,9 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
-import { DynamoLogStore } from '@review-assistant/cloud-gateway/logs/dynamo-log-store';
-import type { InteractionRecord } from '@review-assistant/cloud-gateway/logs/interaction-record';
-import { startDynalite, type DynaliteServer } from '@review-assistant/cloud-gateway/testing/dynalite-server';
-import { readSse } from '@review-assistant/cloud-gateway/testing/gateway-harness';
-import { createBackends } from '@review-assistant/local-worker/backends';
-import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { startWorker, type RunningWorker } from '@review-assistant/local-worker/server';
-import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
+import { DynamoLogStore, type InteractionRecord } from '@review-assistant/cloud-gateway';
+import { startDynalite, type DynaliteServer, readSse } from '@review-assistant/cloud-gateway/testing';
+import { createBackends, ingestCsv, startWorker, type RunningWorker, ChromaVectorStore, ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker';
 import { launchChromium, openWatchedPage } from './support/chat-ui-browser.js';
 
 /**

@@ -10,9 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest, StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
-import { findFreePort } from '@review-assistant/local-worker/runtime/tcp-ports';
-import { isRunning, listDescendants } from '@review-assistant/scripts/orchestrator/process-tree';
-import { readSse } from '@review-assistant/cloud-gateway/testing/gateway-harness';
+import { findFreePort } from '@review-assistant/local-worker';
+import { isRunning, listDescendants } from '@review-assistant/scripts';
+import { readSse } from '@review-assistant/cloud-gateway/testing';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 

@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '@review-assistant/shared';
-import { ingestCsv, type IngestSummary } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { OfflineEmbeddingModel } from '@review-assistant/local-worker/models/offline-embeddings';
-import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
+import { ingestCsv, type IngestSummary, OfflineEmbeddingModel, ChromaVectorStore } from '@review-assistant/local-worker';
 import { startChroma, tempDir, type TestChroma } from './support/stack.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing/worker-double';
+import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
 import { chatOnce, startChat } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { waitUntil } from './support/http-probe.js';

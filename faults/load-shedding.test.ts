@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '@review-assistant/shared';
-import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing/worker-double';
+import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
 import { startChat } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { waitUntil } from './support/http-probe.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaDouble, type OllamaFault } from '@review-assistant/local-worker/testing/ollama-double';
+import { OllamaDouble, type OllamaFault } from '@review-assistant/local-worker/testing';
 import { chatOnce } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { canarySecret, ingestWithOllama, ollamaWorkerEnv, SAMPLE_REVIEWS, startChroma, startGatewayProcess, startWorkerProcess, tempDir, type TestChroma } from './support/stack.js';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaDouble } from '@review-assistant/local-worker/testing/ollama-double';
+import { OllamaDouble } from '@review-assistant/local-worker/testing';
 import { ask, launchChromium, openChat, openWatchedPage } from '../e2e/support/chat-ui-browser.js';
 import { chatOnce } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';

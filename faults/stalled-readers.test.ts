@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing/worker-double';
+import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
 import { chatOnce } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { waitUntil } from './support/http-probe.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaDouble } from '@review-assistant/local-worker/testing/ollama-double';
-import { startWorker, type RunningWorker } from '@review-assistant/local-worker/server';
+import { OllamaDouble } from '@review-assistant/local-worker/testing';
+import { startWorker, type RunningWorker } from '@review-assistant/local-worker';
 import { FakeNgrokEdge } from '../e2e/support/fake-ngrok-edge.js';
 import { chatOnce, startChat } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';

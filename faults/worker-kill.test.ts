@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaDouble } from '@review-assistant/local-worker/testing/ollama-double';
+import { OllamaDouble } from '@review-assistant/local-worker/testing';
 import { startChat } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { waitUntil } from './support/http-probe.js';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { answerMalformedRequests, malformedRequestResponse } from '@review-assistant/shared/malformed-requests';
+import { answerMalformedRequests, malformedRequestResponse } from '@review-assistant/shared';
 import type { GatewayApp } from './app.js';
 
 /**

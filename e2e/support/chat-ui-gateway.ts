@@ -1,5 +1,5 @@
-import { createTestGateway, type MemoryLogStore } from '@review-assistant/cloud-gateway/testing/gateway-harness';
-import type { WorkerPool } from '@review-assistant/cloud-gateway/pool/worker-pool';
+import { createTestGateway, type MemoryLogStore } from '@review-assistant/cloud-gateway/testing';
+import type { WorkerPool } from '@review-assistant/cloud-gateway';
 
 export interface ChatUiGateway {
   /** `http://127.0.0.1:<port>` */

@@ -1,4 +1,4 @@
-import { keywordIntentService, testPolicy } from '@review-assistant/cloud-gateway/testing/gateway-harness';
+import { keywordIntentService, testPolicy } from '@review-assistant/cloud-gateway/testing';
 
 /**
  * What the gateway answers to a greeting under the test harness's intent set-up (a keyword

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { NgrokForwardConfig, NgrokListener, NgrokModule } from '@review-assistant/local-worker/tunnel/ngrok-tunnel';
+import type { NgrokForwardConfig, NgrokListener, NgrokModule } from '@review-assistant/local-worker';
 
 /** One request that crossed the fake edge, with the sizes ngrok would bill. */
 export interface EdgeRequest {

@@ -1,5 +1,5 @@
 import { StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
-import { readSse } from '@review-assistant/cloud-gateway/testing/gateway-harness';
+import { readSse } from '@review-assistant/cloud-gateway/testing';
 
 /** An event as the client saw it, with the time it arrived. */
 export type TimedEvent = StreamEvent & { receivedAt: number };

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InteractionRecordSchema, type InteractionRecord } from '@review-assistant/cloud-gateway/logs/interaction-record';
+import { InteractionRecordSchema, type InteractionRecord } from '@review-assistant/cloud-gateway';
 
 /**
  * Every record of the gateway's local interaction log (`<DATA_DIR>/logs/interactions-*.jsonl`),

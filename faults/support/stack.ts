@@ -3,9 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signRequest } from '@review-assistant/shared';
-import { ingestCsv, type IngestSummary } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { OfflineEmbeddingModel } from '@review-assistant/local-worker/models/offline-embeddings';
-import { startTestChroma } from '@review-assistant/local-worker/testing/chroma-fixture';
+import { ingestCsv, type IngestSummary, OfflineEmbeddingModel } from '@review-assistant/local-worker';
+import { startTestChroma } from '@review-assistant/local-worker/testing';
 import { repoRoot, startCompiledService, type CompiledService } from './compiled-service.js';
 
 /** The project's own sample reviews (written for it; 270 rows). */
@@ -25,7 +24,7 @@ export async function startChroma(): Promise<TestChroma> {
 
 /** Ingests a CSV into Chroma with the worker's offline embedding model (what MODEL_BACKEND=offline queries with). */
 export async function ingestOffline(chromaUrl: string, file: string, options: { collection?: string; reset?: boolean } = {}): Promise<IngestSummary> {
-  const { ChromaVectorStore } = await import('@review-assistant/local-worker/vector-store/chroma-vector-store');
+  const { ChromaVectorStore } = await import('@review-assistant/local-worker');
   return ingestCsv({
     file,
     store: new ChromaVectorStore({ url: chromaUrl }),
@@ -115,8 +114,8 @@ export function ollamaWorkerEnv(ollamaUrl: string, extra: Record<string, string>
 
 /** Ingests a CSV with the worker's Ollama embedding model (against a double), as `npm run ingest` would with Ollama up. */
 export async function ingestWithOllama(chromaUrl: string, ollamaUrl: string, file: string, options: { collection?: string; reset?: boolean } = {}): Promise<IngestSummary> {
-  const { createBackends } = await import('@review-assistant/local-worker/backends');
-  const { ChromaVectorStore } = await import('@review-assistant/local-worker/vector-store/chroma-vector-store');
+  const { createBackends } = await import('@review-assistant/local-worker');
+  const { ChromaVectorStore } = await import('@review-assistant/local-worker');
   const backends = await createBackends(
     { modelBackend: 'ollama', ollamaHost: ollamaUrl, chatModel: 'llama3.2', embedModel: 'mxbai-embed-large', ollamaProbeTimeoutMs: 1000, ollamaIdleTimeoutMs: 10_000, ollamaKeepAlive: '5m', ollamaPullMissing: false },
     { log: () => undefined },

@@ -4,8 +4,7 @@
 // once up front, so parallel tests do not all wait for the download).
 import { resolve } from 'node:path';
 import { environment, loadConfig } from '@review-assistant/shared';
-import { ensureChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
-import { hostNeedsNewerGlibc, prepareGlibcLoader, runtimeGlibcVersion } from '@review-assistant/local-worker/runtime/glibc-loader';
+import { ensureChroma, hostNeedsNewerGlibc, prepareGlibcLoader, runtimeGlibcVersion } from '@review-assistant/local-worker';
 
 const logger = { info: (message: string) => console.log(message), warn: (message: string) => console.warn(message) };
 

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynalite, type DynaliteServer } from '@review-assistant/cloud-gateway/testing/dynalite-server';
-import { interactionLogTable, workerRegistryTable } from '@review-assistant/infra/tables/table-definitions';
+import { startDynalite, type DynaliteServer } from '@review-assistant/cloud-gateway/testing';
+import { interactionLogTable, workerRegistryTable } from '@review-assistant/shared';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));

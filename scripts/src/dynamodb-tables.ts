@@ -5,10 +5,8 @@
  * Table names come from `LOG_TABLE` and `WORKER_REGISTRY_TABLE` (defaults for local servers).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConfigError, environment, loadConfig } from '@review-assistant/shared';
-import { dynamoClientConfig } from '@review-assistant/cloud-gateway/dynamodb/client-config';
-import { ensureTable } from '@review-assistant/cloud-gateway/dynamodb/ensure-tables';
-import { gatewayTables } from '@review-assistant/infra/tables/table-definitions';
+import { ConfigError, environment, loadConfig, gatewayTables } from '@review-assistant/shared';
+import { dynamoClientConfig, ensureTable } from '@review-assistant/cloud-gateway';
 
 const spec = {
   endpoint: environment.dynamodbEndpoint,

@@ -7,8 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeArtifact, type DecodedArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
-import { createArtifactSource } from '@review-assistant/cloud-gateway/intent/artifact-source';
+import { decodeArtifact, type DecodedArtifact, createArtifactSource } from '@review-assistant/cloud-gateway/intent';
 import { parseClincFile, type FullSplitName } from './intent-training/clinc-data.js';
 import { evaluateArtifact, metricsMarkdown } from './intent-training/evaluation-report.js';
 

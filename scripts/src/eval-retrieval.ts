@@ -8,9 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { OfflineEmbeddingModel } from '@review-assistant/local-worker/models/offline-embeddings';
-import { evaluateRetrieval, QuestionSetSchema } from '@review-assistant/local-worker/retrieval/retrieval-evaluation';
+import { ingestCsv, OfflineEmbeddingModel, evaluateRetrieval, QuestionSetSchema } from '@review-assistant/local-worker';
 import { connectVectorStore } from './cli/vector-store-connection.js';
 
 async function main(): Promise<void> {

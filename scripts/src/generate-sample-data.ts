@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRandom } from '@review-assistant/shared/seeded-random';
+import { createRandom } from '@review-assistant/shared';
 
 type Topic = 'food' | 'service' | 'delivery' | 'vegan' | 'price' | 'wait' | 'noise' | 'kids' | 'cleanliness';
 type Tone = 'positive' | 'negative';

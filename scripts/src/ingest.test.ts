@@ -5,10 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '@review-assistant/local-worker/ingestion/csv-reader';
-import { reviewIdOf } from '@review-assistant/local-worker/ingestion/review-records';
-import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
+import { parseCsv, reviewIdOf, ChromaVectorStore, ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ingestScript = join(repoRoot, 'scripts', 'src', 'ingest.ts');

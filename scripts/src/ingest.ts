@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CollectionNameSchema, DEFAULT_COLLECTION } from '@review-assistant/shared';
-import { formatIngestSummary, ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
+import { formatIngestSummary, ingestCsv } from '@review-assistant/local-worker';
 import { openCliContext } from './cli/worker-context.js';
 
 const usage = `usage: npm run ingest -- <file.csv> [--collection NAME] [--reset]

@@ -9,10 +9,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeWordVectorFile } from '@review-assistant/shared/word-vector-file';
-import { offlineWordVectorsPath } from '@review-assistant/local-worker/models/offline-word-vectors';
-import { thesaurusWords } from '@review-assistant/local-worker/text/query-expansion';
-import { words } from '@review-assistant/local-worker/text/tokenize';
+import { encodeWordVectorFile } from '@review-assistant/shared';
+import { offlineWordVectorsPath, thesaurusWords, words } from '@review-assistant/local-worker';
 import { packWordVectors } from './word-vectors/pack-word-vectors.js';
 import { loadWinkVectors } from './word-vectors/wink-vectors.js';
 

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { environment, type ConfigSpec } from '@review-assistant/shared';
-import { gatewayConfigSpec } from '@review-assistant/cloud-gateway/config';
-import { workerConfigSpec } from '@review-assistant/local-worker/config';
-import { networkingConfigSpec } from '@review-assistant/local-worker/runtime/networking-config';
+import { gatewayConfigSpec } from '@review-assistant/cloud-gateway';
+import { workerConfigSpec, networkingConfigSpec } from '@review-assistant/local-worker';
 
 const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 

@@ -6,9 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetrieveResponseSchema, signRequest } from '@review-assistant/shared';
-import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { startWorker, type RunningWorker } from '@review-assistant/local-worker/server';
-import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
+import { ingestCsv, startWorker, type RunningWorker, ChromaVectorStore } from '@review-assistant/local-worker';
 
 const run = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -5,8 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_COLLECTION, RetrieveRequestSchema } from '@review-assistant/shared';
-import { HybridRetriever } from '@review-assistant/local-worker/retrieval/hybrid-retriever';
-import { retrieveReviews } from '@review-assistant/local-worker/routes/retrieve';
+import { HybridRetriever, retrieveReviews } from '@review-assistant/local-worker';
 import { openCliContext } from './cli/worker-context.js';
 
 const usage = `usage: npm run retrieve -- [--collection NAME] [--k N] [--json]

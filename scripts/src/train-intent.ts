@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultArtifactPath } from '@review-assistant/cloud-gateway/intent/artifact-source';
+import { defaultArtifactPath } from '@review-assistant/cloud-gateway/intent';
 import { readTrainingData, shippedTrainingOptions, trainArtifact } from './intent-training/training-pipeline.js';
 
 const percent = (value: number | undefined): string => `${((value ?? Number.NaN) * 100).toFixed(2)}%`;

@@ -11,3 +11,6 @@ export * from './version.js';
 export * from './gateway-api.js';
 export * from './seeded-random.js';
 export * from './table-definitions.js';
+export * from './word-vectors.js';
+export * from './word-vector-file.js';
+export * from './malformed-requests.js';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared/word-vectors';
+import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared';
 import type { IntentModelWeights, MlpNetwork, QuantizedMatrix } from './mlp-model.js';
 
 export const ARTIFACT_FORMAT = 'review-assistant.intent-model';

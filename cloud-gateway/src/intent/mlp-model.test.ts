@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { topIndices } from './artifact-classifier.js';
 import { FeatureRowIndex } from './mlp-model.js';
-import { createRandom } from '@review-assistant/shared/seeded-random';
+import { createRandom } from '@review-assistant/shared';
 
 describe('FeatureRowIndex', () => {
   it('finds the row of every known id and -1 for unknown ones', () => {

@@ -1,4 +1,4 @@
-import { WordVectors, type WordVectorTable } from '@review-assistant/shared/word-vectors';
+import { WordVectors, type WordVectorTable } from '@review-assistant/shared';
 import { countFeatures, normalizeText, type FeatureConfig } from './text-features.js';
 
 /** A row-wise int8-quantised matrix: value(r, c) = values[r * cols + c] * scales[r]. */

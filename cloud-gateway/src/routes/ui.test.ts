@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorBodySchema } from '@review-assistant/shared/errors';
+import { ErrorBodySchema } from '@review-assistant/shared';
 import type { UiAssetSource } from '../ui/assets.js';
 import { createUiRoutes } from './ui.js';
 

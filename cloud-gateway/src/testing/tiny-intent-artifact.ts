@@ -11,7 +11,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { encodeArtifact, type ArtifactManifest } from '../intent/artifact.js';
 import { quantizeRows, type IntentModelWeights } from '../intent/mlp-model.js';
 import { extractFeatures, type FeatureConfig } from '../intent/text-features.js';
-import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared/word-vectors';
+import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared';
 
 /** intent → domain → keywords; `oos` (last label) has no keywords and a small bias. */
 const tinyIntents: ReadonlyArray<[intent: string, domain: string, keywords: string[]]> = [

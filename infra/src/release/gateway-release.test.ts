@@ -16,8 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { signRequest, StreamEventSchema } from '@review-assistant/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynalite, type DynaliteServer } from '@review-assistant/cloud-gateway/testing/dynalite-server';
-import { startS3Double, type S3Double } from '@review-assistant/cloud-gateway/testing/s3-double';
+import { startDynalite, type DynaliteServer, startS3Double, type S3Double } from '@review-assistant/cloud-gateway/testing';
 import { instancePaths, renderBootScript, type GatewayBootOptions } from '../user-data.js';
 import { buildGatewayRelease, REPO_ROOT, type GatewayRelease } from './gateway-release.js';
 

@@ -1,4 +1,4 @@
-import type { WordVectors } from '@review-assistant/shared/word-vectors';
+import type { WordVectors } from '@review-assistant/shared';
 import type { EmbeddingModel } from '../ports.js';
 import { expandTerms } from '../text/query-expansion.js';
 import { isStopWord, stem, terms, words } from '../text/tokenize.js';

@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { decodeWordVectorFile } from '@review-assistant/shared/word-vector-file';
-import { WordVectors } from '@review-assistant/shared/word-vectors';
+import { decodeWordVectorFile, WordVectors } from '@review-assistant/shared';
 
 /** `local-worker/models/word-vectors.bin.gz`, resolved from the package root (works from src/ and dist/). */
 export const offlineWordVectorsPath = fileURLToPath(new URL('../../models/word-vectors.bin.gz', import.meta.url));

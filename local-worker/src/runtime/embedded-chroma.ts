@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stripVTControlCharacters } from 'node:util';
 import { z } from 'zod';
-import { AppError } from '@review-assistant/shared/errors';
+import { AppError } from '@review-assistant/shared';
 import { isProcessAlive, withFileLock } from './file-lock.js';
 import { findFreePort, isPortFree } from './tcp-ports.js';
 import {

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSignedFetch, readNdjson } from '@review-assistant/shared';
-import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing/worker-double';
+import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
 import { percentile, type BenchSection } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

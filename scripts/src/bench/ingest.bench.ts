@@ -5,9 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { OfflineEmbeddingModel } from '@review-assistant/local-worker/models/offline-embeddings';
-import type { EmbeddingModel, StoredRecord } from '@review-assistant/local-worker/ports';
+import { ingestCsv, OfflineEmbeddingModel, type EmbeddingModel, type StoredRecord } from '@review-assistant/local-worker';
 import type { BenchSection } from './types.js';
 import { benchChroma, sharedDataMissing, zomatoCsv } from './review-data.js';
 

@@ -5,8 +5,8 @@
  */
 import { serve } from '@hono/node-server';
 import { tmpdir } from 'node:os';
-import { createIntentService } from '@review-assistant/cloud-gateway/intent/intent-service';
-import { createIntentRoutes } from '@review-assistant/cloud-gateway/routes/intent';
+import { createIntentService } from '@review-assistant/cloud-gateway/intent';
+import { createIntentRoutes } from '@review-assistant/cloud-gateway';
 
 const withModel = !process.argv.includes('--no-model');
 const modelFlag = process.argv.indexOf('--model');

@@ -3,12 +3,8 @@
  * the in-process token bucket measured in the same run. DynamoDB is dynalite on loopback here
  * (an in-memory JavaScript server in this process's own event loop is not AWS: see the notes).
  */
-import { createTestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
-import { startDynalite } from '@review-assistant/cloud-gateway/testing/dynalite-server';
-import { DynamoRateLimitStore } from '@review-assistant/cloud-gateway/limits/dynamo-rate-limit-store';
-import { SharedRateLimiter } from '@review-assistant/cloud-gateway/limits/shared-rate-limiter';
-import { TokenBucketLimiter } from '@review-assistant/cloud-gateway/middleware/rate-limit';
-import type { RateLimiter } from '@review-assistant/cloud-gateway/limits/rate-limiter';
+import { createTestGateway, startDynalite } from '@review-assistant/cloud-gateway/testing';
+import { DynamoRateLimitStore, SharedRateLimiter, TokenBucketLimiter, type RateLimiter } from '@review-assistant/cloud-gateway';
 import { percentile, type BenchSection } from './types.js';
 
 const SAMPLES = 2000;
@@ -57,7 +53,7 @@ export async function run(): Promise<BenchSection> {
     ] as const) {
       const gateway = createTestGateway({ settings: { rateLimitPerMinute: 1_000_000, rateLimitBurst: 1_000_000 } });
       if (rateLimitStore) gateway.deps.rateLimitStore = rateLimitStore;
-      const rebuilt = rateLimitStore ? (await import('@review-assistant/cloud-gateway/app')).createApp(gateway.deps) : gateway.gateway;
+      const rebuilt = rateLimitStore ? (await import('@review-assistant/cloud-gateway')).createApp(gateway.deps) : gateway.gateway;
       const times: number[] = [];
       for (let index = 0; index < 500 + WARMUP; index += 1) {
         const started = performance.now();

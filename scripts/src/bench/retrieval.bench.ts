@@ -4,12 +4,7 @@
  * and recall@5 on the 123 realistic reviews for vector-only, BM25-only and hybrid retrieval.
  */
 import { readFile } from 'node:fs/promises';
-import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { OfflineEmbeddingModel } from '@review-assistant/local-worker/models/offline-embeddings';
-import type { EmbeddingModel, VectorStore } from '@review-assistant/local-worker/ports';
-import { HybridRetriever } from '@review-assistant/local-worker/retrieval/hybrid-retriever';
-import { KeywordIndexCache } from '@review-assistant/local-worker/retrieval/keyword-index-cache';
-import { evaluateRetrieval, QuestionSetSchema } from '@review-assistant/local-worker/retrieval/retrieval-evaluation';
+import { ingestCsv, OfflineEmbeddingModel, type EmbeddingModel, type VectorStore, HybridRetriever, KeywordIndexCache, evaluateRetrieval, QuestionSetSchema } from '@review-assistant/local-worker';
 import type { ReviewFilters } from '@review-assistant/shared';
 import { percentile, type BenchSection } from './types.js';
 import { benchChroma, realisticCsv, realisticQuestions, repoRoot, sharedDataMissing, zomatoCsv } from './review-data.js';

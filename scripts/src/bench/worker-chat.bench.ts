@@ -10,11 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { readNdjson, signRequest } from '@review-assistant/shared';
-import { ingestCsv } from '@review-assistant/local-worker/ingestion/ingest-csv';
-import { OllamaChatModel } from '@review-assistant/local-worker/models/ollama-chat-model';
-import { startWorker, type RunningWorker } from '@review-assistant/local-worker/server';
-import { OllamaDouble } from '@review-assistant/local-worker/testing/ollama-double';
-import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
+import { ingestCsv, OllamaChatModel, startWorker, type RunningWorker, ChromaVectorStore } from '@review-assistant/local-worker';
+import { OllamaDouble } from '@review-assistant/local-worker/testing';
 import { percentile, type BenchSection } from './types.js';
 import { realisticCsv, realisticQuestions, sharedDataMissing } from './review-data.js';
 

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { ChromaVectorStore } from '@review-assistant/local-worker/vector-store/chroma-vector-store';
-import { ensureChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
+import { ChromaVectorStore, ensureChroma } from '@review-assistant/local-worker';
 
 export interface VectorStoreConnection {
   store: ChromaVectorStore;

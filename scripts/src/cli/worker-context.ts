@@ -1,6 +1,4 @@
-import { createBackends } from '@review-assistant/local-worker/backends';
-import { loadWorkerConfig } from '@review-assistant/local-worker/config';
-import type { EmbeddingModel } from '@review-assistant/local-worker/ports';
+import { createBackends, loadWorkerConfig, type EmbeddingModel } from '@review-assistant/local-worker';
 import { connectVectorStore, type VectorStoreConnection } from './vector-store-connection.js';
 
 export interface CliContext {

@@ -1,5 +1,4 @@
-import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
-import type { DecodedArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
+import { ArtifactIntentClassifier, type DecodedArtifact } from '@review-assistant/cloud-gateway/intent';
 import type { ClincSplit } from './clinc-data.js';
 import { collectPredictions, metricsAt, type IntentMetrics } from './evaluation.js';
 

@@ -1,4 +1,4 @@
-import type { IntentClassifier } from '@review-assistant/cloud-gateway/intent/classifier';
+import type { IntentClassifier } from '@review-assistant/cloud-gateway/intent';
 import type { ClincSplit } from './clinc-data.js';
 
 /** The raw top label of one evaluated text (threshold not yet applied). */

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
-import { textWords } from '@review-assistant/cloud-gateway/intent/mlp-model';
-import { createRandom } from '@review-assistant/shared/seeded-random';
-import type { WordVectorTable } from '@review-assistant/shared/word-vectors';
+import { ArtifactIntentClassifier, textWords } from '@review-assistant/cloud-gateway/intent';
+import { createRandom, type WordVectorTable } from '@review-assistant/shared';
 import { trainIntentModel } from './mlp-trainer.js';
 import { tinyArtifact, tinyOptions, tinyTrainingSet, trainTiny } from './test-support.js';
 import { toExamples, wordVectorOnlyView } from './training-pipeline.js';

@@ -1,7 +1,5 @@
-import { quantizeRows, textWords, type IntentModelWeights, type MlpNetwork } from '@review-assistant/cloud-gateway/intent/mlp-model';
-import { WordVectors, type WordVectorTable } from '@review-assistant/shared/word-vectors';
-import { createRandom, shuffleInPlace } from '@review-assistant/shared/seeded-random';
-import { extractFeatures, type FeatureConfig } from '@review-assistant/cloud-gateway/intent/text-features';
+import { quantizeRows, textWords, type IntentModelWeights, type MlpNetwork, extractFeatures, type FeatureConfig } from '@review-assistant/cloud-gateway/intent';
+import { WordVectors, type WordVectorTable, createRandom, shuffleInPlace } from '@review-assistant/shared';
 
 /** One labelled training text; `label` indexes the label list. */
 export interface TrainingExample {

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ChatTurnSchema, type Route } from '@review-assistant/shared';
-import type { IntentClassifier } from '@review-assistant/cloud-gateway/intent/classifier';
-import type { RoutingPolicy } from '@review-assistant/cloud-gateway/routing/policy';
+import type { IntentClassifier } from '@review-assistant/cloud-gateway/intent';
+import type { RoutingPolicy } from '@review-assistant/cloud-gateway';
 import { defaultDataDirectory } from './training-pipeline.js';
 
 const RoutingCaseSchema = z.object({

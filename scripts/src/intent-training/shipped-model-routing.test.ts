@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
-import { decodeArtifact } from '@review-assistant/cloud-gateway/intent/artifact';
-import { defaultArtifactPath } from '@review-assistant/cloud-gateway/intent/artifact-source';
-import { IntentRoutingPolicy } from '@review-assistant/cloud-gateway/routing/intent-routing-policy';
+import { ArtifactIntentClassifier, decodeArtifact, defaultArtifactPath } from '@review-assistant/cloud-gateway/intent';
+import { IntentRoutingPolicy } from '@review-assistant/cloud-gateway';
 import { DiningUtterancesSchema } from './clinc-data.js';
 import { readRoutingCases, routeCases } from './routing-cases.js';
 import { defaultDataDirectory } from './training-pipeline.js';

@@ -1,12 +1,10 @@
 /** Helpers for the trainer's tests: a tiny, quickly trained artifact from a slice of CLINC150 train. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeArtifact, type ArtifactManifest } from '@review-assistant/cloud-gateway/intent/artifact';
+import { encodeArtifact, type ArtifactManifest, type IntentModelWeights, defaultFeatureConfig } from '@review-assistant/cloud-gateway/intent';
 import { parseClincFile, parseDomains } from './clinc-data.js';
 import { trainIntentModel, defaultTrainingOptions, type TrainingOptions } from './mlp-trainer.js';
-import type { IntentModelWeights } from '@review-assistant/cloud-gateway/intent/mlp-model';
 import { defaultDataDirectory, labelsOf, toExamples } from './training-pipeline.js';
-import { defaultFeatureConfig } from '@review-assistant/cloud-gateway/intent/text-features';
 
 export const tinyIntents = ['greeting', 'thank_you', 'balance', 'book_flight', 'restaurant_reviews', 'weather'];
 

@@ -6,14 +6,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArtifactIntentClassifier } from '@review-assistant/cloud-gateway/intent/artifact-classifier';
-import { ARTIFACT_FORMAT_VERSION, encodeArtifact, type ArtifactManifest } from '@review-assistant/cloud-gateway/intent/artifact';
+import { ArtifactIntentClassifier, ARTIFACT_FORMAT_VERSION, encodeArtifact, type ArtifactManifest, textWords, defaultFeatureConfig, type FeatureConfig } from '@review-assistant/cloud-gateway/intent';
 import { DiningUtterancesSchema, parseClincFile, parseDomains, type ClincSplit } from './clinc-data.js';
 import { collectPredictions, metricsAt, tuneThreshold, type IntentMetrics } from './evaluation.js';
 import { trainIntentModel, defaultTrainingOptions, type TrainingExample, type TrainingOptions } from './mlp-trainer.js';
-import { textWords } from '@review-assistant/cloud-gateway/intent/mlp-model';
-import { defaultFeatureConfig, type FeatureConfig } from '@review-assistant/cloud-gateway/intent/text-features';
-import type { WordVectorTable } from '@review-assistant/shared/word-vectors';
+import type { WordVectorTable } from '@review-assistant/shared';
 import { packWordVectors } from '../word-vectors/pack-word-vectors.js';
 import { loadWinkVectors, type SourceVectors } from '../word-vectors/wink-vectors.js';
 

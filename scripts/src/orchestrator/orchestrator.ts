@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { DEFAULT_COLLECTION, environment, loadConfig, signRequest } from '@review-assistant/shared';
-import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker/runtime/embedded-chroma';
+import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker';
 import { createPrefixedPrinter } from './log-lines.js';
 import { assertPortsFree } from './port-check.js';
 import { startService, waitUntilReady, type ServiceProcess } from './service-process.js';
@@ -65,7 +65,7 @@ export interface RunningSystem {
 }
 
 async function countWithChroma(chromaUrl: string): Promise<number> {
-  const { ChromaVectorStore } = await import('@review-assistant/local-worker/vector-store/chroma-vector-store');
+  const { ChromaVectorStore } = await import('@review-assistant/local-worker');
   return new ChromaVectorStore({ url: chromaUrl }).count(DEFAULT_COLLECTION);
 }
 

@@ -1,4 +1,4 @@
-import { isPortFree } from '@review-assistant/local-worker/runtime/tcp-ports';
+import { isPortFree } from '@review-assistant/local-worker';
 
 /** A port the system needs is taken; the message names the port and the variable that moves it. */
 export class PortInUseError extends Error {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WordVectors } from '@review-assistant/shared/word-vectors';
+import { WordVectors } from '@review-assistant/shared';
 import { packWordVectors, sifWeight } from './pack-word-vectors.js';
 import { parseWinkVectors } from './wink-vectors.js';
 

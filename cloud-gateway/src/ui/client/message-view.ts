@@ -1,4 +1,4 @@
-import type { SourceItem } from '@review-assistant/shared/events';
+import type { SourceItem } from '@review-assistant/shared';
 import { element } from './dom.js';
 import type { StoredMessage } from './history-store.js';
 import { parseMarkdown } from './markdown.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GatewayStatus } from '@review-assistant/shared/gateway-api';
+import type { GatewayStatus } from '@review-assistant/shared';
 import { describeStatus } from './status-badge.js';
 
 const status = (overrides: Partial<GatewayStatus>): GatewayStatus => ({

@@ -1,4 +1,4 @@
-import type { GatewayStatus } from '@review-assistant/shared/gateway-api';
+import type { GatewayStatus } from '@review-assistant/shared';
 
 /** What the badge shows: the gateway's worker status, or that the gateway itself is unreachable. */
 export type BadgeState = GatewayStatus['workers'] | 'unreachable' | 'unknown';

@@ -1,4 +1,4 @@
-import type { StreamEvent } from '@review-assistant/shared/events';
+import type { StreamEvent } from '@review-assistant/shared';
 
 type Dict = Record<string, unknown>;
 
