@@ -56,6 +56,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     staticUrls: config.workerUrls,
     registry,
     urlPolicy: new WorkerUrlPolicy({ allowedHosts: config.workerAllowedHosts, allowPrivate: config.allowPrivateWorkerUrls }),
+    onRegistryHealth: (error) =>
+      error === undefined
+        ? logger.info({ registry: registry.provider }, 'worker registry readable again')
+        : logger.error({ err: error, registry: registry.provider }, 'worker registry unreadable: keeping the last view of heartbeat workers'),
     secret: config.workerSharedSecret,
     connectTimeoutMs: config.connectTimeoutMs,
     firstByteTimeoutMs: config.firstByteTimeoutMs,

@@ -385,6 +385,38 @@ describe('WorkerPool', () => {
     expect(pool.snapshot()[0]).toMatchObject({ state: 'ready' });
   });
 
+  it('keeps serving static workers and its last view while the registry cannot be read, and says so once per change', async () => {
+    const worker = await double();
+    const registry = new MemoryWorkerRegistry();
+    let failing = false;
+    const list = registry.list.bind(registry);
+    registry.list = async () => {
+      if (failing) throw new Error('registry table unreachable');
+      return list();
+    };
+    const health: string[] = [];
+    const pool = new WorkerPool({
+      staticUrls: [worker.url],
+      secret,
+      registry,
+      urlPolicy: loopbackUrls,
+      registryCacheMs: 0,
+      onRegistryHealth: (error) => health.push(error === undefined ? 'ok' : String(error)),
+    });
+    await pool.applyHeartbeat(heartbeat('hb', 'http://127.0.0.1:9'));
+    failing = true;
+    for (const requestId of ['f1', 'f2']) {
+      const stream = await pool.openChat({ message: 'hi' }, { requestId });
+      await collect(stream.events);
+    }
+    expect(pool.snapshot().map((snapshot) => snapshot.id).sort()).toEqual(['hb', 'static-1']);
+    await new Promise((resolve) => setImmediate(resolve)); // let the read that snapshot() started fail
+    failing = false;
+    await collect((await pool.openChat({ message: 'hi' }, { requestId: 'back' })).events);
+    expect(health).toEqual(['Error: registry table unreachable', 'ok']);
+    expect(worker.calls.map((call) => call.requestId)).toEqual(['f1', 'f2', 'back']);
+  });
+
   it('reports no_worker at once when the pool is empty', async () => {
     const pool = new WorkerPool({ secret });
     await expect(pool.openChat({ message: 'hi' }, { requestId: 'none' })).rejects.toMatchObject({ code: 'no_worker', isRetryable: true });

@@ -24,6 +24,11 @@ export interface WorkerPoolOptions {
   registry?: WorkerRegistry;
   /** Which URLs heartbeats may announce. @default https on the ngrok domains only */
   urlPolicy?: WorkerUrlPolicy;
+  /**
+   * Told when reading the registry starts failing (`error`) and when it works again (no argument),
+   * once per change: while it fails the pool keeps its last view and static workers keep serving.
+   */
+  onRegistryHealth?: (error?: unknown) => void;
   /** How long a read of the registry is reused. @default 1000 */
   registryCacheMs?: number;
   /** How requests reach workers. @default node:http/https with keep-alive */
@@ -95,12 +100,15 @@ export class WorkerPool {
   private readonly queueTimeoutMs: number;
   private readonly streamBufferBytes: number;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private registryFailing = false;
+  private readonly onRegistryHealth: ((error?: unknown) => void) | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     this.now = options.now ?? Date.now;
     this.registry = options.registry ?? new MemoryWorkerRegistry({ now: this.now });
     this.urlPolicy = options.urlPolicy ?? new WorkerUrlPolicy();
     this.queueTimeoutMs = options.queueTimeoutMs ?? 30_000;
+    this.onRegistryHealth = options.onRegistryHealth;
     this.streamBufferBytes = options.streamBufferBytes ?? 1024 * 1024;
     this.client = new SignedWorkerClient({
       secret: options.secret,
@@ -124,7 +132,7 @@ export class WorkerPool {
   /** Re-reads the registry in the background every `everyMs` (reads are also made on demand). */
   startSweeping(everyMs = 1000): void {
     this.stopSweeping();
-    this.sweepTimer = setInterval(() => void this.members.refresh().catch(() => undefined), everyMs);
+    this.sweepTimer = setInterval(() => void this.watchRegistry(this.members.refresh()), everyMs);
     this.sweepTimer.unref();
   }
 
@@ -277,8 +285,23 @@ export class WorkerPool {
   }
 
   /** A registry that cannot be read leaves the last view in place (static workers keep working). */
-  private async refreshQuietly(): Promise<void> {
-    await this.members.refreshIfStale().catch(() => undefined);
+  private refreshQuietly(): Promise<void> {
+    return this.watchRegistry(this.members.refreshIfStale());
+  }
+
+  private async watchRegistry(read: Promise<void>): Promise<void> {
+    try {
+      await read;
+      if (this.registryFailing) {
+        this.registryFailing = false;
+        this.onRegistryHealth?.();
+      }
+    } catch (error) {
+      if (!this.registryFailing) {
+        this.registryFailing = true;
+        this.onRegistryHealth?.(error);
+      }
+    }
   }
 
   private refreshInBackground(): void {
