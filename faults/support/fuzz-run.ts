@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { ZodType } from 'zod';
 import { contractViolation, sendProbe, type Probe } from './http-probe.js';
 
 export interface FuzzReport {
@@ -13,7 +14,15 @@ export interface FuzzReport {
  * Sends `runs` random probes (fast-check, a fresh seed each run, printed with any failure) to a
  * live server one after another, and collects every response that breaks the HTTP edge contract.
  */
-export async function fuzzServer<Generated>(options: { url: string; arbitrary: fc.Arbitrary<Generated>; runs: number; alive: () => boolean; prepare: (generated: Generated) => Probe }): Promise<FuzzReport> {
+export async function fuzzServer<Generated>(options: {
+  url: string;
+  arbitrary: fc.Arbitrary<Generated>;
+  runs: number;
+  alive: () => boolean;
+  prepare: (generated: Generated) => Probe;
+  /** The error shape a path answers with. @default the project's `{"error": {"code", "message"}}` */
+  errorSchemaFor?: (path: string) => ZodType;
+}): Promise<FuzzReport> {
   const seed = Date.now() ^ Math.floor(Math.random() * 0x7fffffff);
   const found: string[] = [];
   const statuses: Record<number, number> = {};
@@ -26,7 +35,7 @@ export async function fuzzServer<Generated>(options: { url: string; arbitrary: f
       const result = await sendProbe(options.url, { ...probe, timeoutMs: 20_000 });
       if (result.kind === 'response') statuses[result.status] = (statuses[result.status] ?? 0) + 1;
       else if (!options.alive()) found.push(`${probe.method} ${probe.path}: the server died (${result.error})`);
-      const violation = contractViolation(probe, result);
+      const violation = contractViolation(probe, result, options.errorSchemaFor?.(probe.path));
       if (violation) found.push(violation);
     }),
     { numRuns: options.runs, seed, endOnFailure: true },

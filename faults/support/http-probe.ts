@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
+import type { ZodType } from 'zod';
 import { ErrorBodySchema } from '@review-assistant/shared';
 
 /** What came back for one probe: a response, or the connection ending without one. */
@@ -91,9 +92,10 @@ export function rawHead(method: string, path: string, headers: Record<string, st
 
 /**
  * Why a response breaks the HTTP edge contract, or undefined when it keeps it: never a 5xx, and
- * every 4xx/5xx with a body carries `{"error": {"code", "message"}}` as JSON.
+ * every 4xx/5xx carries the route's error shape as JSON (`{"error": {"code", "message"}}` unless
+ * the route speaks another protocol's).
  */
-export function contractViolation(probe: Pick<Probe, 'method' | 'path'>, result: ProbeResult): string | undefined {
+export function contractViolation(probe: Pick<Probe, 'method' | 'path'>, result: ProbeResult, errorSchema: ZodType = ErrorBodySchema): string | undefined {
   if (result.kind !== 'response') return undefined;
   const where = `${probe.method} ${JSON.stringify(probe.path).slice(0, 200)} → ${result.status}`;
   if (result.status >= 500) return `${where}: server error ${result.body.toString('utf8').slice(0, 300)}`;
@@ -106,7 +108,7 @@ export function contractViolation(probe: Pick<Probe, 'method' | 'path'>, result:
   } catch {
     return `${where}: error body is not JSON: ${result.body.toString('utf8').slice(0, 200)}`;
   }
-  if (!ErrorBodySchema.safeParse(parsed).success) return `${where}: error body lacks {error:{code,message}}: ${result.body.toString('utf8').slice(0, 200)}`;
+  if (!errorSchema.safeParse(parsed).success) return `${where}: error body is not in the route's error shape: ${result.body.toString('utf8').slice(0, 200)}`;
   return undefined;
 }
 
