@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { ErrorBodySchema } from '@review-assistant/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway } from '@review-assistant/cloud-gateway/testing/gateway-harness';
+import { createTestGateway } from '@review-assistant/cloud-gateway/testing';
 import type { CompiledService } from './support/compiled-service.js';
 import { headersArbitrary, probeArbitrary, resetArbitrary, type RouteSpec } from './support/fuzz-arbitraries.js';
 import { fuzzServer, serverErrorLines } from './support/fuzz-run.js';
