@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import type { Server } from 'node:http';
 import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
@@ -38,8 +37,6 @@ export interface GatewayApp {
   webSocketConnections(): number;
 }
 
-/** Request ids we accept from clients: short, and only characters that are safe in logs and headers. */
-const REQUEST_ID_MAX = 128;
 const MAX_WS_MESSAGE_BYTES = 256 * 1024;
 const CHAT_SOCKET_PATH = '/ws/chat';
 
@@ -68,7 +65,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     recorder: new InteractionRecorder({ logStore: deps.logStore, metrics: deps.metrics, logMessages: deps.settings.logMessages }),
   };
 
-  app.use(requestId({ headerName: 'X-Request-Id', limitLength: REQUEST_ID_MAX }));
   app.use(requestContext(deps.logger, deps.metrics));
   const failedAttempts = new FailedAttempts(deps.settings.trustProxy);
   app.use(async (c, next) => {

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSignedFetch, readNdjson } from '@review-assistant/shared';
 import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
+import { gatewayCpu } from './gateway-cpu.js';
 import { percentile, type BenchSection } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -392,5 +393,6 @@ async function memory(compiled: boolean): Promise<BenchSection> {
 
 export async function run(): Promise<BenchSection[]> {
   const compiled = await buildGateway();
-  return [await overhead(compiled), await concurrency(compiled), await memory(compiled)];
+  if (!compiled) throw new Error('the gateway did not compile: the CPU figures are only meaningful for the compiled gateway');
+  return [await gatewayCpu(), await overhead(compiled), await concurrency(compiled), await memory(compiled)];
 }

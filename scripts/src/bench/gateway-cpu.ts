@@ -1,0 +1,160 @@
+/**
+ * Issue 11's figures, in one run against baselines from the same run: gateway CPU time per chat
+ * turn and per `POST /api/intent` (from /proc/<pid>/stat, compiled gateway, production flags),
+ * `GET /healthz` requests per second against a Hono hello-world on the same machine (autocannon,
+ * 10 connections), and the hello-world's own CPU per request as the floor of any Node HTTP server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { startCompiledGateway, startWorkerDouble, type CompiledGateway } from '@review-assistant/cloud-gateway/testing';
+import type { BenchSection } from './types.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const secret = 'bench-secret-0123456789abcdef';
+const PRODUCTION_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=4'];
+const TURNS = 1000;
+const INTENT_CALLS = 2000;
+const WARMUP = 200;
+const AUTOCANNON_SECONDS = 8;
+const TARGETS = { cpuPerTurnMs: 1.2, cpuPerIntentMs: 0.6, healthzRatio: 0.5 };
+
+/** CPU time (user + system) a process has used so far, in ms (from /proc/<pid>/stat, 100 ticks/s). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The baseline: the smallest Hono app on @hono/node-server, same Node, same flags. */
+const HELLO_WORLD = `
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+const app = new Hono();
+app.get('/', (c) => c.text('Hello Hono!'));
+app.post('/echo', async (c) => c.json(await c.req.json()));
+serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log('listening on http://127.0.0.1:' + info.port));
+`;
+
+async function startHelloWorld(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...PRODUCTION_FLAGS, '--input-type=module', '-e', HELLO_WORLD], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = /listening on (\S+)/.exec(buffer);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`hello-world exited with ${code}`)));
+  });
+  return {
+    url,
+    child,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** CPU the process at `pid` spends per call of `call`, over `count` sequential calls after a warm-up. */
+async function cpuPerCall(pid: number, count: number, call: () => Promise<void>): Promise<number> {
+  for (let index = 0; index < WARMUP; index += 1) await call();
+  const before = await cpuMs(pid);
+  for (let index = 0; index < count; index += 1) await call();
+  return ((await cpuMs(pid)) - before) / count;
+}
+
+async function chatTurn(url: string): Promise<void> {
+  const response = await fetch(`${url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Which restaurant has the best pasta?' }) });
+  const text = await response.text();
+  if (response.status !== 200 || !text.includes('event: answer-end')) throw new Error(`chat turn failed: ${response.status} ${text.slice(0, 200)}`);
+}
+
+const intentBody = JSON.stringify({ text: 'what do reviewers say about the pasta at casa olivo' });
+async function intentCall(url: string): Promise<void> {
+  const response = await fetch(`${url}/api/intent`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: intentBody });
+  if (response.status !== 200) throw new Error(`intent call failed: ${response.status} ${await response.text()}`);
+  await response.arrayBuffer();
+}
+
+async function echoCall(url: string): Promise<void> {
+  const response = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: intentBody });
+  if (response.status !== 200) throw new Error(`echo failed: ${response.status}`);
+  await response.arrayBuffer();
+}
+
+async function requestsPerSecond(url: string): Promise<{ average: number; errors: number }> {
+  const result = await autocannon({ url, connections: 10, duration: AUTOCANNON_SECONDS });
+  return { average: result.requests.average, errors: result.errors + result.non2xx + result.timeouts };
+}
+
+const ms = (value: number) => `${value.toFixed(3)} ms`;
+const met = (ok: boolean) => (ok ? '**met**' : '**missed**');
+
+export async function gatewayCpu(): Promise<BenchSection> {
+  // 20 deltas, no delay: the relay's own cost dominates.
+  const answer = Array.from({ length: 20 }, (_, index) => `token${index} `).join('');
+  const worker = await startWorkerDouble({ secret, answer });
+  let gateway: CompiledGateway | undefined;
+  let hello: Awaited<ReturnType<typeof startHelloWorld>> | undefined;
+  const loadBefore = loadavg()[0] ?? Number.NaN;
+  try {
+    gateway = await startCompiledGateway({
+      WORKER_URLS: worker.url,
+      WORKER_SHARED_SECRET: secret,
+      CHAT_RATE_LIMIT_BURST: '100000',
+      CHAT_RATE_LIMIT_PER_MINUTE: '1000000',
+      INTENT_RATE_LIMIT_BURST: '100000',
+      INTENT_RATE_LIMIT_PER_MINUTE: '1000000',
+    });
+    for (let attempt = 0; attempt < 300; attempt += 1) {
+      if ((await fetch(`${gateway.url}/readyz`)).status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    hello = await startHelloWorld();
+    const pid = gateway.child.pid!;
+    const gatewayUrl = gateway.url;
+    const helloUrl = hello.url;
+    const perTurn = await cpuPerCall(pid, TURNS, () => chatTurn(gatewayUrl));
+    const perIntent = await cpuPerCall(pid, INTENT_CALLS, () => intentCall(gatewayUrl));
+    const perEcho = await cpuPerCall(hello.child.pid!, INTENT_CALLS, () => echoCall(helloUrl));
+    // Interleave the two throughput runs twice so machine noise hits both alike.
+    const healthz: number[] = [];
+    const helloRps: number[] = [];
+    let errors = 0;
+    for (let round = 0; round < 2; round += 1) {
+      const gatewayRun = await requestsPerSecond(`${gatewayUrl}/healthz`);
+      const helloRun = await requestsPerSecond(`${helloUrl}/`);
+      healthz.push(gatewayRun.average);
+      helloRps.push(helloRun.average);
+      errors += gatewayRun.errors + helloRun.errors;
+    }
+    const healthzAverage = healthz.reduce((sum, value) => sum + value, 0) / healthz.length;
+    const helloAverage = helloRps.reduce((sum, value) => sum + value, 0) / helloRps.length;
+    const ratio = healthzAverage / helloAverage;
+    const load = (loadBefore + (loadavg()[0] ?? Number.NaN)) / 2;
+    return {
+      title: 'Gateway CPU per request and middleware cost',
+      markdown: [
+        `Compiled gateway (\`node ${PRODUCTION_FLAGS.join(' ')} cloud-gateway/dist/server.js\`, production flags, info-level request logs, the local interaction log, the bundled intent model) and, as the baseline, a Hono hello-world on \`@hono/node-server\` with the same Node and flags, both child processes of this run. CPU is user + system time of the server process from \`/proc/<pid>/stat\` around ${TURNS} sequential chat turns (after ${WARMUP} warm-up; the worker double streams 20 \`answer-delta\`s with no delay) and ${INTENT_CALLS} sequential \`POST /api/intent\` calls; CPU time is what the server itself spent, so it does not depend on how busy the machine is.`,
+        '',
+        '| measure | gateway | baseline (hello-world) | ratio | target |',
+        '| --- | --- | --- | --- | --- |',
+        `| CPU per chat turn (intent, routing, signing, relaying 22 events as SSE, request log, interaction record) | ${ms(perTurn)} | — | — | ≤ ${TARGETS.cpuPerTurnMs} ms: ${met(perTurn <= TARGETS.cpuPerTurnMs)} |`,
+        `| CPU per \`POST /api/intent\` (prediction included) vs a JSON echo | ${ms(perIntent)} | ${ms(perEcho)} | ${(perIntent / perEcho).toFixed(2)} × | ≤ ${TARGETS.cpuPerIntentMs} ms: ${met(perIntent <= TARGETS.cpuPerIntentMs)} |`,
+        `| \`GET /healthz\` req/s vs hello-world \`GET /\` (autocannon, 10 connections, ${AUTOCANNON_SECONDS} s × 2 interleaved) | ${healthzAverage.toFixed(0)} | ${helloAverage.toFixed(0)} | ${(ratio * 100).toFixed(0)} % | ≥ ${TARGETS.healthzRatio * 100} %: ${met(ratio >= TARGETS.healthzRatio)} |`,
+        '',
+        `Errors or non-2xx answers during the throughput runs: ${errors}. Machine load average during the run: ${load.toFixed(1)} on ${cpus().length} cores (the machine is shared with other jobs: the req/s figures move with the load, the ratio much less, the CPU-time figures hardly at all). autocannon runs in this process on the same cores, so both req/s figures are client-bound alike.`,
+      ].join('\n'),
+    };
+  } finally {
+    await hello?.stop();
+    await gateway?.stop();
+    await worker.close();
+  }
+}
