@@ -100,6 +100,13 @@ export class NodeSseWriter {
   end(): void {
     this.stopKeepAlive();
     if (this.closed || this.response.writableEnded) return;
+    // Uncork before ending: on Node 22 `end()` on a corked response closes the connection before
+    // the corked frames are written (the client got only the first event; seen by the release
+    // smoke test, which runs the gateway on Node 22). The frames still leave in one write.
+    if (this.corked) {
+      this.corked = false;
+      this.response.uncork();
+    }
     this.response.end();
     if (this.response.writableLength > 0) {
       // The client has not taken the end of the stream yet: it gets the same deadline.

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynalite, type DynaliteServer, startS3Double, type S3Double } from '@review-assistant/cloud-gateway/testing';
 import { instancePaths, renderBootScript, type GatewayBootOptions } from '../user-data.js';
 import { buildGatewayRelease, REPO_ROOT, type GatewayRelease } from './gateway-release.js';
+import { node22Binary, NODE22_VERSION } from './testing/node22.js';
 
 const run = promisify(execFile);
 const fakeSystemctl = fileURLToPath(new URL('./testing/fake-systemctl.mjs', import.meta.url));
@@ -66,11 +67,14 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
   let gatewayUrl: string;
   let inspectorUrl: string;
   let bootOutput: string;
+  let node22: string;
   const root = () => join(scratch, 'instance');
   const paths = () => instancePaths(root());
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'release-smoke-'));
+    // the Node production runs (the tests themselves run on Node 20)
+    node22 = await node22Binary(join(REPO_ROOT, '.cache', 'node22'));
     release = await buildGatewayRelease({ outFile: join(scratch, 'cloud-gateway.tgz'), log: () => {} });
 
     // the stand-ins for AWS: dynalite for the log table, an S3 double holding the release and the model
@@ -175,7 +179,7 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
         FAKE_ADMIN_TOKEN: 'admin-token-0123456789abcdef',
         FAKE_ROOT: root(),
         FAKE_SYSTEMD_DIR: paths().systemdDir,
-        FAKE_NODE: process.execPath,
+        FAKE_NODE: node22,
         FAKE_ENV_OVERRIDES: overrides,
         FAKE_PID_FILE: join(scratch, 'gateway.pid'),
       },
@@ -224,6 +228,12 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
       ...entries.filter((entry) => /^node_modules\/(esbuild|typescript|vitest|tsx|aws-cdk|aws-cdk-lib|dynalite|playwright-core|@review-assistant\/(local-worker|scripts|infra))\//.test(entry)),
     ];
     expect(unwanted).toEqual([]);
+  });
+
+  it('is started by Node 22, as /usr/bin/node-22 on the instance', async () => {
+    expect((await run(node22, ['--version'])).stdout.trim()).toBe(`v${NODE22_VERSION}`);
+    const unit = await readFile(join(paths().systemdDir, 'review-assistant-gateway.service'), 'utf8');
+    expect(unit).toContain(`ExecStart=/usr/bin/node-22 ${paths().release}/cloud-gateway/dist/server.js`);
   });
 
   it('was installed by the boot script: release fetched, secrets written root-only, unit started', async () => {

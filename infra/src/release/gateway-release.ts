@@ -82,7 +82,13 @@ export async function reachableWorkspaceFiles(entry: string): Promise<string[]> 
 
 /** Production dependency directories of the gateway workspace (npm's own resolution), absolute. */
 async function productionPackageDirectories(): Promise<string[]> {
-  const listing = await npm(['ls', '--omit=dev', '--all', '--parseable', '--workspace', '@review-assistant/cloud-gateway']);
+  // npm ls exits 1 on problems elsewhere in the tree (an extraneous package left by an older
+  // install); the listing of the gateway's own tree on stdout is still complete. A missing
+  // dependency of the gateway shows up when the smoke test starts the release.
+  const listing = await npm(['ls', '--omit=dev', '--all', '--parseable', '--workspace', '@review-assistant/cloud-gateway']).catch((error: { stdout?: string; stderr?: string }) => {
+    if (error.stdout && /ELSPROBLEMS/.test(error.stderr ?? '') && !/missing:/.test(error.stderr ?? '')) return error.stdout;
+    throw error;
+  });
   const root = resolve(REPO_ROOT);
   const directories: string[] = [];
   for (const line of listing.split('\n').map((entry) => entry.trim()).filter(Boolean)) {
