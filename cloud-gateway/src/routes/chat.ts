@@ -9,7 +9,7 @@ import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
 import { jsonBody } from '../middleware/validation.js';
-import { NodeSseWriter } from './sse-writer.js';
+import { bindNodeResponse, NodeSseWriter } from './sse-writer.js';
 
 export interface ChatRoutesOptions {
   turn: ChatTurnDeps;
@@ -91,16 +91,7 @@ async function relayToNode(
   clientWriteTimeoutMs: number | undefined,
 ): Promise<void> {
   const writer = new NodeSseWriter(outgoing, undefined, clientWriteTimeoutMs);
-  // A client that goes away aborts the turn and with it the worker request.
-  if (outgoing.destroyed) controller.abort();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) controller.abort();
-  });
-  const headers: Record<string, string> = {};
-  middlewareHeaders.forEach((value, name) => {
-    if (name !== X_ALREADY_SENT) headers[name] = value;
-  });
-  Object.assign(headers, SSE_HEADERS);
+  const headers = { ...bindNodeResponse(outgoing, middlewareHeaders, controller), ...SSE_HEADERS };
   try {
     writer.open(headers);
     for await (const event of runChatTurn(deps, request, context)) {

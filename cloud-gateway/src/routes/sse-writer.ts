@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+// The header that tells @hono/node-server the handler has answered on the Node response itself.
+import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import type { StreamEvent } from '@review-assistant/shared';
 
 /** Longest silence on an SSE stream before a comment line keeps the connection busy. */
@@ -38,11 +40,14 @@ export class NodeSseWriter {
    * @param stallTimeoutMs a client that leaves written data unread this long (its socket buffer
    * stays full, or the end of the stream stays unsent) is disconnected: a reader that stopped
    * must not keep a socket and its buffers forever. @default 30000
+   * @param keepAliveFrame what a keep-alive writes (another protocol's no-op frame, e.g. an empty
+   * NDJSON part). @default an SSE comment line
    */
   constructor(
     private readonly response: ServerResponse,
     private readonly keepAliveMs = SSE_KEEP_ALIVE_MS,
     private readonly stallTimeoutMs = CLIENT_WRITE_TIMEOUT_MS,
+    private readonly keepAliveFrame: () => string = () => ': keep-alive\n\n',
   ) {
     this.closed = response.destroyed;
     response.once('close', () => {
@@ -65,17 +70,22 @@ export class NodeSseWriter {
     this.response.writeHead(200, headers);
     this.response.flushHeaders();
     this.keepAliveTimer = setInterval(() => {
-      if (!this.wroteSinceKeepAlive && !this.closed && !this.response.writableEnded) this.response.write(': keep-alive\n\n');
+      if (!this.wroteSinceKeepAlive && !this.closed && !this.response.writableEnded) this.response.write(this.keepAliveFrame());
       this.wroteSinceKeepAlive = false;
     }, this.keepAliveMs);
     this.keepAliveTimer.unref();
   }
 
   write(event: StreamEvent): Promise<void> | undefined {
+    return this.writeFrame(sseFrame(event));
+  }
+
+  /** Writes one already framed piece (an SSE event of another protocol, an NDJSON line). */
+  writeFrame(frame: string): Promise<void> | undefined {
     if (this.closed || this.response.writableEnded) return undefined;
     this.corkForThisTick();
     this.wroteSinceKeepAlive = true;
-    if (this.response.write(sseFrame(event))) return undefined;
+    if (this.response.write(frame)) return undefined;
     this.armStall();
     return new Promise((resolve) => {
       const done = () => {
@@ -130,4 +140,21 @@ export class NodeSseWriter {
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
   }
+}
+
+/**
+ * Ties a Node response that a handler answers itself to its turn: a client that goes away aborts
+ * `controller` (and with it the worker request). Returns the headers the middleware chain set
+ * (request id, security headers), without the already-sent marker, for `NodeSseWriter.open`.
+ */
+export function bindNodeResponse(outgoing: ServerResponse, middlewareHeaders: Headers, controller: AbortController): Record<string, string> {
+  if (outgoing.destroyed) controller.abort();
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) controller.abort();
+  });
+  const headers: Record<string, string> = {};
+  middlewareHeaders.forEach((value, name) => {
+    if (name !== X_ALREADY_SENT) headers[name] = value;
+  });
+  return headers;
 }

@@ -23,7 +23,7 @@ const secret = 'bench-secret-0123456789abcdef';
 const OVERHEAD_PAIRS = 1000;
 const WARMUP_PAIRS = 100;
 /** What production runs with (cloud-gateway/Dockerfile, infra/src/user-data.ts). */
-const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=4';
+export const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=4';
 const CONCURRENT_STREAMS = 500;
 
 interface Timing {
@@ -38,7 +38,7 @@ interface GatewayChild {
   stop(): Promise<void>;
 }
 
-async function buildGateway(): Promise<boolean> {
+export async function buildGateway(): Promise<boolean> {
   try {
     await promisify(execFile)(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'cloud-gateway'], { cwd: root, timeout: 300_000 });
     return true;
@@ -49,7 +49,7 @@ async function buildGateway(): Promise<boolean> {
 }
 
 /** Starts `server.ts` (compiled, as in production; tsx if the build failed) on port 0 and reads its URL from the log. */
-async function startGatewayChild(env: Record<string, string>, compiled: boolean): Promise<GatewayChild> {
+export async function startGatewayChild(env: Record<string, string>, compiled: boolean): Promise<GatewayChild> {
   const args = compiled
     ? [join(root, 'cloud-gateway', 'dist', 'server.js')]
     : ['--import', 'tsx', '--conditions=development', join(root, 'cloud-gateway', 'src', 'server.ts')];
@@ -96,7 +96,7 @@ async function startGatewayChild(env: Record<string, string>, compiled: boolean)
 }
 
 /** CPU time (user + system) a process has used so far, in ms (from /proc/<pid>/stat, 100 ticks/s). */
-async function cpuMs(pid: number): Promise<number> {
+export async function cpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;

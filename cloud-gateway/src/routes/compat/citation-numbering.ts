@@ -24,6 +24,7 @@ export class CitationNumbering {
 
   /** Text ready to send for this delta (may be empty while a bracket is open). */
   push(text: string): string {
+    if (!this.held && (this.numberById.size === 0 || !text.includes('['))) return text;
     let out = '';
     for (const char of text) {
       if (this.held) {

@@ -1,9 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
+// The header that tells @hono/node-server the handler has answered on the Node response itself.
+import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import { AppError, ErrorCodeSchema } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
-import { CLIENT_WRITE_TIMEOUT_MS } from '../sse-writer.js';
+import { bindNodeResponse, NodeSseWriter } from '../sse-writer.js';
 import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 
 /** An error piece as a typed error (codes from the worker outside the catalogue count as `worker_unavailable`). */
@@ -55,60 +57,71 @@ export interface Frame {
 /**
  * Streams `frames` as the response body. The response ends with the last frame, while the turn
  * finishes its bookkeeping (the worker's body, the interaction record) without holding the
- * client. A client that goes away aborts `controller` (and with it the worker request).
+ * client. A client that goes away aborts `controller` (and with it the worker request); one that
+ * leaves written data unread for `clientWriteTimeoutMs` is disconnected. On Node the frames are
+ * written straight to the response (`NodeSseWriter`, as the chat UI's SSE route does: no web
+ * stream hops per frame); elsewhere (`app.request()`) through Hono's stream helper.
  */
 export function streamFrames(c: Context<GatewayEnv>, options: StreamFramesOptions, controller: AbortController, frames: AsyncIterable<Frame>): Response {
   c.header('Content-Type', options.contentType);
   c.header('Cache-Control', 'no-cache');
   c.header('X-Accel-Buffering', 'no');
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing) {
+    // Read `c.res` once the chain has finished: the middleware adds its headers after the handler.
+    setImmediate(() => void relayFramesToNode(outgoing, c.res.headers, options, controller, frames, c.get('logger')));
+    return c.body(null, 200, { [X_ALREADY_SENT]: 'true' });
+  }
   return stream(c, async (body) => {
     body.onAbort(() => controller.abort());
     let open = true;
-    let wrote = false;
-    const write = async (text: string) => {
-      wrote = true;
-      // A client that leaves written data unread this long is disconnected (see NodeSseWriter).
-      const stall = setTimeout(() => {
-        controller.abort();
-        outgoing?.destroy();
-        void body.abort();
-      }, options.clientWriteTimeoutMs ?? CLIENT_WRITE_TIMEOUT_MS);
-      try {
-        await body.write(text);
-      } finally {
-        clearTimeout(stall);
+    for await (const frame of frames) {
+      if (!open) continue;
+      if (body.aborted || controller.signal.aborted) break;
+      await body.write(frame.text);
+      if (frame.last) {
+        open = false;
+        await body.close();
       }
-    };
-    const keepAlive = options.keepAlive
-      ? setInterval(() => {
-          if (open && !wrote && !body.aborted) void write(options.keepAlive!.frame());
-          wrote = false;
-        }, options.keepAlive.everyMs)
-      : undefined;
-    keepAlive?.unref();
-    try {
-      for await (const frame of frames) {
-        if (!open) continue;
-        if (body.aborted || controller.signal.aborted) break;
-        await write(frame.text);
-        if (frame.last) {
-          open = false;
-          clearInterval(keepAlive);
-          await body.close();
-        }
-      }
-    } finally {
-      clearInterval(keepAlive);
     }
   });
 }
 
+async function relayFramesToNode(
+  outgoing: ServerResponse,
+  middlewareHeaders: Headers,
+  options: StreamFramesOptions,
+  controller: AbortController,
+  frames: AsyncIterable<Frame>,
+  logger: GatewayEnv['Variables']['logger'],
+): Promise<void> {
+  const writer = new NodeSseWriter(outgoing, options.keepAlive?.everyMs, options.clientWriteTimeoutMs, options.keepAlive?.frame);
+  const headers = bindNodeResponse(outgoing, middlewareHeaders, controller);
+  let open = true;
+  try {
+    writer.open(headers);
+    for await (const frame of frames) {
+      if (!open) continue;
+      if (writer.aborted || controller.signal.aborted) break;
+      const pending = writer.writeFrame(frame.text);
+      if (frame.last) {
+        open = false;
+        writer.end();
+      } else if (pending) await pending;
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'compatible API stream write failed');
+    controller.abort();
+  } finally {
+    writer.end();
+  }
+}
+
 export interface StreamFramesOptions {
   contentType: string;
-  /** A frame the client ignores (an SSE comment), sent after `everyMs` without any other. */
+  /** A frame the client ignores (an SSE comment), sent after `everyMs` without any other (Node only). */
   keepAlive?: { frame: () => string; everyMs: number };
-  /** @default CLIENT_WRITE_TIMEOUT_MS */
+  /** @default CLIENT_WRITE_TIMEOUT_MS (Node only) */
   clientWriteTimeoutMs?: number;
 }
 
