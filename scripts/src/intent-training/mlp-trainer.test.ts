@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactIntentClassifier, textWords } from '@review-assistant/cloud-gateway/intent';
 import { createRandom, type WordVectorTable } from '@review-assistant/shared';
 import { trainIntentModel } from './mlp-trainer.js';
-import { tinyArtifact, tinyOptions, tinyTrainingSet, trainTiny } from './test-support.js';
+import { tinyArtifact, tinyOptions, tinyTrainingSet, trainTiny } from '../testing/tiny-intent-training.js';
 import { toExamples, wordVectorOnlyView } from './training-pipeline.js';
 
 describe('training', () => {

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeArtifact, type ArtifactManifest, type IntentModelWeights, defaultFeatureConfig } from '@review-assistant/cloud-gateway/intent';
-import { parseClincFile, parseDomains } from './clinc-data.js';
-import { trainIntentModel, defaultTrainingOptions, type TrainingOptions } from './mlp-trainer.js';
-import { defaultDataDirectory, labelsOf, toExamples } from './training-pipeline.js';
+import { parseClincFile, parseDomains } from '../intent-training/clinc-data.js';
+import { trainIntentModel, defaultTrainingOptions, type TrainingOptions } from '../intent-training/mlp-trainer.js';
+import { defaultDataDirectory, labelsOf, toExamples } from '../intent-training/training-pipeline.js';
 
 export const tinyIntents = ['greeting', 'thank_you', 'balance', 'book_flight', 'restaurant_reviews', 'weather'];
 
