@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { PRODUCTION_NODE_FLAGS } from '@review-assistant/cloud-gateway/testing';
 
 /** The repository root (this file lives in `faults/support/`). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,16 +45,19 @@ const LISTENING = {
 } as const;
 
 /**
- * Starts a compiled service exactly as production does (`node cloud-gateway/dist/server.js`,
- * `node local-worker/dist/server.js`) with only the given environment (plus PATH and HOME), and
+ * Starts a compiled service exactly as production does (`node <production flags>
+ * cloud-gateway/dist/server.js`, `node local-worker/dist/server.js`) with only the given
+ * environment (plus PATH and HOME), and
  * waits for its "listening" line. Run `npx tsc -b` first (`npm run test:faults` does).
  */
 export async function startCompiledService(name: ServiceName, env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<CompiledService> {
   const entry = `${repoRoot}${ENTRY_POINTS[name]}`;
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npx tsc -b\` first (npm run test:faults does)`);
-  const child = spawn(process.execPath, [entry], {
+  // the gateway with the heap limits production gives it (a t3.micro); the worker as `npm run worker` starts it
+  const flags = name === 'gateway' ? [...PRODUCTION_NODE_FLAGS] : [];
+  const child = spawn(process.execPath, [...flags, entry], {
     cwd: repoRoot,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', NO_COLOR: '1', ...env },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', NO_COLOR: '1', ...(name === 'gateway' ? { NODE_ENV: 'production' } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: ServiceLine[] = [];
