@@ -15,6 +15,7 @@ export { InteractionRecordSchema, type InteractionRecord } from './logs/interact
 export { LocalLogStore } from './logs/local-log-store.js';
 export { DynamoLogStore } from './logs/dynamo-log-store.js';
 export { runChatTurn } from './chat/chat-turn.js';
+export { SSE_KEEP_ALIVE_MS } from './routes/sse-writer.js';
 export type { IntentService, IntentClassifier, IntentPrediction, IntentModelStatus } from './intent/classifier.js';
 export type { RoutingPolicy, RouteDecision } from './routing/policy.js';
 export { IntentRoutingPolicy } from './routing/intent-routing-policy.js';

@@ -1,6 +1,9 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { gatewayConfigSpec, SSE_KEEP_ALIVE_MS } from '@review-assistant/cloud-gateway';
+import { CONNECTION_DRAINING, LOAD_BALANCER_IDLE_TIMEOUT } from './constructs/compute.js';
+import { ORIGIN_READ_TIMEOUT } from './constructs/edge.js';
 import { LOG_TABLE_ACTIONS, REGISTRY_TABLE_ACTIONS } from './constructs/identity.js';
 import { GatewayStack, METRICS_NAMESPACE } from './gateway-stack.js';
 import { readStackConfig } from './stack-config.js';
@@ -414,6 +417,16 @@ describe('GatewayStack (defaults: one t3.micro behind CloudFront, HTTPS without 
     expect(render(outputs['GatewayUrl']?.['Value'] as Json)).toBe(`https://\${${distribution}.DomainName}`);
     expect(outputs['BucketName']?.['Value']).toEqual({ Ref: bucket });
     expect(outputs['TableName']?.['Value']).toEqual({ Ref: table });
+  });
+});
+
+describe('edge timeouts and the gateway\'s stream keep-alive', () => {
+  it('keep a silent stream alive through CloudFront and the ALB, and drain longer than a chat turn may run', () => {
+    // the gateway writes an SSE comment after SSE_KEEP_ALIVE_MS of silence; two of them fit in
+    // each edge's timeout, so one lost to timing still leaves the connection busy
+    expect(SSE_KEEP_ALIVE_MS * 2).toBeLessThan(ORIGIN_READ_TIMEOUT.toMilliseconds());
+    expect(SSE_KEEP_ALIVE_MS * 2).toBeLessThan(LOAD_BALANCER_IDLE_TIMEOUT.toMilliseconds());
+    expect(CONNECTION_DRAINING.toMilliseconds()).toBeGreaterThan(gatewayConfigSpec.requestBudgetMs.default as number);
   });
 });
 

@@ -13,6 +13,9 @@ export const EDGE_SECRET_HEADER = 'X-Origin-Verify';
  */
 export const CONNECTION_DRAINING = Duration.seconds(200);
 
+/** The ALB's idle timeout: a silent cold model load on the worker must not cut a stream. */
+export const LOAD_BALANCER_IDLE_TIMEOUT = Duration.seconds(120);
+
 export interface GatewayComputeProps {
   config: GatewayStackConfig;
   network: GatewayNetwork;
@@ -96,8 +99,7 @@ export class GatewayCompute extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       internetFacing: true,
       securityGroup: network.loadBalancerSecurityGroup,
-      // chat streams send a keep-alive comment every 15 s; 120 s covers a silent cold model load too
-      idleTimeout: Duration.seconds(120),
+      idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT,
       dropInvalidHeaderFields: true,
     });
     const targets: elbv2.AddApplicationTargetsProps = {

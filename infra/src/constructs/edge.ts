@@ -2,6 +2,12 @@ import { Duration, aws_cloudfront as cloudfront, aws_cloudfront_origins as origi
 import { Construct } from 'constructs';
 import { EDGE_SECRET_HEADER } from './compute.js';
 
+/**
+ * The longest silence CloudFront waits for from the origin: 60 s is the maximum without a quota
+ * increase. The gateway's SSE keep-alive comments keep every stream well under it.
+ */
+export const ORIGIN_READ_TIMEOUT = Duration.seconds(60);
+
 export interface GatewayEdgeProps {
   /** DNS name CloudFront connects to: the instance's public name or the ALB's. */
   originDomainName: string;
@@ -24,9 +30,7 @@ export class GatewayEdge extends Construct {
     const origin = new origins.HttpOrigin(props.originDomainName, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
       httpPort: 80,
-      // The longest silence CloudFront waits for from the origin (60 s without a quota increase);
-      // the gateway's SSE keep-alive comments (every 15 s) and its first event keep streams under it.
-      readTimeout: Duration.seconds(60),
+      readTimeout: ORIGIN_READ_TIMEOUT,
       keepaliveTimeout: Duration.seconds(60),
       customHeaders: { [EDGE_SECRET_HEADER]: props.edgeSecret },
     });
