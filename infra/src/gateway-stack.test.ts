@@ -561,6 +561,24 @@ describe('GatewayStack deploy access and pipeline', () => {
     expect(template.findOutputs('DeployRoleArn')).not.toEqual({});
   });
 
+  it('lets the deploy role publish releases, run the rollout on this stack\'s instances only and use the CDK bootstrap roles', () => {
+    const roleId = Object.keys(resources).find(
+      (id) => resources[id]?.Type === 'AWS::IAM::Role' && render(resources[id]?.Properties?.['AssumeRolePolicyDocument'] as Json).includes('token.actions.githubusercontent.com'),
+    ) as string;
+    const statements = roleStatements(resources, roleId);
+    for (const statement of statements) {
+      for (const action of asList(statement.Action)) expect(action).not.toContain('*');
+      if (asList(statement.Resource).includes('*')) expect(statement.Sid).toBe('FollowRollout');
+    }
+    const bySid = statementsBySid(statements);
+    expect(bySid['RunRolloutOnGatewayInstances']?.condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': { Ref: Object.keys(resources).find((id) => resources[id]?.Type === 'AWS::AutoScaling::AutoScalingGroup') } },
+    });
+    expect(bySid['PublishAndRollBackReleases']?.resources[0]).toMatch(/\/releases\/\*$/);
+    expect(bySid['UseCdkBootstrapRoles']?.resources[0]).toContain(':role/cdk-hnb659fds-*-');
+    expect(Object.keys(bySid).sort()).toEqual(['FollowRollout', 'ListReleaseVersions', 'PublishAndRollBackReleases', 'ReadStackOutputs', 'RunRolloutOnGatewayInstances', 'RunShellScriptDocument', 'UseCdkBootstrapRoles']);
+  });
+
   it('offers the same stages as an optional CodePipeline: source, test, release + deploy + rollout', () => {
     const pipeline = Object.values(resources).find((resource) => resource.Type === 'AWS::CodePipeline::Pipeline');
     const stages = (pipeline?.Properties?.['Stages'] as { Name: string }[]).map((stage) => stage.Name);

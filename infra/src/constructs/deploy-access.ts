@@ -1,18 +1,69 @@
 import { Stack, aws_iam as iam, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { keyPrefix } from './identity.js';
 
 /** GitHub's OIDC issuer (docs.github.com, "Configuring OpenID Connect in Amazon Web Services"). */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
-export interface DeployAccessProps {
+/** What a deployment needs besides CloudFormation: the bucket's releases and this stack's instances. */
+export interface RolloutTarget {
+  bucket: s3.IBucket;
+  releaseKey: string;
+  autoScalingGroupName: string;
+}
+
+/**
+ * The permissions of `infra/scripts/rollout.sh` and `cdk deploy`, shared by the GitHub deploy role
+ * and the CodePipeline deploy project: put and read releases (and list their versions for the
+ * rollback), describe this stack, Run Command only on this stack's instances, and assume the CDK
+ * bootstrap roles (which do the CloudFormation work).
+ */
+export function rolloutStatements(stack: Stack, target: RolloutTarget): iam.PolicyStatement[] {
+  const releasePrefix = keyPrefix(target.releaseKey);
+  return [
+    new iam.PolicyStatement({
+      sid: 'PublishAndRollBackReleases',
+      actions: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'],
+      resources: [target.bucket.arnForObjects(releasePrefix)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListReleaseVersions',
+      actions: ['s3:ListBucketVersions'],
+      resources: [target.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [releasePrefix] } },
+    }),
+    new iam.PolicyStatement({ sid: 'ReadStackOutputs', actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }),
+    new iam.PolicyStatement({
+      sid: 'RunRolloutOnGatewayInstances',
+      actions: ['ssm:SendCommand'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+      conditions: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': target.autoScalingGroupName } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'RunShellScriptDocument',
+      actions: ['ssm:SendCommand'],
+      resources: [stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' })],
+    }),
+    // Read-only calls without resource-level permissions (AWS requires "*").
+    new iam.PolicyStatement({
+      sid: 'FollowRollout',
+      actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'autoscaling:DescribeAutoScalingGroups'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseCdkBootstrapRoles',
+      actions: ['sts:AssumeRole'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `cdk-hnb659fds-*-${stack.account}-${stack.region}` })],
+    }),
+  ];
+}
+
+export interface DeployAccessProps extends RolloutTarget {
   /** `owner/name`. */
   repository: string;
   branch: string;
   /** An existing provider for the issuer; unset: one is created (an account has at most one). */
   providerArn: string | undefined;
-  bucket: s3.IBucket;
-  releaseKey: string;
-  autoScalingGroupName: string;
 }
 
 /**
@@ -39,47 +90,7 @@ export class DeployAccess extends Construct {
         },
       }),
     });
-    const releasePrefix = props.releaseKey.includes('/') ? `${props.releaseKey.slice(0, props.releaseKey.lastIndexOf('/') + 1)}*` : props.releaseKey;
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'PublishAndRollBackReleases',
-        actions: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'],
-        resources: [props.bucket.arnForObjects(releasePrefix)],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ListReleaseVersions',
-        actions: ['s3:ListBucketVersions'],
-        resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [releasePrefix] } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadStackOutputs',
-        actions: ['cloudformation:DescribeStacks'],
-        resources: [stack.stackId],
-      }),
-      new iam.PolicyStatement({
-        sid: 'RunRolloutOnGatewayInstances',
-        actions: ['ssm:SendCommand'],
-        resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-        conditions: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': props.autoScalingGroupName } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'RunShellScriptDocument',
-        actions: ['ssm:SendCommand'],
-        resources: [stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' })],
-      }),
-      // Read-only calls without resource-level permissions (AWS requires "*").
-      new iam.PolicyStatement({
-        sid: 'FollowRollout',
-        actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'autoscaling:DescribeAutoScalingGroups'],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'UseCdkBootstrapRoles',
-        actions: ['sts:AssumeRole'],
-        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `cdk-hnb659fds-*-${stack.account}-${stack.region}` })],
-      }),
-    ];
+    const statements = rolloutStatements(stack, props);
     new iam.Policy(this, 'DeployPolicy', { roles: [this.role], statements });
   }
 }

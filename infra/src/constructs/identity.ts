@@ -35,10 +35,14 @@ const SSM_AGENT_CHANNEL_ACTIONS = [
   'ec2messages:SendReply',
 ];
 
+/** The object pattern covering a key's folder (`releases/x.tgz` → `releases/*`), or the key itself. */
+export function keyPrefix(key: string): string {
+  return key.includes('/') ? `${key.slice(0, key.lastIndexOf('/') + 1)}*` : key;
+}
+
 /** Bucket prefixes the instance may read. Everything else in the bucket stays private to deployers. */
 export function readablePrefixes(config: Pick<GatewayStackConfig, 'intentModelKey' | 'releaseKey'>): string[] {
-  const prefixOf = (key: string) => (key.includes('/') ? `${key.slice(0, key.lastIndexOf('/') + 1)}*` : key);
-  return [...new Set([prefixOf(config.intentModelKey), prefixOf(config.releaseKey)])];
+  return [...new Set([keyPrefix(config.intentModelKey), keyPrefix(config.releaseKey)])];
 }
 
 export interface GatewayIdentityProps {

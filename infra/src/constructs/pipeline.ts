@@ -4,18 +4,16 @@ import {
   aws_codebuild as codebuild,
   aws_codepipeline as codepipeline,
   aws_codepipeline_actions as actions,
-  aws_iam as iam,
   aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { rolloutStatements, type RolloutTarget } from './deploy-access.js';
 
 /** Where the pipeline's source zip goes in the artifact bucket (upload it to start a run). */
 export const PIPELINE_SOURCE_KEY = 'pipeline/source.zip';
 
-export interface GatewayPipelineProps {
+export interface GatewayPipelineProps extends RolloutTarget {
   bucket: s3.Bucket;
-  releaseKey: string;
-  autoScalingGroupName: string;
 }
 
 /**
@@ -63,32 +61,8 @@ export class GatewayPipeline extends Construct {
         },
       }),
     });
-    // cdk deploy runs through the bootstrap roles; the rollout needs what the GitHub role has
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sts:AssumeRole'],
-        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `cdk-hnb659fds-*-${stack.account}-${stack.region}` })],
-      }),
-    );
-    deploy.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }));
-    const releasePrefix = props.releaseKey.includes('/') ? `${props.releaseKey.slice(0, props.releaseKey.lastIndexOf('/') + 1)}*` : props.releaseKey;
-    deploy.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion'], resources: [props.bucket.arnForObjects(releasePrefix)] }));
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [props.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [releasePrefix] } } }),
-    );
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:SendCommand'],
-        resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-        conditions: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': props.autoScalingGroupName } },
-      }),
-    );
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' })] }),
-    );
-    deploy.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }),
-    );
+    // the same permissions as the GitHub deploy role
+    for (const statement of rolloutStatements(stack, props)) deploy.addToRolePolicy(statement);
 
     const source = new codepipeline.Artifact('Source');
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
