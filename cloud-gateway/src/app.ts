@@ -5,7 +5,7 @@ import type { GatewayDeps } from './deps.js';
 import { createErrorRenderer } from './middleware/error-handler.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
 import { createLimiter } from './limits/create-limiter.js';
-import { requestBodyLimit } from './middleware/request-body.js';
+import { requestBodyLimit } from '@review-assistant/shared/edge';
 import { requestContext } from './middleware/request-context.js';
 import { FailedAttempts } from './middleware/token-auth.js';
 import { requireHttps } from './middleware/require-https.js';

@@ -7,7 +7,7 @@ import type { NonceCache } from '@review-assistant/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { ConcurrencyGate } from './chat/concurrency-gate.js';
 import type { ChatModel, EmbeddingModel, Retriever } from './ports.js';
-import { signatureMiddleware } from './security/signature-middleware.js';
+import { signatureMiddleware } from '@review-assistant/shared/edge';
 import { createChatRoutes } from './routes/chat.js';
 import { createEmbedRoutes } from './routes/embed.js';
 import { createGenerateRoutes } from './routes/generate.js';

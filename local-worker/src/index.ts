@@ -16,7 +16,6 @@ export { OllamaChatModel, type OllamaChatModelOptions } from './models/ollama-ch
 export { OllamaEmbeddingModel, QUERY_PREFIXES, type OllamaEmbeddingModelOptions } from './models/ollama-embedding-model.js';
 export { OllamaModelManager, type ManagedModel, type PullProgress } from './models/model-manager.js';
 export { OfflineChatModel, OFFLINE_CHAT_MODEL_ID, OFFLINE_NOTICE } from './models/offline-chat.js';
-export { signatureMiddleware, type SignatureMiddlewareOptions } from './security/signature-middleware.js';
 export { ingestCsv, formatIngestSummary, type IngestCsvOptions, type IngestSummary } from './ingestion/ingest-csv.js';
 export { parseCsv } from './ingestion/csv-reader.js';
 export { reviewIdOf } from './ingestion/review-records.js';

@@ -9,7 +9,7 @@ import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
-import { describeIssues } from '../middleware/validation.js';
+import { describeIssues } from '@review-assistant/shared/edge';
 
 export interface ChatSocketRoutesOptions {
   turn: ChatTurnDeps;

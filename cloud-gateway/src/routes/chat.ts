@@ -8,7 +8,7 @@ import { BUSY_RETRY_AFTER_SECONDS, overloadRefusal, runChatTurn, type ChatTurnDe
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
-import { jsonBody } from '../middleware/validation.js';
+import { jsonBody } from '@review-assistant/shared/edge';
 import { bindNodeResponse, NodeSseWriter } from './sse-writer.js';
 
 export interface ChatRoutesOptions {

@@ -1,14 +1,8 @@
-import { Hono } from 'hono';
-import {
-  AppError,
-  HeartbeatSchema,
-  NonceCache,
-  SignatureError,
-  verifyRequest,
-} from '@review-assistant/shared';
+import { Hono, type Context } from 'hono';
+import { AppError, HeartbeatSchema, NonceCache } from '@review-assistant/shared';
+import { signatureMiddleware } from '@review-assistant/shared/edge';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { readRequestBody } from '../middleware/request-body.js';
-import { describeIssues } from '../middleware/validation.js';
+import { jsonBody } from '@review-assistant/shared/edge';
 import type { WorkerPool } from '../pool/worker-pool.js';
 
 export interface HeartbeatRoutesOptions {
@@ -22,41 +16,35 @@ export interface HeartbeatRoutesOptions {
 const MAX_HEARTBEAT_BYTES = 64 * 1024;
 
 /**
- * Signed `POST /internal/workers/heartbeat`: the signature is checked on the raw body before it is
- * parsed or anything is registered; a bad one gets 401 and changes nothing.
+ * Signed `POST /internal/workers/heartbeat`: the shared signature middleware (the worker's own)
+ * checks the raw body before it is parsed or anything is registered; a bad signature gets 401 and
+ * changes nothing. Then the one JSON validator.
  */
 export function createHeartbeatRoutes(options: HeartbeatRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
-  const nonceCache = options.nonceCache ?? new NonceCache();
+  const secret = options.secret;
+  if (!secret) {
+    routes.post('/internal/workers/heartbeat', () => {
+      throw new AppError('unauthorized', 'heartbeats are refused: WORKER_SHARED_SECRET is not set on the gateway');
+    });
+    return routes;
+  }
+  const signed = signatureMiddleware({
+    secret,
+    nonceCache: options.nonceCache ?? new NonceCache(),
+    maxBodyBytes: MAX_HEARTBEAT_BYTES,
+    onReject: (reason, _path, c) => (c as Context<GatewayEnv>).get('logger')?.warn({ reason }, 'heartbeat rejected'),
+  });
   routes.post(
     '/internal/workers/heartbeat',
+    signed,
+    jsonBody(HeartbeatSchema),
     async (c) => {
-      if (!options.secret) {
-        throw new AppError('unauthorized', 'heartbeats are refused: WORKER_SHARED_SECRET is not set on the gateway');
-      }
-      const raw = await readRequestBody(c, MAX_HEARTBEAT_BYTES);
-      const url = new URL(c.req.url);
-      try {
-        verifyRequest({ secret: options.secret, method: 'POST', path: url.pathname + url.search, body: raw, header: (name) => c.req.header(name), nonceCache });
-      } catch (error) {
-        if (error instanceof SignatureError) {
-          c.get('logger').warn({ reason: error.reason }, 'heartbeat rejected');
-          throw new AppError('bad_signature', 'missing or invalid request signature');
-        }
-        throw error;
-      }
-      let value: unknown;
-      try {
-        value = JSON.parse(new TextDecoder().decode(raw));
-      } catch {
-        throw new AppError('invalid_json', 'heartbeat body is not valid JSON');
-      }
-      const parsed = HeartbeatSchema.safeParse(value);
-      if (!parsed.success) throw new AppError('validation_failed', describeIssues(parsed.error));
-      const result = await options.pool.applyHeartbeat(parsed.data);
-      const logger = c.get('logger');
-      if (result.registered) logger.info({ workerId: parsed.data.workerId, url: parsed.data.url }, 'worker registered');
-      else if (result.removed) logger.info({ workerId: parsed.data.workerId }, 'worker said goodbye');
+      const heartbeat = c.req.valid('json');
+      const result = await options.pool.applyHeartbeat(heartbeat);
+      const requestLogger = c.get('logger');
+      if (result.registered) requestLogger.info({ workerId: heartbeat.workerId, url: heartbeat.url }, 'worker registered');
+      else if (result.removed) requestLogger.info({ workerId: heartbeat.workerId }, 'worker said goodbye');
       return c.json({ ok: true, ...result });
     },
   );

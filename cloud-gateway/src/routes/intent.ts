@@ -18,7 +18,7 @@ import type { IntentClassifier, IntentService } from '../intent/classifier.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
-import { readRequestBody } from '../middleware/request-body.js';
+import { parseJsonBody } from '@review-assistant/shared/edge';
 import { publicModelStatus } from './health.js';
 
 export interface IntentRoutesOptions {
@@ -63,34 +63,11 @@ function fail(c: Context, code: ErrorCode, message: string, status: 400 | 413 | 
   return c.json(errorBody(code, message, requestIdOf(c)), status);
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.length === 0 ? 'body' : issue.path.join('.');
-      return issue.code === 'unrecognized_keys' ? `${path}: unknown field(s) ${issue.keys.join(', ')}` : `${path}: ${issue.message}`;
-    })
-    .join('; ');
-}
-
 function predictOne(classifier: IntentClassifier, text: string): IntentResult {
   const started = performance.now();
   const prediction = classifier.predict(text, 5);
   const latencyMs = performance.now() - started;
   return { text, ...prediction, latencyMs: Math.round(latencyMs * 1000) / 1000 };
-}
-
-async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    return { ok: false, response: fail(c, 'unsupported_media_type', 'send the body as application/json', 415) };
-  }
-  // Counted as it arrives: 413 the moment the body passes the limit (the route's onError renders it).
-  const raw = (await readRequestBody(c, MAX_INTENT_BODY_BYTES)).toString('utf8');
-  try {
-    return { ok: true, value: JSON.parse(raw) };
-  } catch {
-    return { ok: false, response: fail(c, 'invalid_json', 'the body is not valid JSON', 400) };
-  }
 }
 
 const errorResponses = {
@@ -125,13 +102,11 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     schema: S,
     texts: (input: z.output<S>) => number,
   ): Promise<{ input: z.output<S>; classifier: IntentClassifier } | Response> => {
-    const body = await readJson(c);
-    if (!body.ok) return body.response;
-    const parsed = schema.safeParse(body.value);
-    if (!parsed.success) return fail(c, 'validation_failed', describeIssues(parsed.error), 400);
+    // Counted as it arrives under the intent API's own limit: 413 the moment the body passes it.
+    const input = await parseJsonBody(c, schema, { maxBytes: MAX_INTENT_BODY_BYTES });
     if (options.limiter) {
       // Each text costs one token: a 100-text batch is 100 predictions of gateway CPU.
-      const decision = await options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts(parsed.data));
+      const decision = await options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts(input));
       if (!decision.allowed) {
         c.header('Retry-After', String(decision.retryAfterSeconds));
         return fail(c, 'rate_limited', `too many texts from this address; retry in ${decision.retryAfterSeconds} s`, 429);
@@ -139,7 +114,7 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     }
     const classifier = intent.current();
     if (classifier === undefined) return fail(c, 'not_ready', publicModelStatus(intent.status()).message ?? 'the intent model is not loaded', 503);
-    return { input: parsed.data, classifier };
+    return { input, classifier };
   };
 
   routes.openAPIRegistry.registerPath({

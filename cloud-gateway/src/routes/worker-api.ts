@@ -12,7 +12,7 @@ import {
 import { outcomeStatus } from '../chat/chat-turn-outcome.js';
 import { apiKeyAuth } from '../middleware/api-key.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { jsonBody } from '../middleware/validation.js';
+import { jsonBody } from '@review-assistant/shared/edge';
 import type { RecentRequests } from '../pool/recent-requests.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 

@@ -4,8 +4,8 @@ import type { ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { NonceCache, createSignedFetch } from '@review-assistant/shared';
-import { signatureMiddleware } from '../security/signature-middleware.js';
+import { AppError, NonceCache, createSignedFetch } from '@review-assistant/shared';
+import { signatureMiddleware } from '@review-assistant/shared/edge';
 import { startInspectorServer } from './inspector-server.js';
 import { TrafficRecorder } from './traffic-recorder.js';
 
@@ -17,7 +17,8 @@ describe('traffic inspector page in a browser', () => {
     const answered: string[] = [];
     const worker = new Hono();
     worker.use('*', recorder.middleware());
-    worker.use('*', signatureMiddleware({ secret, nonceCache: new NonceCache() }));
+    worker.onError((error, c) => (error instanceof AppError ? c.json(error.toBody(), error.status as 401) : c.json({ error: { code: 'internal', message: String(error) } }, 500)));
+  worker.use('*', signatureMiddleware({ secret, nonceCache: new NonceCache() }));
     worker.post('/v1/retrieve', async (c) => {
       const body = await c.req.json<{ query: string }>();
       answered.push(body.query);

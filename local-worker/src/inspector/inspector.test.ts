@@ -4,8 +4,8 @@ import type { ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NonceCache, createSignedFetch } from '@review-assistant/shared';
-import { signatureMiddleware } from '../security/signature-middleware.js';
+import { AppError, NonceCache, createSignedFetch } from '@review-assistant/shared';
+import { signatureMiddleware } from '@review-assistant/shared/edge';
 import { createInspectorApp, startInspectorServer } from './inspector-server.js';
 import type { InspectedRequest } from './traffic-recorder.js';
 import { TrafficRecorder } from './traffic-recorder.js';
@@ -18,6 +18,7 @@ async function startWorker(recorder: TrafficRecorder) {
   const handled: string[] = [];
   const app = new Hono();
   app.use('*', recorder.middleware());
+  app.onError((error, c) => (error instanceof AppError ? c.json(error.toBody(), error.status as 401) : c.json({ error: { code: 'internal', message: String(error) } }, 500)));
   app.use('*', signatureMiddleware({ secret, nonceCache: new NonceCache() }));
   app.post('/v1/chat', async (c) => {
     const request = await c.req.json<{ message: string }>();

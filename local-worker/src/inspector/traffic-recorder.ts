@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { signatureVerified } from '../security/signature-middleware.js';
+import { signatureVerified } from '@review-assistant/shared/edge';
 
 /** One request through the worker, as the inspector shows it (secrets already redacted). */
 export interface InspectedRequest {

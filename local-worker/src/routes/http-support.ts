@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AppError, errorCodeForStatus } from '@review-assistant/shared';
+import { parseJsonBody } from '@review-assistant/shared/edge';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -15,28 +16,13 @@ export interface WorkerEnv {
 }
 
 /**
- * Reads the JSON body and validates it with `schema`. Malformed JSON → 400 `invalid_json`;
- * a body of another media type → 415; schema violations → 400 `validation_failed` naming each
- * field. (The body was already read and size-capped by the signature middleware.)
+ * Reads the JSON body and validates it with `schema` (the edge kit's `parseJsonBody`): malformed
+ * JSON → 400 `invalid_json`; another media type → 415; schema violations → 400 `validation_failed`
+ * naming each field. The body was already read and size-capped by the signature middleware; signed
+ * calls may omit Content-Type.
  */
-export async function readJsonBody<S extends z.ZodType>(c: Context<WorkerEnv>, schema: S): Promise<z.output<S>> {
-  const contentType = c.req.header('content-type');
-  if (contentType !== undefined && !/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new AppError('unsupported_media_type', `expected Content-Type application/json, got ${contentType.slice(0, 80)}`);
-  }
-  const text = await c.req.text();
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new AppError('invalid_json', text.trim().length === 0 ? 'request body is empty; expected JSON' : 'request body is not valid JSON', { cause });
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
-    throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { details: issues });
-  }
-  return parsed.data;
+export function readJsonBody<S extends z.ZodType>(c: Context<WorkerEnv>, schema: S): Promise<z.output<S>> {
+  return parseJsonBody(c, schema, { allowMissingContentType: true });
 }
 
 /** The one error renderer: `{"error": {"code", "message", "requestId"}}` with the catalogue's status. */

@@ -335,7 +335,11 @@ async function memoryWithModel(label: string, compiled: boolean, nodeOptions: st
   const worker = await startWorkerDouble({ secret });
   const dataDir = await mkdtemp(join(tmpdir(), 'gateway-bench-'));
   // The production environment: the real bundled model (default INTENT_MODEL_URI), production NODE_ENV, info logs.
-  const gateway = await startGatewayChild({ WORKER_URLS: worker.url, WORKER_SHARED_SECRET: secret, DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions }, compiled);
+  // 200 intent calls from one address: above the default per-IP intent budget (INTENT_RATE_LIMIT_BURST=150).
+  const gateway = await startGatewayChild(
+    { WORKER_URLS: worker.url, WORKER_SHARED_SECRET: secret, DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions, INTENT_RATE_LIMIT_BURST: '1000', INTENT_RATE_LIMIT_PER_MINUTE: '100000' },
+    compiled,
+  );
   try {
     let readiness: { intentModel: { ready: boolean; version: string | null; message: string | null } } | undefined;
     for (let attempt = 0; attempt < 300; attempt += 1) {

@@ -1,5 +1,5 @@
 import { AppError, ChatRequestSchema, MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, type ChatRequest, type ChatTurn, type GenerationOptions } from '@review-assistant/shared';
-import { describeIssues } from '../../middleware/validation.js';
+import { describeIssues } from '@review-assistant/shared/edge';
 
 /** One message of an OpenAI or Ollama conversation, with its text already extracted. */
 export interface ConversationMessage {

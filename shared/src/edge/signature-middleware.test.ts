@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { ErrorBodySchema, NonceCache, signRequest } from '@review-assistant/shared';
+import { AppError, ErrorBodySchema } from '../errors.js';
+import { NonceCache, signRequest } from '../signing.js';
 import { signatureMiddleware } from './signature-middleware.js';
 
 const secret = 'middleware-secret-0123456789';
@@ -10,6 +11,7 @@ function buildApp(options: { maxBodyBytes?: number } = {}) {
   const handled: string[] = [];
   const rejections: string[] = [];
   const app = new Hono();
+  app.onError((error, c) => (error instanceof AppError ? c.json(error.toBody(), error.status as 401) : c.json({ error: { code: 'internal', message: String(error) } }, 500)));
   app.use(
     '*',
     signatureMiddleware({

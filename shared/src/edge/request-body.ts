@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { AppError } from '@review-assistant/shared';
+import { AppError } from '../errors.js';
 
 const tooLarge = (maxBytes: number) => new AppError('payload_too_large', `request bodies are limited to ${maxBytes} bytes`);
 
@@ -25,6 +25,8 @@ export function readRequestBody(c: Context, maxBytes: number): Promise<Buffer> {
     // A read that fails while nobody awaits it (e.g. the handler answered first) is not an unhandled rejection.
     read.catch(() => undefined);
     reads.set(key, read);
+    // Hono's own readers (`c.req.json()`, validators, the inspector) find the bytes in its cache.
+    c.req.bodyCache.arrayBuffer ??= read.then(toArrayBuffer) as never;
   }
   return read;
 }

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from './gateway-env.js';
-import { readRequestBody, requestBodyLimit } from './request-body.js';
-import { jsonBody } from './validation.js';
+import { readRequestBody, requestBodyLimit } from '@review-assistant/shared/edge';
+import { jsonBody } from '@review-assistant/shared/edge';
 
 const LIMIT = 64;
 const ROUTE_LIMIT = 16;

@@ -1,0 +1,8 @@
+/**
+ * The HTTP edge kit both services use (`@review-assistant/shared/edge`, Hono on Node): the one
+ * request-body reader with its size limit, the one JSON body validator and issue formatter, and the
+ * one request-signature check.
+ */
+export { readRequestBody, requestBodyLimit } from './request-body.js';
+export { signatureMiddleware, signatureVerified, type SignatureMiddlewareOptions, type SignatureVariables } from './signature-middleware.js';
+export { describeIssues, jsonBody, parseJsonBody, type ParseJsonBodyOptions } from './json-body.js';
