@@ -32,13 +32,13 @@ describe('percentile (nearest rank)', () => {
 });
 
 describe('computeAnalytics', () => {
-  it('counts turns by route, intent and error code, with percentiles and hourly buckets of the range only', async () => {
+  it('counts turns by route, intent, channel and error code, with percentiles and hourly buckets of the range only', async () => {
     const records = [
       record('2026-11-21T09:59:59.999Z', { latencyMs: 99_999 }), // before the range
       record('2026-11-21T10:00:00.000Z', { latencyMs: 300, timeToFirstTokenMs: 30 }),
-      record('2026-11-21T10:30:00.000Z', { latencyMs: 100, timeToFirstTokenMs: 10, route: 'smalltalk', workerId: null, intent: { name: 'greeting', confidence: 1, domain: 'small_talk', outOfScope: false } }),
-      record('2026-11-21T11:15:00.000Z', { latencyMs: 200, timeToFirstTokenMs: null, status: 'error:no_worker', workerId: null }),
-      record('2026-11-21T11:45:00.000Z', { latencyMs: 400, timeToFirstTokenMs: 40, status: 'cancelled' }),
+      record('2026-11-21T10:30:00.000Z', { latencyMs: 100, timeToFirstTokenMs: 10, channel: 'ws', route: 'smalltalk', workerId: null, intent: { name: 'greeting', confidence: 1, domain: 'small_talk', outOfScope: false } }),
+      record('2026-11-21T11:15:00.000Z', { latencyMs: 200, timeToFirstTokenMs: null, channel: 'openai', status: 'error:no_worker', workerId: null }),
+      record('2026-11-21T11:45:00.000Z', { latencyMs: 400, timeToFirstTokenMs: 40, channel: 'openai', status: 'cancelled' }),
       record('2026-11-21T12:00:00.000Z', { latencyMs: 88_888 }), // `to` is exclusive
     ];
     const analytics = await computeAnalytics(records, { from: new Date('2026-11-21T10:00:00Z'), to: new Date('2026-11-21T12:00:00Z') });
@@ -46,6 +46,7 @@ describe('computeAnalytics', () => {
       turns: 4,
       byRoute: { worker: 3, smalltalk: 1 },
       byIntent: { restaurant_reviews: 3, greeting: 1 },
+      byChannel: { sse: 1, ws: 1, openai: 2 },
       byWorker: { w1: 2 },
       latencyMs: { p50: 200, p95: 400 },
       timeToFirstTokenMs: { p50: 30, p95: 40 },
