@@ -149,7 +149,8 @@ export function activeFeatures(
   for (const [id, occurrences] of counts) {
     const row = rowIndex === undefined ? findRow(featureIds, id) : rowIndex.rowOf(id);
     if (row < 0) continue;
-    const value = (1 + Math.log(occurrences)) * idf[row]!;
+    // sublinear tf; most grams occur once, and ln 1 = 0 needs no call
+    const value = (occurrences === 1 ? 1 : 1 + Math.log(occurrences)) * idf[row]!;
     rows[count] = row;
     values[count] = value;
     norm += value * value;
@@ -288,7 +289,8 @@ export class MlpScorer {
       logits[label] = value;
       total += value;
     }
-    for (let label = 0; label < labels; label += 1) into[label] = into[label]! + logits[label]! / total;
+    const inverse = 1 / total;
+    for (let label = 0; label < labels; label += 1) into[label] = into[label]! + logits[label]! * inverse;
   }
 }
 
