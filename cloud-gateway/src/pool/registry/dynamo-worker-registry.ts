@@ -2,9 +2,10 @@ import { ConditionalCheckFailedException, DynamoDBClient, type DynamoDBClientCon
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { HeartbeatSchema, workerRegistryTable } from '@review-assistant/shared';
 import {
-  DEFAULT_MAX_WORKERS,
-  DEFAULT_MISSED_HEARTBEATS,
   expiryOf,
+  registrySettings,
+  tooManyWorkers,
+  workerIdTaken,
   type AnnouncedWorker,
   type RegisteredWorker,
   type UpsertOutcome,
@@ -46,9 +47,7 @@ export class DynamoWorkerRegistry implements WorkerRegistry {
 
   constructor(options: DynamoWorkerRegistryOptions) {
     this.table = options.table;
-    this.missedHeartbeats = options.missedHeartbeats ?? DEFAULT_MISSED_HEARTBEATS;
-    this.maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
-    this.now = options.now ?? Date.now;
+    ({ missedHeartbeats: this.missedHeartbeats, maxWorkers: this.maxWorkers, now: this.now } = registrySettings(options));
     this.client = new DynamoDBClient(options.client ?? {});
     this.documents = DynamoDBDocumentClient.from(this.client, { marshallOptions: { removeUndefinedValues: true } });
   }
@@ -59,11 +58,7 @@ export class DynamoWorkerRegistry implements WorkerRegistry {
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const existing = await this.get(heartbeat.workerId);
       if (existing && existing.url !== heartbeat.url) {
-        return {
-          accepted: false,
-          reason: 'worker_id_taken',
-          message: `worker id ${heartbeat.workerId} is bound to another URL until ${new Date(existing.expiresAtMs).toISOString()}`,
-        };
+        return workerIdTaken(heartbeat.workerId, existing);
       }
       if (existing) {
         // live at the same URL: a concurrent heartbeat registered it a moment ago
@@ -71,7 +66,7 @@ export class DynamoWorkerRegistry implements WorkerRegistry {
         continue;
       }
       if ((await this.list()).length >= this.maxWorkers) {
-        return { accepted: false, reason: 'too_many_workers', message: `the gateway accepts at most ${this.maxWorkers} heartbeat workers` };
+        return tooManyWorkers(this.maxWorkers);
       }
       if (await this.put(worker, 'attribute_not_exists(#pk) OR expiresAtMs < :now')) return { accepted: true, created: true, worker };
     }

@@ -1,7 +1,8 @@
 import {
-  DEFAULT_MAX_WORKERS,
-  DEFAULT_MISSED_HEARTBEATS,
   expiryOf,
+  registrySettings,
+  tooManyWorkers,
+  workerIdTaken,
   type AnnouncedWorker,
   type RegisteredWorker,
   type UpsertOutcome,
@@ -18,23 +19,17 @@ export class MemoryWorkerRegistry implements WorkerRegistry {
   private readonly now: () => number;
 
   constructor(options: WorkerRegistryOptions = {}) {
-    this.missedHeartbeats = options.missedHeartbeats ?? DEFAULT_MISSED_HEARTBEATS;
-    this.maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
-    this.now = options.now ?? Date.now;
+    ({ missedHeartbeats: this.missedHeartbeats, maxWorkers: this.maxWorkers, now: this.now } = registrySettings(options));
   }
 
   async upsert(heartbeat: AnnouncedWorker, receivedAtMs: number): Promise<UpsertOutcome> {
     this.dropExpired();
     const existing = this.entries.get(heartbeat.workerId);
     if (existing && existing.url !== heartbeat.url) {
-      return {
-        accepted: false,
-        reason: 'worker_id_taken',
-        message: `worker id ${heartbeat.workerId} is bound to another URL until ${new Date(existing.expiresAtMs).toISOString()}`,
-      };
+      return workerIdTaken(heartbeat.workerId, existing);
     }
     if (!existing && this.entries.size >= this.maxWorkers) {
-      return { accepted: false, reason: 'too_many_workers', message: `the gateway accepts at most ${this.maxWorkers} heartbeat workers` };
+      return tooManyWorkers(this.maxWorkers);
     }
     const worker: RegisteredWorker = { ...heartbeat, receivedAtMs, expiresAtMs: expiryOf(heartbeat, receivedAtMs, this.missedHeartbeats) };
     this.entries.set(worker.workerId, worker);

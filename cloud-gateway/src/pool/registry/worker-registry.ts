@@ -77,6 +77,29 @@ export interface WorkerRegistryOptions {
 export const DEFAULT_MISSED_HEARTBEATS = 3;
 export const DEFAULT_MAX_WORKERS = 16;
 
+/** The options with every default applied (the settings each adapter keeps). */
+export function registrySettings(options: WorkerRegistryOptions): Required<WorkerRegistryOptions> {
+  return {
+    missedHeartbeats: options.missedHeartbeats ?? DEFAULT_MISSED_HEARTBEATS,
+    maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS,
+    now: options.now ?? Date.now,
+  };
+}
+
+/** The rejection of a heartbeat whose id is bound to another URL by `existing` until it expires. */
+export function workerIdTaken(workerId: string, existing: Pick<RegisteredWorker, 'expiresAtMs'>): UpsertOutcome {
+  return {
+    accepted: false,
+    reason: 'worker_id_taken',
+    message: `worker id ${workerId} is bound to another URL until ${new Date(existing.expiresAtMs).toISOString()}`,
+  };
+}
+
+/** The rejection of a heartbeat for a new id when the registry holds `maxWorkers` entries. */
+export function tooManyWorkers(maxWorkers: number): UpsertOutcome {
+  return { accepted: false, reason: 'too_many_workers', message: `the gateway accepts at most ${maxWorkers} heartbeat workers` };
+}
+
 /** The expiry of an entry written from a heartbeat received at `receivedAtMs`. */
 export function expiryOf(heartbeat: Pick<AnnouncedWorker, 'intervalSeconds'>, receivedAtMs: number, missedHeartbeats: number): number {
   return receivedAtMs + heartbeat.intervalSeconds * 1000 * missedHeartbeats;
