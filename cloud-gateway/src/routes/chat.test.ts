@@ -4,6 +4,7 @@ import { WsServerMessageSchema, type StreamEvent, type WsServerMessage } from '@
 import { createTestGateway, readSse, type TestGateway } from '../testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble, type WorkerDoubleOptions } from '../testing/worker-double.js';
 import { hashSessionId } from '../logs/interaction-record.js';
+import { IntentRoutingPolicy } from '../routing/intent-routing-policy.js';
 
 const secret = 'chat-test-secret-0123456789';
 const cleanups: (() => Promise<void>)[] = [];
@@ -299,5 +300,41 @@ describe('WS /ws/chat', () => {
     // the socket still works after bad input and a cancel
     socket.send(JSON.stringify({ type: 'chat', turnId: 'after', request: { message: 'hello' } }));
     await until(() => messages.some((message) => message.turnId === 'after' && message.event.type === 'answer-end'), 'a turn after cancel');
+  });
+});
+
+describe('POST /api/chat routing in context', () => {
+  /** Always the prediction the shipped model gave "What time does it close?": the `time` intent, utility. */
+  const clockService = {
+    ready: true,
+    status: () => ({ ready: true, version: 'clock-1', message: null }),
+    current: () => ({
+      info: { version: 'clock-1', createdAt: '2026-01-01T00:00:00Z', algorithm: 'fixed', labels: 2, valMetrics: {} },
+      predict: () => ({ intent: { name: 'time', confidence: 0.93 }, domain: 'utility', outOfScope: false, ranking: [{ name: 'time', confidence: 0.93 }] }),
+    }),
+  };
+
+  it('declines "what time does it close?" alone, and sends it with its review conversation to a worker', async () => {
+    const worker = await startWorkerDouble({ secret, answer: 'Reviewers say it closes at 11 pm [r1].' });
+    cleanups.push(() => worker.close());
+    const gateway = createTestGateway({ settings: { workerSharedSecret: secret }, pool: { staticUrls: [worker.url] }, intent: clockService, policy: new IntentRoutingPolicy() });
+    cleanups.push(() => gateway.close());
+    await gateway.listen();
+    const ask = (history?: Array<{ role: 'user' | 'assistant'; content: string }>) =>
+      fetch(`${gateway.url}/api/chat`, { method: 'POST', body: JSON.stringify({ message: 'What time does it close?', ...(history ? { history } : {}) }), headers: { 'content-type': 'application/json' } });
+
+    const alone = await allEvents(await ask());
+    expect(alone[0]).toMatchObject({ type: 'intent', name: 'time', route: 'decline' });
+    expect(worker.calls.some((call) => call.path === '/v1/chat')).toBe(false);
+
+    const history = [
+      { role: 'user' as const, content: 'What do reviewers say about Trattoria Roma?' },
+      { role: 'assistant' as const, content: 'They praise the pasta and the friendly staff.' },
+    ];
+    const inContext = await allEvents(await ask(history));
+    expect(inContext[0]).toMatchObject({ type: 'intent', name: 'time', route: 'worker' });
+    expect(inContext.some((event) => event.type === 'answer-delta')).toBe(true);
+    const call = await worker.waitFor((candidate) => candidate.path === '/v1/chat', 5000);
+    expect(call.body).toMatchObject({ message: 'What time does it close?', history });
   });
 });

@@ -102,7 +102,7 @@ export interface TestGateway {
 
 /** The real app with test intent/policy/log store and a real pool; `listen()` serves it on port 0. */
 export function createTestGateway(
-  options: { settings?: Partial<GatewaySettings>; pool?: WorkerPoolOptions; intentReady?: boolean } = {},
+  options: { settings?: Partial<GatewaySettings>; pool?: WorkerPoolOptions; intentReady?: boolean; intent?: IntentService & { ready: boolean }; policy?: RoutingPolicy } = {},
 ): TestGateway {
   const settings = { ...defaultTestSettings, ...options.settings };
   // Worker doubles listen on loopback: the harness accepts private heartbeat URLs unless a test
@@ -110,8 +110,8 @@ export function createTestGateway(
   const pool = new WorkerPool({ secret: settings.workerSharedSecret, urlPolicy: new WorkerUrlPolicy({ allowPrivate: true }), ...options.pool });
   const deps = {
     settings,
-    intent: keywordIntentService({ ready: options.intentReady ?? true }),
-    policy: testPolicy,
+    intent: options.intent ?? keywordIntentService({ ready: options.intentReady ?? true }),
+    policy: options.policy ?? testPolicy,
     pool,
     logStore: new MemoryLogStore(),
     logger: pino({ level: 'silent' }),
