@@ -1,33 +1,15 @@
+import { adminPage } from './admin-page-shell.js';
+
 /**
  * The admin page's files, kept as strings so every build (tsx, tsc, esbuild bundle) ships them.
  * No inline script or style: the HTML loads `/admin/admin.js` and `/admin/admin.css`, and the
  * script renders data with textContent only.
  */
-export const ADMIN_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Gateway admin</title>
-<link rel="stylesheet" href="/admin/admin.css">
-<script src="/admin/admin.js" defer></script>
-</head>
-<body>
-<header>
-<h1>Gateway admin</h1>
-<nav><a href="/admin/analytics">Analytics</a></nav>
-<p id="status" role="status">not signed in</p>
-<button type="button" id="sign-out" hidden>Forget token</button>
-</header>
-<form id="login">
-<label for="token">Admin token (ADMIN_TOKEN)</label>
-<input id="token" name="token" type="password" autocomplete="off" required minlength="16">
-<button type="submit">Show</button>
-<p class="hint">The token stays in this tab only (sessionStorage) and is sent as a Bearer header.</p>
-</form>
-<main id="content" hidden>
-<section>
+export const ADMIN_HTML = adminPage({
+  title: 'Gateway admin',
+  head: ['<script src="/admin/admin.js" defer></script>'],
+  nav: { href: '/admin/analytics', label: 'Analytics' },
+  main: `<section>
 <h2>Workers</h2>
 <table>
 <thead><tr><th>id</th><th>state</th><th>breaker</th><th>last heartbeat</th><th>backend</th><th>active / capacity</th><th>queue</th><th>source</th><th>URL</th><th>last error</th></tr></thead>
@@ -42,11 +24,8 @@ export const ADMIN_HTML = `<!doctype html>
 <tbody id="requests"></tbody>
 </table>
 <p class="empty" id="no-requests" hidden>No requests yet.</p>
-</section>
-</main>
-</body>
-</html>
-`;
+</section>`,
+});
 
 export const ADMIN_CSS = `:root { color-scheme: light dark; --muted: #6b7280; --line: #d1d5db; --accent: #2563eb; --bad: #b91c1c; --ok: #15803d; --warn: #b45309; }
 [hidden] { display: none !important; }

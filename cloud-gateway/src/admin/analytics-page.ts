@@ -1,35 +1,20 @@
+import { adminPage } from './admin-page-shell.js';
+
 /**
  * The admin analytics page's markup and styles (`/admin/analytics`, `/admin/analytics.css`). Its
  * script is bundled with Chart.js by the UI build (`src/ui/analytics/`, served as
  * `/ui/analytics.js`). No inline script or style: the page works under the admin CSP.
  */
-export const ANALYTICS_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Gateway analytics</title>
-<link rel="stylesheet" href="/admin/admin.css">
-<link rel="stylesheet" href="/admin/analytics.css">
-<link rel="icon" href="/ui/favicon.svg" type="image/svg+xml">
-<script type="module" src="/ui/analytics.js"></script>
-</head>
-<body>
-<header>
-<h1>Gateway analytics</h1>
-<nav><a href="/admin">Workers and requests</a></nav>
-<p id="status" role="status">not signed in</p>
-<button type="button" id="sign-out" hidden>Forget token</button>
-</header>
-<form id="login" hidden>
-<label for="token">Admin token (ADMIN_TOKEN)</label>
-<input id="token" name="token" type="password" autocomplete="off" required minlength="16">
-<button type="submit">Show</button>
-<p class="hint">The token stays in this tab only (sessionStorage) and is sent as a Bearer header.</p>
-</form>
-<main id="content" hidden>
-<form id="range" class="range">
+export const ANALYTICS_HTML = adminPage({
+  title: 'Gateway analytics',
+  head: [
+    '<link rel="stylesheet" href="/admin/analytics.css">',
+    '<link rel="icon" href="/ui/favicon.svg" type="image/svg+xml">',
+    '<script type="module" src="/ui/analytics.js"></script>',
+  ],
+  nav: { href: '/admin', label: 'Workers and requests' },
+  loginHidden: true,
+  main: `<form id="range" class="range">
 <label>From <input id="from" type="datetime-local" required></label>
 <label>To <input id="to" type="datetime-local" required></label>
 <button type="submit">Show</button>
@@ -78,11 +63,8 @@ export const ANALYTICS_HTML = `<!doctype html>
 <p class="empty" id="no-workers" hidden>No worker is connected now.</p>
 <div class="chart small"><canvas id="chart-workers" role="img" aria-label="Turns served per worker in the range"></canvas></div>
 </section>
-</div>
-</main>
-</body>
-</html>
-`;
+</div>`,
+});
 
 export const ANALYTICS_CSS = `header nav a { color: var(--accent); }
 .range { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; max-width: none; padding: 1rem 0; }
