@@ -6,7 +6,9 @@ import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import { AppError, ErrorCodeSchema } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import { bindNodeResponse, NodeSseWriter } from '../sse-writer.js';
-import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
+import type { ChatRequest } from '@review-assistant/shared';
+import type { ChatTurnDeps } from '../../chat/chat-turn.js';
+import { runCompatTurn, type CompatTurnContext, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
 
 /** An error piece as a typed error (codes from the worker outside the catalogue count as `worker_unavailable`). */
 export function pieceError(piece: Extract<CompatTurnPiece, { type: 'error' }>): AppError {
@@ -46,6 +48,32 @@ export async function firstPieceOrThrow(pieces: AsyncGenerator<CompatTurnPiece>,
     yield result.value;
     yield* pieces;
   })();
+}
+
+/** How a compatible route starts its turn, besides what the request context gives (id, logger, client). */
+export interface CompatTurnStart extends Pick<CompatTurnContext, 'channel' | 'stop' | 'maxTokens'> {
+  /** How long to wait for the first piece before answering (`firstPieceOrThrow`). @default unbounded */
+  firstPieceWaitMs?: number | undefined;
+}
+
+/**
+ * Starts a compatible API's turn for the request of `c`: the turn follows the client
+ * (`clientAbort`), carries the request's id and logger, and fails as an HTTP error when its first
+ * piece is an error (`firstPieceOrThrow`). Returns the pieces and the controller that stops them.
+ */
+export async function startCompatTurn(
+  c: Context<GatewayEnv>,
+  deps: ChatTurnDeps,
+  request: ChatRequest,
+  start: CompatTurnStart,
+): Promise<{ controller: AbortController; pieces: AsyncGenerator<CompatTurnPiece> }> {
+  const controller = clientAbort(c);
+  const { firstPieceWaitMs, ...context } = start;
+  const pieces = await firstPieceOrThrow(
+    runCompatTurn(deps, request, { ...context, requestId: c.get('requestId'), signal: controller.signal, logger: c.get('logger') }),
+    firstPieceWaitMs,
+  );
+  return { controller, pieces };
 }
 
 /** One piece of a streamed response body (an SSE event, an NDJSON line); `last` ends the response. */

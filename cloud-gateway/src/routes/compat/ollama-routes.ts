@@ -5,8 +5,8 @@ import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import { jsonBody } from '@review-assistant/shared/edge';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
-import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames, type Frame } from './compat-stream.js';
-import { runCompatTurn, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
+import { collectAnswer, startCompatTurn, streamFrames, type Frame } from './compat-stream.js';
+import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED, withoutLatestTag } from './compat-models.js';
 import { toChatRequest } from './conversation.js';
 import { OllamaChatRequestSchema, OllamaEmbedRequestSchema } from './ollama-schemas.js';
@@ -67,18 +67,12 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
     const request = toChatRequest(body.messages.map((message) => ({ role: message.role, text: message.content })), {
       generation: { ...(maxTokens === undefined ? {} : { maxTokens }), ...(temperature === undefined ? {} : { temperature }) },
     });
-    const controller = clientAbort(c);
-    const pieces = await firstPieceOrThrow(
-      runCompatTurn(options.turn, request, {
-        requestId: c.get('requestId'),
-        channel: 'ollama',
-        signal: controller.signal,
-        logger: c.get('logger'),
-        stop: body.options?.stop ?? [],
-        ...(maxTokens === undefined ? {} : { maxTokens }),
-      }),
-      body.stream === false ? undefined : streaming.firstPieceWaitMs,
-    );
+    const { controller, pieces } = await startCompatTurn(c, options.turn, request, {
+      channel: 'ollama',
+      stop: body.options?.stop ?? [],
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      firstPieceWaitMs: body.stream === false ? undefined : streaming.firstPieceWaitMs,
+    });
     const line = (content: string) => ({ model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content } });
 
     if (body.stream === false) {

@@ -5,8 +5,8 @@ import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import { jsonBody } from '@review-assistant/shared/edge';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
-import { clientAbort, collectAnswer, firstPieceOrThrow, streamFrames, type Frame } from './compat-stream.js';
-import { runCompatTurn, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
+import { collectAnswer, startCompatTurn, streamFrames, type Frame } from './compat-stream.js';
+import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED } from './compat-models.js';
 import { toChatRequest } from './conversation.js';
 import { ChatCompletionRequestSchema, EmbeddingsRequestSchema, messageText, type ChatCompletionRequest } from './openai-schemas.js';
@@ -70,19 +70,12 @@ export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEn
     const request = chatRequestOf(body);
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
-    const controller = clientAbort(c);
-    const stop = body.stop === null || body.stop === undefined ? [] : [body.stop].flat();
-    const pieces = await firstPieceOrThrow(
-      runCompatTurn(options.turn, request, {
-        requestId: c.get('requestId'),
-        channel: 'openai',
-        signal: controller.signal,
-        logger: c.get('logger'),
-        stop,
-        ...(request.generation?.maxTokens === undefined ? {} : { maxTokens: request.generation.maxTokens }),
-      }),
-      body.stream ? streaming.firstPieceWaitMs : undefined,
-    );
+    const { controller, pieces } = await startCompatTurn(c, options.turn, request, {
+      channel: 'openai',
+      stop: body.stop === null || body.stop === undefined ? [] : [body.stop].flat(),
+      ...(request.generation?.maxTokens === undefined ? {} : { maxTokens: request.generation.maxTokens }),
+      firstPieceWaitMs: body.stream ? streaming.firstPieceWaitMs : undefined,
+    });
 
     if (!body.stream) {
       const { content, end } = await collectAnswer(pieces);
