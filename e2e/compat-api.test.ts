@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ollama } from 'ollama';
@@ -6,8 +6,9 @@ import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, type TestGateway } from '@review-assistant/cloud-gateway/testing';
-import { ingestCsv, startWorker, type RunningWorker, ChromaVectorStore } from '@review-assistant/local-worker';
+import { startWorker, type RunningWorker } from '@review-assistant/local-worker';
 import { OllamaDouble } from '@review-assistant/local-worker/testing';
+import { ingestE2eReviews } from './support/review-corpus.js';
 
 /**
  * The OpenAI- and Ollama-compatible APIs end to end, with the real client SDKs (`openai`,
@@ -18,13 +19,6 @@ import { OllamaDouble } from '@review-assistant/local-worker/testing';
 
 const SECRET = 'e2e-compat-secret-0123456789abcdef';
 const KEY = 'e2e-compat-api-key-0123456789';
-const REVIEWS_CSV = [
-  'Restaurant,Reviewer,Review,Rating,Time',
-  '"Saffron House",Asha,"The chicken biryani was fragrant and properly spicy, with tender meat. Service was quick.",5,2024-03-02',
-  '"Saffron House",Ravi,"Biryani was too oily for me and the raita was warm. Staff were friendly though.",3,2024-03-09',
-  '"Green Leaf Cafe",Meera,"Lovely salads and a calm terrace; the coffee is excellent but pricey.",4,2024-04-01',
-  '"Green Leaf Cafe",Tom,"Waited forty minutes for a sandwich. Coffee was cold.",2,2024-04-11',
-].join('\n');
 
 interface Stack {
   dataDir: string;
@@ -42,9 +36,7 @@ async function startStack(name: string, backend: { modelBackend: 'offline' } | {
     logger: pino({ level: 'silent' }),
     networking: false,
   });
-  const csv = join(dataDir, 'e2e-reviews.csv');
-  await writeFile(csv, REVIEWS_CSV, 'utf8');
-  await ingestCsv({ file: csv, store: new ChromaVectorStore({ url: worker.chroma.url }), embedder: worker.backends.embeddingModel, progress: 'none' });
+  await ingestE2eReviews(dataDir, worker.chroma.url, worker.backends.embeddingModel);
   const gateway = createTestGateway({
     settings: { workerSharedSecret: SECRET, apiKeys: [KEY] },
     pool: { staticUrls: [worker.url], connectTimeoutMs: 2000, firstByteTimeoutMs: 20_000, idleTimeoutMs: 20_000, requestBudgetMs: 60_000 },

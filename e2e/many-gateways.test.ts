@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
 import { DynamoLogStore, type InteractionRecord } from '@review-assistant/cloud-gateway';
 import { startDynalite, type DynaliteServer, readSse } from '@review-assistant/cloud-gateway/testing';
-import { createBackends, ingestCsv, startWorker, type RunningWorker, ChromaVectorStore, ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker';
+import { startWorker, type RunningWorker, type EmbeddedChroma } from '@review-assistant/local-worker';
 import { launchChromium, openWatchedPage } from './support/chat-ui-browser.js';
+import { startChromaWithReviews } from './support/review-corpus.js';
 
 /**
  * Two gateway processes (`cloud-gateway/src/server.ts`, as `npm run gateway` runs it) share one
@@ -26,13 +27,6 @@ const REGISTRY_TABLE = 'workers';
 const RATE_PER_MINUTE = 4;
 const RATE_BURST = 4;
 
-const REVIEWS_CSV = [
-  'Restaurant,Reviewer,Review,Rating,Time',
-  '"Saffron House",Asha,"The chicken biryani was fragrant and properly spicy, with tender meat. Service was quick.",5,2024-03-02',
-  '"Saffron House",Ravi,"Biryani was too oily for me and the raita was warm. Staff were friendly though.",3,2024-03-09',
-  '"Green Leaf Cafe",Meera,"Lovely salads and a calm terrace; the coffee is excellent but pricey.",4,2024-04-01',
-  '"Green Leaf Cafe",Tom,"Waited forty minutes for a sandwich. Coffee was cold.",2,2024-04-11',
-].join('\n');
 
 interface GatewayProcess {
   name: string;
@@ -201,14 +195,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'e2e-many-gateways-'));
   dynamo = await startDynalite();
   await dynamo.createTables({ logTable: LOG_TABLE, workerRegistryTable: REGISTRY_TABLE });
-  chroma = await ensureChroma({ dataDir, handleSignals: false });
-  const csv = join(dataDir, 'reviews.csv');
-  await writeFile(csv, REVIEWS_CSV, 'utf8');
-  const offline = await createBackends(
-    { modelBackend: 'offline', ollamaHost: 'http://127.0.0.1:1', chatModel: 'llama3.2', embedModel: 'mxbai-embed-large', ollamaProbeTimeoutMs: 100, ollamaIdleTimeoutMs: 1000, ollamaKeepAlive: '5m', ollamaPullMissing: false },
-    { log: () => undefined },
-  );
-  await ingestCsv({ file: csv, store: new ChromaVectorStore({ url: chroma.url }), embedder: offline.embeddingModel, progress: 'none' });
+  chroma = await startChromaWithReviews(dataDir);
   [gatewayA, gatewayB] = await Promise.all([startGatewayProcess('a', dynamo.endpoint, dataDir), startGatewayProcess('b', dynamo.endpoint, dataDir)]);
   worker = await startWorker({ env: workerEnv(gatewayA.url, 'e2e-worker') });
 }, 240_000);
@@ -281,6 +268,7 @@ describe('two gateways on one DynamoDB', () => {
       turns: turnsMade,
       byRoute: tally(items.map((item) => String(item.route))),
       byIntent: tally(items.map((item) => String((item.intent as { name: string }).name))),
+      byChannel: tally(items.map((item) => String(item.channel))),
       errors: tally(failed),
       latencyMs: { p50: nearestRank(latencies, 50), p95: nearestRank(latencies, 95) },
       timeToFirstTokenMs: { p50: nearestRank(firstTokens, 50), p95: nearestRank(firstTokens, 95) },

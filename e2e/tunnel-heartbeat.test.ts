@@ -1,12 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
 import { createNodeHttpTransport } from '@review-assistant/cloud-gateway';
 import { createTestGateway, readSse, type TestGateway, startWorkerDouble } from '@review-assistant/cloud-gateway/testing';
-import { createBackends, ingestCsv, startWorker, type RunningWorker, ChromaVectorStore, ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker';
+import { startWorker, type RunningWorker, type EmbeddedChroma } from '@review-assistant/local-worker';
 import { FakeNgrokEdge } from './support/fake-ngrok-edge.js';
+import { startChromaWithReviews } from './support/review-corpus.js';
 import { createTestCertificate, type TestCertificate } from './support/test-certificate.js';
 
 /**
@@ -20,13 +21,6 @@ const SECRET = 'e2e-tunnel-secret-0123456789abcdef';
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 const INTERVAL_SECONDS = 1;
 
-const REVIEWS_CSV = [
-  'Restaurant,Reviewer,Review,Rating,Time',
-  '"Saffron House",Asha,"The chicken biryani was fragrant and properly spicy, with tender meat. Service was quick.",5,2024-03-02',
-  '"Saffron House",Ravi,"Biryani was too oily for me and the raita was warm. Staff were friendly though.",3,2024-03-09',
-  '"Green Leaf Cafe",Meera,"Lovely salads and a calm terrace; the coffee is excellent but pricey.",4,2024-04-01',
-  '"Green Leaf Cafe",Tom,"Waited forty minutes for a sandwich. Coffee was cold.",2,2024-04-11',
-].join('\n');
 
 /** The cloud-gateway test harness with a short sweep so expiry shows within the test's budget. */
 async function startGateway(options: { secret: string; workerUrls?: string[] }): Promise<TestGateway> {
@@ -79,14 +73,7 @@ let firstHeartbeatAtMs: number | undefined;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'e2e-tunnel-'));
-  chroma = await ensureChroma({ dataDir, handleSignals: false });
-  const csv = join(dataDir, 'e2e-reviews.csv');
-  await writeFile(csv, REVIEWS_CSV, 'utf8');
-  const offline = await createBackends(
-    { modelBackend: 'offline', ollamaHost: 'http://127.0.0.1:1', chatModel: 'llama3.2', embedModel: 'mxbai-embed-large', ollamaProbeTimeoutMs: 100, ollamaIdleTimeoutMs: 1000, ollamaKeepAlive: '5m', ollamaPullMissing: false },
-    { log: () => undefined },
-  );
-  await ingestCsv({ file: csv, store: new ChromaVectorStore({ url: chroma.url }), embedder: offline.embeddingModel, progress: 'none' });
+  chroma = await startChromaWithReviews(dataDir);
 
   certificate = await createTestCertificate();
   gateway = await startGateway({ secret: SECRET });
