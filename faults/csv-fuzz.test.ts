@@ -94,6 +94,7 @@ describe('CSV fuzzing of ingestion (real Chroma)', () => {
   it(`ingests ${WELL_FORMED_RUNS} well-formed files with hostile fields, every row accounted for`, async () => {
     let rows = 0;
     let skipped = 0;
+    let unreadable = 0;
     await fc.assert(
       fc.asyncProperty(wellFormed, async ({ rows: generated, csv }) => {
         const { summary, error } = await ingestBytes(csv);
@@ -102,12 +103,15 @@ describe('CSV fuzzing of ingestion (real Chroma)', () => {
         expect(summary!.reviews + (summary!.skipped['empty review text'] ?? 0)).toBe(generated.length);
         expect(summary!.recordsWritten).toBe(summary!.collectionCount);
         expect(summary!.reviews).toBeLessThanOrEqual(summary!.collectionCount);
+        // a kept review that lost its rating or date to an unreadable value is counted, never more than once per field
+        for (const count of Object.values(summary!.unreadable)) expect(count).toBeLessThanOrEqual(summary!.reviews);
+        unreadable += Object.values(summary!.unreadable).reduce((total, count) => total + count, 0);
         rows += generated.length;
         skipped += summary!.skipped['empty review text'] ?? 0;
       }),
       { numRuns: WELL_FORMED_RUNS },
     );
-    console.info(`[faults] CSV fuzz: ${WELL_FORMED_RUNS} well-formed files, ${rows} rows, ${skipped} reported as skipped (empty review text)`);
+    console.info(`[faults] CSV fuzz: ${WELL_FORMED_RUNS} well-formed files, ${rows} rows, ${skipped} reported as skipped (empty review text), ${unreadable} unreadable ratings or dates reported`);
   });
 
   it(`refuses ${BROKEN_RUNS} broken files with invalid_csv and writes nothing (or ingests what is still valid)`, async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OfflineEmbeddingModel } from '../models/offline-embeddings.js';
 import { startTestChroma } from '../testing/chroma-fixture.js';
 import { parseCsv } from './csv-reader.js';
-import { ingestCsv } from './ingest-csv.js';
+import { formatIngestSummary, ingestCsv } from './ingest-csv.js';
 import { reviewIdOf } from './review-records.js';
 import type { EmbeddingModel, StoredRecord, VectorStore } from '../ports.js';
 import { searchableText } from '../text/searchable-text.js';
@@ -210,6 +210,12 @@ describe('ingestCsv (real Chroma)', () => {
         expect(summary.rowsRead).toBe(expected.rows);
         expect(summary.reviews).toBe(expected.nonEmpty);
         expect(summary.skipped['empty review text']).toBe(expected.rows - expected.nonEmpty);
+        if (index === 0) {
+          // the generated file's "Like" ratings on kept rows are reported, not dropped in silence
+          const likes = Array.from({ length: 2000 }, (_, row) => row).filter((row) => row % 7 === 3 && row % 13 !== 5).length;
+          expect(summary.unreadable).toEqual({ rating: likes });
+          expect(formatIngestSummary(summary)).toContain(`unreadable:      ${likes} rating (kept without it)`);
+        }
         const ids = await allIds(collection);
         expect(new Set(ids).size).toBe(ids.length);
         expect(new Set(ids.map(reviewIdOf)).size).toBe(expected.nonEmpty);

@@ -7,7 +7,7 @@ import { ReviewChunker, type ChunkingOptions } from './chunking.js';
 import { detectColumns, type ColumnMapping, type ColumnOverrides } from './column-mapping.js';
 import { readCsvFile } from './csv-reader.js';
 import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
-import { prepareReviews, type PreparedReview, type SkipReason } from './review-records.js';
+import { prepareReviews, type PreparedReview, type SkipReason, type UnreadableField } from './review-records.js';
 
 export interface IngestCsvOptions {
   /** Path of the CSV file. */
@@ -49,6 +49,8 @@ export interface IngestSummary {
   /** Rows that became a review (rows read minus skipped). */
   reviews: number;
   skipped: Partial<Record<SkipReason, number>>;
+  /** Reviews kept without a rating or date whose value could not be read (e.g. rating `Like`), per field. */
+  unreadable: Partial<Record<UnreadableField, number>>;
   /** Reviews whose records were all present already (resumed or repeated run). */
   alreadyPresent: number;
   reviewsWritten: number;
@@ -184,6 +186,7 @@ export async function ingestCsv(options: IngestCsvOptions): Promise<IngestSummar
     rowsRead: prepared.rowsRead,
     reviews: prepared.reviews.length,
     skipped: prepared.skipped,
+    unreadable: prepared.unreadable,
     alreadyPresent: prepared.reviews.length - pending.length,
     reviewsWritten: pending.length,
     recordsWritten,
@@ -196,10 +199,12 @@ export async function ingestCsv(options: IngestCsvOptions): Promise<IngestSummar
 /** Human-readable final summary of an ingestion run. */
 export function formatIngestSummary(summary: IngestSummary): string {
   const skipped = Object.entries(summary.skipped);
+  const unreadable = Object.entries(summary.unreadable);
   const lines = [
     `source:          ${summary.source} → collection "${summary.collection}" (${summary.embeddingModel})`,
     `rows read:       ${summary.rowsRead}`,
     `skipped:         ${skipped.length === 0 ? 0 : skipped.map(([reason, count]) => `${count} (${reason})`).join(', ')}`,
+    ...(unreadable.length === 0 ? [] : [`unreadable:      ${unreadable.map(([field, count]) => `${count} ${field}`).join(', ')} (kept without it)`]),
     `reviews:         ${summary.reviews} (${summary.chunkedReviews} long ones chunked)`,
     `already present: ${summary.alreadyPresent}`,
     `written:         ${summary.reviewsWritten} reviews, ${summary.recordsWritten} records`,

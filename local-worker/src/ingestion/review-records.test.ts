@@ -16,6 +16,8 @@ describe('prepareReviews', () => {
     const prepared = await prepareReviews(rows, mapping, 'z.csv', new ReviewChunker());
     expect(prepared.rowsRead).toBe(3);
     expect(prepared.skipped).toEqual({ 'empty review text': 1 });
+    // kept rows that lost a field to an unreadable value are counted (the empty Time of row 2 is not)
+    expect(prepared.unreadable).toEqual({ rating: 1 });
     expect(prepared.reviews.map((review) => review.reviewId)).toEqual(['z.csv:0', 'z.csv:2']);
     const first = prepared.reviews[0]!.records[0]!;
     expect(first.id).toBe('z.csv:0#c0');

@@ -15,10 +15,15 @@ export interface PreparedReview {
 
 export type SkipReason = 'empty review text';
 
+/** Optional fields a kept review can lose because their value could not be read (e.g. rating `Like`). */
+export type UnreadableField = 'rating' | 'date';
+
 export interface PreparedReviews {
   reviews: PreparedReview[];
   rowsRead: number;
   skipped: Partial<Record<SkipReason, number>>;
+  /** Rows kept without a field whose value was present but could not be read, per field. */
+  unreadable: Partial<Record<UnreadableField, number>>;
 }
 
 /** Id of a review: readable and deterministic from the source file name and 0-based data row. */
@@ -46,6 +51,10 @@ export async function prepareReviews(
 ): Promise<PreparedReviews> {
   const reviews: PreparedReview[] = [];
   const skipped: Partial<Record<SkipReason, number>> = {};
+  const unreadable: Partial<Record<UnreadableField, number>> = {};
+  const noteUnreadable = (field: UnreadableField, raw: string | undefined) => {
+    if ((raw ?? '').trim() !== '') unreadable[field] = (unreadable[field] ?? 0) + 1;
+  };
   for (const [row, fields] of rows.entries()) {
     const text = cleanText(fields[mapping.text]);
     if (text === '') {
@@ -61,12 +70,15 @@ export async function prepareReviews(
     if (mapping.rating !== null) {
       const rating = normalizeRating(fields[mapping.rating]);
       if (rating !== null) base.rating = rating;
+      else noteUnreadable('rating', fields[mapping.rating]);
     }
     if (mapping.date !== null) {
       const date = normalizeDate(fields[mapping.date]);
       if (date !== null) {
         base.date = date.date;
         base['dateEpoch'] = date.epoch;
+      } else {
+        noteUnreadable('date', fields[mapping.date]);
       }
     }
     const title = mapping.title === null ? '' : cleanText(fields[mapping.title]);
@@ -85,5 +97,5 @@ export async function prepareReviews(
       }),
     });
   }
-  return { reviews, rowsRead: rows.length, skipped };
+  return { reviews, rowsRead: rows.length, skipped, unreadable };
 }
