@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
@@ -7,7 +6,7 @@ import type { NonceCache } from '@review-assistant/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { ConcurrencyGate } from './chat/concurrency-gate.js';
 import type { ChatModel, EmbeddingModel, Retriever } from './ports.js';
-import { signatureMiddleware } from '@review-assistant/shared/edge';
+import { requestContext, signatureMiddleware } from '@review-assistant/shared/edge';
 import { createChatRoutes } from './routes/chat.js';
 import { createEmbedRoutes } from './routes/embed.js';
 import { createGenerateRoutes } from './routes/generate.js';
@@ -42,8 +41,6 @@ export interface WorkerAppDependencies {
   beforeSignature?: MiddlewareHandler[];
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /**
  * The worker's Hono app, without I/O: request id and one log line per request, the signature
  * check in front of every route (401 before any work), then `/v1/chat|retrieve|embed|generate|health`.
@@ -52,22 +49,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function createApp(dependencies: WorkerAppDependencies): Hono<WorkerEnv> {
   const app = new Hono<WorkerEnv>();
 
-  app.use('*', async (c, next) => {
-    const given = c.req.header('x-request-id');
-    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
-    c.set('requestId', requestId);
-    c.set('logger', dependencies.logger.child({ requestId }));
-    c.set('logsOwnLine', false);
-    const started = performance.now();
-    await next();
-    c.header('x-request-id', requestId);
-    if (!c.get('logsOwnLine')) {
-      c.get('logger').info(
-        { method: c.req.method, route: c.req.routePath === '/*' ? c.req.path : c.req.routePath, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
-        'request',
-      );
-    }
-  });
+  app.use('*', requestContext({ logger: dependencies.logger }));
 
   for (const middleware of dependencies.beforeSignature ?? []) app.use('*', middleware);
 

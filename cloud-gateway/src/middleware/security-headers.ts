@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { setResponseHeaders } from './response-headers.js';
+import { setResponseHeaders } from '@review-assistant/shared/edge';
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",

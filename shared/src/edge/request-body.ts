@@ -26,7 +26,12 @@ export function readRequestBody(c: Context, maxBytes: number): Promise<Buffer> {
     read.catch(() => undefined);
     reads.set(key, read);
     // Hono's own readers (`c.req.json()`, validators, the inspector) find the bytes in its cache.
-    c.req.bodyCache.arrayBuffer ??= read.then(toArrayBuffer) as never;
+    if (c.req.bodyCache.arrayBuffer === undefined) {
+      const cached = read.then(toArrayBuffer);
+      // Same as above: the failure reaches whoever awaits the body, never the process.
+      cached.catch(() => undefined);
+      c.req.bodyCache.arrayBuffer = cached as never;
+    }
   }
   return read;
 }
