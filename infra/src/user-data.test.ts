@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IngressMode } from './stack-config.js';
+import { bootOptions } from './testing/boot-options.js';
 import {
-  type GatewayBootOptions,
   renderAgentConfig,
   renderBootScript,
   renderGatewayEnvironment,
@@ -16,31 +15,9 @@ import {
 
 const run = promisify(execFile);
 
-function options(ingress: IngressMode, extra: Partial<GatewayBootOptions> = {}): GatewayBootOptions {
-  return {
-    region: 'eu-west-1',
-    bucketName: 'artifacts-bucket',
-    releaseKey: 'releases/cloud-gateway.tgz',
-    intentModelKey: 'intent/intent-model.bin.gz',
-    tableName: 'interactions',
-    logGroupName: '/review-assistant/gateway',
-    metricsNamespace: 'ReviewAssistant/Gateway',
-    secretParameters: {
-      required: ['/review-assistant/WORKER_SHARED_SECRET'],
-      optional: ['/review-assistant/ADMIN_TOKEN', '/review-assistant/API_KEYS'],
-    },
-    ingress,
-    host: ingress === 'caddy' ? '127.0.0.1' : '0.0.0.0',
-    port: ingress === 'direct' ? 80 : 8080,
-    workerUrls: '',
-    caddyVersion: '2.10.2',
-    ...extra,
-  };
-}
-
 describe('renderBootScript', () => {
   it.each(['direct', 'caddy', 'alb'] as const)('produces a bash script that parses (%s)', async (ingress) => {
-    const script = `#!/bin/bash\n${renderBootScript(options(ingress, { elasticIpAllocationId: 'eipalloc-123', domainName: 'chat.example.com' }))}`;
+    const script = `#!/bin/bash\n${renderBootScript(bootOptions(ingress, { elasticIpAllocationId: 'eipalloc-123', domainName: 'chat.example.com' }))}`;
     const directory = await mkdtemp(join(tmpdir(), 'boot-script-'));
     try {
       const file = join(directory, 'boot.sh');
@@ -52,18 +29,18 @@ describe('renderBootScript', () => {
   });
 
   it('installs Caddy only when asked and verifies its checksum', () => {
-    const withCaddy = renderBootScript(options('caddy', { domainName: 'chat.example.com' }));
+    const withCaddy = renderBootScript(bootOptions('caddy', { domainName: 'chat.example.com' }));
     expect(withCaddy).toContain('sha512sum');
     expect(withCaddy).toContain('caddy_2.10.2_linux_amd64.tar.gz');
     expect(withCaddy).toContain('systemctl enable --now caddy.service');
-    expect(renderBootScript(options('direct'))).not.toContain('caddy');
+    expect(renderBootScript(bootOptions('direct'))).not.toContain('caddy');
   });
 
   it('re-attaches the Elastic IP only when one is given', () => {
-    expect(renderBootScript(options('direct', { elasticIpAllocationId: 'eipalloc-123' }))).toContain(
+    expect(renderBootScript(bootOptions('direct', { elasticIpAllocationId: 'eipalloc-123' }))).toContain(
       "--allocation-id 'eipalloc-123'",
     );
-    expect(renderBootScript(options('direct'))).not.toContain('associate-address');
+    expect(renderBootScript(bootOptions('direct'))).not.toContain('associate-address');
   });
 });
 
@@ -83,7 +60,7 @@ describe('renderGatewayUnit', () => {
 
 describe('renderGatewayEnvironment', () => {
   it('points the gateway at DynamoDB, the S3 model and the region, without secrets', () => {
-    const environment = renderGatewayEnvironment(options('alb'));
+    const environment = renderGatewayEnvironment(bootOptions('alb'));
     const entries = Object.fromEntries(environment.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
     expect(entries).toMatchObject({
       LOG_STORE: 'dynamodb',
@@ -95,13 +72,13 @@ describe('renderGatewayEnvironment', () => {
       TRUST_PROXY: 'true',
     });
     expect(Object.keys(entries)).not.toContain('WORKER_SHARED_SECRET');
-    expect(renderGatewayEnvironment(options('direct'))).toContain('TRUST_PROXY=false\n');
+    expect(renderGatewayEnvironment(bootOptions('direct'))).toContain('TRUST_PROXY=false\n');
   });
 });
 
 describe('renderAgentConfig', () => {
   it('ships the gateway log to the log group and publishes memory in the allowed namespace', () => {
-    const config = JSON.parse(renderAgentConfig(options('direct'))) as {
+    const config = JSON.parse(renderAgentConfig(bootOptions('direct'))) as {
       metrics: { namespace: string; metrics_collected: Record<string, unknown> };
       logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string }[] } } };
     };
@@ -152,7 +129,7 @@ describe('renderPrepareScript (run with a fake aws CLI)', () => {
 
   async function prepare(ssmListing: string) {
     const script = join(root, 'prepare.sh');
-    await writeFile(script, renderPrepareScript(options('direct'), paths()));
+    await writeFile(script, renderPrepareScript(bootOptions('direct'), paths()));
     await writeFile(join(root, 'ssm.txt'), ssmListing);
     return run('bash', [script], {
       env: {

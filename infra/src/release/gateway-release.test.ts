@@ -17,7 +17,8 @@ import { promisify } from 'node:util';
 import { signRequest, StreamEventSchema } from '@review-assistant/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynalite, type DynaliteServer, startS3Double, type S3Double } from '@review-assistant/cloud-gateway/testing';
-import { instancePaths, renderBootScript, type GatewayBootOptions } from '../user-data.js';
+import { bootOptions } from '../testing/boot-options.js';
+import { instancePaths, renderBootScript } from '../user-data.js';
 import { buildGatewayRelease, REPO_ROOT, type GatewayRelease } from './gateway-release.js';
 import { node22Binary, NODE22_VERSION } from './testing/node22.js';
 
@@ -134,23 +135,12 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
     await writeFile(paths().agentControl, logged('amazon-cloudwatch-agent-ctl'));
     await chmod(paths().agentControl, 0o755);
 
-    const options: GatewayBootOptions = {
-      region: 'eu-west-1',
-      bucketName: 'artifacts-bucket',
-      releaseKey: 'releases/cloud-gateway.tgz',
-      intentModelKey: 'intent/intent-model.bin.gz',
-      tableName: 'interactions',
-      logGroupName: '/review-assistant/gateway',
-      metricsNamespace: 'ReviewAssistant/Gateway',
-      secretParameters: { required: ['/review-assistant/WORKER_SHARED_SECRET'], optional: ['/review-assistant/ADMIN_TOKEN', '/review-assistant/API_KEYS'] },
-      ingress: 'cloudfront',
-      host: '0.0.0.0',
+    const options = bootOptions('cloudfront', {
       port: 80,
       workerUrls: workerUrl,
-      caddyVersion: '2.10.2',
       forwardedProtoHeader: 'cloudfront-forwarded-proto',
       edgeSecret: 'edge-secret-0123456789abcdef',
-    };
+    });
     const gatewayPort = await freePort();
     gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     // what differs here from an instance: a loopback port instead of 80, and local AWS endpoints
