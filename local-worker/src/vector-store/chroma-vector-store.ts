@@ -166,6 +166,23 @@ export class ChromaVectorStore implements VectorStore {
     }
   }
 
+  /**
+   * A `metadata.source` other than `source` found in the collection, or null when every record
+   * comes from `source` (or there is no such collection): one single-record read at any size.
+   */
+  async sourceOtherThan(name: string, source: string): Promise<string | null> {
+    const collection = await this.collection(name);
+    if (!collection) return null;
+    try {
+      const result = await collection.get({ where: { source: { $ne: source } }, limit: 1, include: ['metadatas'] });
+      if (result.ids.length === 0) return null;
+      const other = result.metadatas[0]?.['source'];
+      return typeof other === 'string' ? other : String(other);
+    } catch (error) {
+      throw toStoreError(error, `reading the sources of "${name}"`);
+    }
+  }
+
   async maxBatchSize(): Promise<number> {
     if (this.batchSize === null) {
       try {

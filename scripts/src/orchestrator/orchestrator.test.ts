@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readChromaRecord, findFreePort } from '@review-assistant/local-worker';
+import { DEFAULT_COLLECTION } from '@review-assistant/shared';
+import { readChromaRecord, findFreePort, OfflineEmbeddingModel } from '@review-assistant/local-worker';
+import { startTestChroma } from '@review-assistant/local-worker/testing';
 import { startSystem, type RunningSystem } from './orchestrator.js';
 import { PortInUseError } from './port-check.js';
 import { commandLine, isRunning, listDescendants } from './process-tree.js';
@@ -52,7 +54,7 @@ describe('startSystem', () => {
   it('starts Chroma, ingests the sample into an empty collection, starts worker and gateway, and stop() leaves no process', async () => {
     const sampleCsv = join(dataDir, 'sample.csv');
     await writeFile(sampleCsv, 'Title,Review\nGood,Great pasta\n');
-    const system = await startSystem({ repoRoot, env, ...fixtures, sampleCsv, countReviews: async () => 0, write: (text) => (output += text) });
+    const system = await startSystem({ repoRoot, env, ...fixtures, sampleCsv, inspectReviews: async () => ({ count: 0, embeddingModel: null, otherSource: null }), write: (text) => (output += text) });
     running.push(system);
 
     expect(system.uiUrl).toBe(`http://localhost:${env.PORT}`);
@@ -89,10 +91,60 @@ describe('startSystem', () => {
   it('does not ingest when the collection already holds records', async () => {
     const sampleCsv = join(dataDir, 'sample.csv');
     await writeFile(sampleCsv, 'Title,Review\nGood,Great pasta\n');
-    const system = await startSystem({ repoRoot, env, ...fixtures, sampleCsv, countReviews: async () => 12, write: (text) => (output += text) });
+    const system = await startSystem({ repoRoot, env, ...fixtures, sampleCsv, inspectReviews: async () => ({ count: 12, embeddingModel: null, otherSource: null }), write: (text) => (output += text) });
     running.push(system);
     expect(existsSync(join(dataDir, 'fixture-ingest.jsonl'))).toBe(false);
     expect(output).toContain('holds 12 records');
+  });
+
+  describe('when the reviews collection was built with an embedding model the worker no longer uses', () => {
+    const staleModel = 'offline-hashed-ngram-tf-v1';
+    const workerModel = new OfflineEmbeddingModel().modelId;
+    let chroma: Awaited<ReturnType<typeof startTestChroma>>;
+    let sampleCsv: string;
+
+    beforeEach(async () => {
+      chroma = await startTestChroma();
+      env.CHROMA_URL = chroma.chroma.url;
+      env.MODEL_BACKEND = 'offline';
+      sampleCsv = join(dataDir, 'sample.csv');
+      await writeFile(sampleCsv, 'Title,Review\nGood,Great pasta\n');
+    });
+    afterEach(() => chroma.stop());
+
+    async function seed(model: string, sources: string[]) {
+      await chroma.store.ensureCollection(DEFAULT_COLLECTION, model);
+      await chroma.store.upsert(
+        DEFAULT_COLLECTION,
+        sources.map((source, row) => ({ id: `${source}:${row}`, text: 'Great pasta', embedding: [1, 0, 0], metadata: { source, row } })),
+      );
+    }
+    const ingestsOf = () => readFileSync(join(dataDir, 'fixture-ingest.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown);
+
+    it('re-ingests the sample with --reset when the collection holds only the sample', async () => {
+      await seed(staleModel, ['sample.csv', 'sample.csv']);
+      running.push(await startSystem({ repoRoot, env, ...fixtures, sampleCsv, write: (text) => (output += text) }));
+      expect(ingestsOf()).toEqual([{ args: [sampleCsv, '--reset'], chromaUrl: chroma.chroma.url }]);
+      expect(output).toContain(`built with embedding model "${staleModel}" but the worker uses "${workerModel}": re-ingesting the sample reviews with --reset`);
+    });
+
+    it("leaves the user's reviews untouched and names the command that re-ingests them", async () => {
+      await seed(staleModel, ['sample.csv', 'mine.csv']);
+      running.push(await startSystem({ repoRoot, env, ...fixtures, sampleCsv, write: (text) => (output += text) }));
+      expect(existsSync(join(dataDir, 'fixture-ingest.jsonl'))).toBe(false);
+      expect(await chroma.store.count(DEFAULT_COLLECTION)).toBe(2);
+      const line = output.split('\n').find((text) => text.includes(staleModel)) ?? '';
+      expect(line).toContain(`but the worker uses "${workerModel}"`);
+      expect(line).toContain('mine.csv');
+      expect(line).toContain('npm run ingest -- <file.csv> --reset');
+    });
+
+    it('ingests nothing when the collection was built with the model the worker uses', async () => {
+      await seed(workerModel, ['mine.csv']);
+      running.push(await startSystem({ repoRoot, env, ...fixtures, sampleCsv, write: (text) => (output += text) }));
+      expect(existsSync(join(dataDir, 'fixture-ingest.jsonl'))).toBe(false);
+      expect(output).toContain('holds 1 records: no ingestion needed');
+    });
   });
 
   it('refuses a port in use with a message naming the port and the variable, before starting anything', async () => {

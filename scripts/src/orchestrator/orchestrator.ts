@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { DEFAULT_COLLECTION, environment, loadConfig, signRequest } from '@review-assistant/shared';
 import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker';
 import { createPrefixedPrinter } from './log-lines.js';
 import { assertPortsFree } from './port-check.js';
+import { inspectReviewsWithChroma, workerEmbeddingModelId, type ReviewsCollectionState } from './reviews-collection.js';
 import { startService, waitUntilReady, type ServiceProcess } from './service-process.js';
 
 /** How long a running but unready gateway is waited for before its /readyz answer is shown. */
@@ -32,12 +33,13 @@ export interface StartSystemOptions {
   /** @default `<repoRoot>/cloud-gateway/src/server.ts` */
   gatewayEntry?: string | undefined;
   /**
-   * CSV ingested when the reviews collection is empty; undefined skips it.
+   * CSV ingested when the reviews collection is empty, or re-ingested (`--reset`) when it holds only
+   * this sample built with another embedding model than the worker's; null skips it.
    * @default `<repoRoot>/data/sample/reviews.csv`
    */
   sampleCsv?: string | null | undefined;
-  /** Returns the number of records in the reviews collection (tests substitute it). */
-  countReviews?: ((chromaUrl: string) => Promise<number>) | undefined;
+  /** Reads the reviews collection (tests substitute it). @default Chroma at the given URL */
+  inspectReviews?: ((chromaUrl: string, sampleSource: string) => Promise<ReviewsCollectionState>) | undefined;
   /** @default `<repoRoot>/scripts/src/ingest.ts` */
   ingestEntry?: string | undefined;
   /** @default 120_000 */
@@ -64,18 +66,14 @@ export interface RunningSystem {
   kill(): void;
 }
 
-async function countWithChroma(chromaUrl: string): Promise<number> {
-  const { ChromaVectorStore } = await import('@review-assistant/local-worker');
-  return new ChromaVectorStore({ url: chromaUrl }).count(DEFAULT_COLLECTION);
-}
-
 function loopback(host: string): string {
   return host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
 }
 
 /**
  * Starts the whole system on one machine: Chroma (embedded unless CHROMA_URL), the sample reviews
- * when the collection is empty, the worker, then the gateway; waits until each answers.
+ * when the collection is empty (again, with --reset, when only the sample is there but built with
+ * another embedding model than the worker's), the worker, then the gateway; waits until each answers.
  * Every child ends with this process: on stop(), and through watchdogs if this process is killed.
  */
 export async function startSystem(options: StartSystemOptions): Promise<RunningSystem> {
@@ -137,7 +135,7 @@ export async function startSystem(options: StartSystemOptions): Promise<RunningS
     if (options.sampleCsv !== null) {
       const sampleCsv = options.sampleCsv ?? join(repoRoot, 'data', 'sample', 'reviews.csv');
       const ingestEntry = options.ingestEntry ?? join(repoRoot, 'scripts', 'src', 'ingest.ts');
-      await ingestSampleIfEmpty({ sampleCsv, ingestEntry, chromaUrl: chroma.url, repoRoot, env: baseEnv, write, say, countReviews: options.countReviews ?? countWithChroma, services });
+      await ingestSampleIfNeeded({ sampleCsv, ingestEntry, chromaUrl: chroma.url, repoRoot, env: baseEnv, write, say, inspectReviews: options.inspectReviews ?? inspectReviewsWithChroma, services });
     }
     signal?.throwIfAborted();
 
@@ -201,7 +199,7 @@ export function chromaPrinter(print: (line: string) => void): (line: string) => 
   };
 }
 
-async function ingestSampleIfEmpty(context: {
+async function ingestSampleIfNeeded(context: {
   sampleCsv: string;
   ingestEntry: string;
   chromaUrl: string;
@@ -209,7 +207,7 @@ async function ingestSampleIfEmpty(context: {
   env: NodeJS.ProcessEnv;
   write: (text: string) => void;
   say: (line: string) => void;
-  countReviews: (chromaUrl: string) => Promise<number>;
+  inspectReviews: (chromaUrl: string, sampleSource: string) => Promise<ReviewsCollectionState>;
   services: ServiceProcess[];
 }): Promise<void> {
   const { sampleCsv, ingestEntry, say } = context;
@@ -217,25 +215,38 @@ async function ingestSampleIfEmpty(context: {
     say(pc.yellow(`no sample reviews at ${sampleCsv}: skipping the first-start ingestion`));
     return;
   }
-  const count = await context.countReviews(context.chromaUrl);
-  if (count > 0) {
-    say(`collection "${DEFAULT_COLLECTION}" holds ${count} records: no ingestion needed`);
-    return;
+  const state = await context.inspectReviews(context.chromaUrl, basename(sampleCsv));
+  const args = [sampleCsv];
+  let announcement = `first start: ingesting the sample reviews (${sampleCsv})`;
+  if (state.count > 0) {
+    // the worker refuses a collection built with another embedding model (vectors are never mixed)
+    const workerModel = state.embeddingModel === null ? null : await workerEmbeddingModelId(context.env, say);
+    if (workerModel === null || workerModel === state.embeddingModel) {
+      say(`collection "${DEFAULT_COLLECTION}" holds ${state.count} records: no ingestion needed`);
+      return;
+    }
+    const why = `collection "${DEFAULT_COLLECTION}" was built with embedding model "${state.embeddingModel}" but the worker uses "${workerModel}"`;
+    if (state.otherSource !== null) {
+      say(pc.yellow(`${why}, so review questions are refused until you re-ingest your reviews (e.g. ${state.otherSource}; left untouched here): npm run ingest -- <file.csv> --reset`));
+      return;
+    }
+    announcement = `${why}: re-ingesting the sample reviews with --reset (it holds only the sample)`;
+    args.push('--reset');
   }
   if (!existsSync(ingestEntry)) {
-    say(pc.yellow(`the ingestion CLI ${ingestEntry} is missing: skipping the first-start ingestion`));
+    say(pc.yellow(`the ingestion CLI ${ingestEntry} is missing: skipping the sample ingestion`));
     return;
   }
-  say(`first start: ingesting the sample reviews (${sampleCsv})`);
+  say(announcement);
   const ingest = startService(
-    { name: 'ingest', color: 'green', entry: ingestEntry, args: [sampleCsv], env: context.env, cwd: context.repoRoot },
+    { name: 'ingest', color: 'green', entry: ingestEntry, args, env: context.env, cwd: context.repoRoot },
     context.write,
   );
   context.services.push(ingest);
   const exit = await ingest.exited;
   context.services.splice(context.services.indexOf(ingest), 1);
   if (exit.code !== 0) {
-    say(pc.yellow(`ingesting the sample reviews failed (${exit.code ?? exit.signal}); the chat has no reviews until you run: npm run ingest -- ${sampleCsv}`));
+    say(pc.yellow(`ingesting the sample reviews failed (${exit.code ?? exit.signal}); the chat has no reviews until you run: npm run ingest -- ${args.join(' ')}`));
   }
 }
 
