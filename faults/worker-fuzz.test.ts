@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '@review-assistant/shared';
-import { createApp, createBackends, ChatService, ConcurrencyGate, HybridRetriever, HealthReporter, ChromaVectorStore } from '@review-assistant/local-worker';
+import { createBackends, HybridRetriever, ChromaVectorStore } from '@review-assistant/local-worker';
+import { createBackendWorkerApp } from '@review-assistant/local-worker/testing';
 import type { CompiledService } from './support/compiled-service.js';
 import { headersArbitrary, probeArbitrary, resetArbitrary, type RouteSpec } from './support/fuzz-arbitraries.js';
 import { fuzzServer, serverErrorLines } from './support/fuzz-run.js';
@@ -24,19 +24,7 @@ const RESET_RUNS = 100;
 async function workerRoutes(): Promise<RouteSpec[]> {
   const backends = await createBackends({ modelBackend: 'offline', ollamaHost: 'http://127.0.0.1:1', chatModel: 'x', embedModel: 'x', ollamaProbeTimeoutMs: 1, ollamaIdleTimeoutMs: 1, ollamaKeepAlive: '1m', ollamaPullMissing: false });
   const store = new ChromaVectorStore({ url: 'http://127.0.0.1:1' });
-  const retriever = new HybridRetriever({ store, embedder: backends.embeddingModel });
-  const gate = new ConcurrencyGate(1, 1);
-  const app = createApp({
-    secret: SECRET,
-    logger: pino({ level: 'silent' }),
-    chatService: new ChatService({ retriever, chatModel: backends.chatModel, queryRewriter: backends.queryRewriter, backend: backends.kind }),
-    gate,
-    retriever,
-    embeddingModel: backends.embeddingModel,
-    chatModel: backends.chatModel,
-    backend: backends.kind,
-    health: new HealthReporter({ workerId: 'routes', backend: backends, store, gate }),
-  });
+  const app = createBackendWorkerApp({ secret: SECRET, backends, retriever: new HybridRetriever({ store, embedder: backends.embeddingModel }), store, workerId: 'routes' });
   const seen = new Map<string, RouteSpec>();
   for (const route of app.routes) {
     if (route.path === '/*' || route.path === '*') continue;

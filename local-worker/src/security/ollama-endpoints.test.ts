@@ -1,12 +1,9 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema, signRequest } from '@review-assistant/shared';
-import { createApp } from '../app.js';
 import { createBackends } from '../backends.js';
 import type { Backends } from '../backends.js';
-import { ChatService } from '../chat/chat-service.js';
 import { ConcurrencyGate } from '../chat/concurrency-gate.js';
-import { HealthReporter } from '../routes/health.js';
+import { createBackendWorkerApp } from '../testing/backend-worker-app.js';
 import { OllamaDouble } from '../testing/ollama-double.js';
 import { RecordingRetriever } from '../testing/recording-ports.js';
 
@@ -59,19 +56,14 @@ afterAll(async () => {
 });
 
 function buildApp() {
-  const gate = new ConcurrencyGate(2, 8);
-  const retriever = new RecordingRetriever([]);
-  const store = { heartbeat: async () => true, listCollections: async () => [] };
-  return createApp({
+  return createBackendWorkerApp({
     secret: SECRET,
-    logger: pino({ level: 'silent' }),
-    chatService: new ChatService({ retriever, chatModel: backends.chatModel, queryRewriter: backends.queryRewriter, backend: backends.kind }),
-    gate,
-    retriever,
-    embeddingModel: backends.embeddingModel,
-    chatModel: backends.chatModel,
-    backend: backends.kind,
-    health: new HealthReporter({ workerId: 'w', backend: backends, store, chromaUrl: 'http://127.0.0.1:1', gate }),
+    backends,
+    retriever: new RecordingRetriever([]),
+    store: { heartbeat: async () => true, listCollections: async () => [] },
+    gate: new ConcurrencyGate(2, 8),
+    workerId: 'w',
+    chromaUrl: 'http://127.0.0.1:1',
   });
 }
 
