@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaDouble, type OllamaFault } from '@review-assistant/local-worker/testing';
+import type { OllamaDouble, OllamaFault } from '@review-assistant/local-worker/testing';
 import { chatOnce } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
-import { canarySecret, ingestWithOllama, ollamaWorkerEnv, SAMPLE_REVIEWS, startChroma, startGatewayProcess, startWorkerProcess, tempDir, type TestChroma } from './support/stack.js';
+import { startOllamaStack, type OllamaStack } from './support/ollama-stack.js';
+import { canarySecret, ollamaWorkerEnv, startGatewayProcess, startWorkerProcess, type TestChroma } from './support/stack.js';
 
 /**
  * The compiled worker on its Ollama backend, against the Ollama double made slow, erroring and
@@ -14,18 +15,17 @@ const SECRET = canarySecret('ollama');
 const IDLE_TIMEOUT_MS = 1500;
 const QUESTION = 'Which restaurant has good vegan options?';
 
+let stack: OllamaStack;
 let ollama: OllamaDouble;
 let chroma: TestChroma;
-let dirs: Awaited<ReturnType<typeof tempDir>>;
+let dirs: OllamaStack['dirs'];
 let worker: CompiledService;
 let gateway: CompiledService;
 
 beforeAll(async () => {
   // slow: 30 tokens, 40 ms apart
-  ollama = await OllamaDouble.start({ tokenDelayMs: 40, reply: () => Array.from({ length: 30 }, (_, index) => `token${index} `) });
-  chroma = await startChroma();
-  await ingestWithOllama(chroma.chroma.url, ollama.url, SAMPLE_REVIEWS);
-  dirs = await tempDir('ollama');
+  stack = await startOllamaStack('ollama', { tokenDelayMs: 40, reply: () => Array.from({ length: 30 }, (_, index) => `token${index} `) });
+  ({ ollama, chroma, dirs } = stack);
   worker = await startWorkerProcess({
     secret: SECRET,
     chromaUrl: chroma.chroma.url,
@@ -44,9 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
   await worker?.stop();
-  await ollama?.close();
-  await chroma?.stop();
-  await dirs?.cleanup();
+  await stack?.stop();
 });
 
 async function turn(): Promise<{ events: Awaited<ReturnType<typeof chatOnce>>['events']; ms: number }> {

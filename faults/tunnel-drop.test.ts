@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaDouble } from '@review-assistant/local-worker/testing';
+import type { OllamaDouble } from '@review-assistant/local-worker/testing';
 import { startWorker, type RunningWorker } from '@review-assistant/local-worker';
 import { FakeNgrokEdge } from '../e2e/support/fake-ngrok-edge.js';
 import { chatOnce, startChat } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { waitUntil } from './support/http-probe.js';
-import { canarySecret, ingestWithOllama, ollamaWorkerEnv, SAMPLE_REVIEWS, startChroma, startGatewayProcess, tempDir, type TestChroma } from './support/stack.js';
+import { startOllamaStack, type OllamaStack } from './support/ollama-stack.js';
+import { canarySecret, ollamaWorkerEnv, startGatewayProcess, type TestChroma } from './support/stack.js';
 
 /**
  * The worker publishes itself through an injected ngrok listener (the e2e fake edge: a real
@@ -19,18 +20,17 @@ const SECRET = canarySecret('tunnel');
 const ADMIN_TOKEN = canarySecret('admin');
 const QUESTION = 'Which restaurant has good vegan options?';
 
+let stack: OllamaStack;
 let ollama: OllamaDouble;
 let chroma: TestChroma;
-let dirs: Awaited<ReturnType<typeof tempDir>>;
+let dirs: OllamaStack['dirs'];
 let gateway: CompiledService;
 let edge: FakeNgrokEdge;
 let worker: RunningWorker;
 
 beforeAll(async () => {
-  ollama = await OllamaDouble.start({ tokenDelayMs: 20, reply: () => Array.from({ length: 200 }, (_, index) => `word${index} `) });
-  chroma = await startChroma();
-  await ingestWithOllama(chroma.chroma.url, ollama.url, SAMPLE_REVIEWS);
-  dirs = await tempDir('tunnel');
+  stack = await startOllamaStack('tunnel', { tokenDelayMs: 20, reply: () => Array.from({ length: 200 }, (_, index) => `word${index} `) });
+  ({ ollama, chroma, dirs } = stack);
   gateway = await startGatewayProcess({ secret: SECRET, dataDir: `${dirs.path}/gateway`, env: { ADMIN_TOKEN, ALLOW_PRIVATE_WORKER_URLS: 'true', WORKER_BREAKER_HALF_OPEN_MS: '200' } });
   edge = new FakeNgrokEdge();
   worker = await startWorker({
@@ -55,9 +55,7 @@ afterAll(async () => {
   await worker?.stop();
   await edge?.closeAll();
   await gateway?.stop();
-  await ollama?.close();
-  await chroma?.stop();
-  await dirs?.cleanup();
+  await stack?.stop();
 });
 
 async function registeredUrl(): Promise<string | undefined> {

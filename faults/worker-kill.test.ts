@@ -1,21 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OllamaDouble } from '@review-assistant/local-worker/testing';
+import type { OllamaDouble } from '@review-assistant/local-worker/testing';
 import { startChat } from './support/chat-client.js';
 import type { CompiledService } from './support/compiled-service.js';
 import { waitUntil } from './support/http-probe.js';
 import { readInteractionLog } from './support/interaction-log.js';
-import {
-  canarySecret,
-  ingestWithOllama,
-  ollamaWorkerEnv,
-  SAMPLE_REVIEWS,
-  startChroma,
-  startGatewayProcess,
-  startWorkerProcess,
-  tempDir,
-  waitForWorker,
-  type TestChroma,
-} from './support/stack.js';
+import { startOllamaStack, type OllamaStack } from './support/ollama-stack.js';
+import { canarySecret, ollamaWorkerEnv, startGatewayProcess, startWorkerProcess, waitForWorker, type TestChroma } from './support/stack.js';
 
 /**
  * The compiled worker is SIGKILLed while it streams an answer through the compiled gateway, 50
@@ -28,18 +18,17 @@ const ERROR_DEADLINE_MS = 2000;
 const SECRET = canarySecret('worker-kill');
 const QUESTION = 'Which restaurant has good vegan options?';
 
+let stack: OllamaStack;
 let chroma: TestChroma;
 let ollama: OllamaDouble;
-let dirs: Awaited<ReturnType<typeof tempDir>>;
+let dirs: OllamaStack['dirs'];
 let gateway: CompiledService;
 let workerPort: number;
 
 beforeAll(async () => {
   // A long answer, token by token: the worker is always mid-stream when it is killed.
-  ollama = await OllamaDouble.start({ tokenDelayMs: 20, reply: () => Array.from({ length: 400 }, (_, index) => `word${index} `) });
-  chroma = await startChroma();
-  await ingestWithOllama(chroma.chroma.url, ollama.url, SAMPLE_REVIEWS);
-  dirs = await tempDir('worker-kill');
+  stack = await startOllamaStack('worker-kill', { tokenDelayMs: 20, reply: () => Array.from({ length: 400 }, (_, index) => `word${index} `) });
+  ({ ollama, chroma, dirs } = stack);
   const first = await startWorker(0);
   workerPort = first.port;
   await first.stop();
@@ -53,9 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.stop();
-  await ollama?.close();
-  await chroma?.stop();
-  await dirs?.cleanup();
+  await stack?.stop();
 });
 
 function startWorker(port: number): Promise<CompiledService> {
