@@ -16,6 +16,10 @@ import { startWorkerDouble, type WorkerDouble } from '../testing/worker-double.j
 const secret = 'stalled-clients-secret-0123456789';
 const TOKEN = `${'x'.repeat(64 * 1024)} `;
 const LARGE_TOKENS = 256; // 16 MiB of answer text
+// Moving 16 MiB answers through real sockets takes seconds when the suite runs many files at once on
+// two cores: the waits below poll up to a generous deadline (what they check is that slots come back
+// while the clients still stall, not how fast).
+const STALL_DEADLINE_MS = 60_000;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -48,7 +52,7 @@ async function stalledChat(gatewayUrl: string, message: string): Promise<{ socke
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.resume();
-    await until(() => closed || Buffer.concat(chunks.slice(-2)).toString('latin1').endsWith('\r\n0\r\n\r\n'), 'the end of the response', 30_000);
+    await until(() => closed || Buffer.concat(chunks.slice(-2)).toString('latin1').endsWith('\r\n0\r\n\r\n'), 'the end of the response', STALL_DEADLINE_MS);
     return Buffer.concat(chunks).toString('utf8');
   };
   return { socket, closed: () => closed, readAll };
@@ -71,13 +75,13 @@ async function chatEvents(gatewayUrl: string, message: string): Promise<StreamEv
 
 const slotsInUse = (gateway: TestGateway) => gateway.deps.pool.snapshot().reduce((total, worker) => total + worker.active + worker.queue, 0);
 
-describe('clients that stop reading (SSE)', () => {
+describe('clients that stop reading (SSE)', { timeout: 3 * STALL_DEADLINE_MS }, () => {
   it('never hold a worker slot: with every slot taken by stalled readers, a normal chat still completes', async () => {
     const { gateway, worker } = await setup({ pool: { concurrency: 2, maxQueue: 4 } });
     const stalled = [];
     for (let index = 0; index < 4; index += 1) stalled.push(await stalledChat(gateway.url, `stalled ${index}`));
     // Every stalled turn reached the worker, and every slot came back while the clients still stall.
-    await until(() => worker.calls.length === 4 && worker.calls.every((call) => call.aborted || call.finished) && slotsInUse(gateway) === 0, 'the stalled turns to give their slots back');
+    await until(() => worker.calls.length === 4 && worker.calls.every((call) => call.aborted || call.finished) && slotsInUse(gateway) === 0, 'the stalled turns to give their slots back', STALL_DEADLINE_MS);
     expect(stalled.every((client) => !client.closed())).toBe(true);
     const events = await chatEvents(gateway.url, 'a normal question');
     expect(events.at(-1)?.type).toBe('answer-end');
@@ -92,7 +96,7 @@ describe('clients that stop reading (SSE)', () => {
   it('buffers what a slow client has not read, so the slot is free before the client reads the whole answer', async () => {
     const { gateway, worker } = await setup({ pool: { concurrency: 1, streamBufferBytes: 64 * 1024 * 1024 } });
     const client = await stalledChat(gateway.url, 'a slow reader');
-    await until(() => worker.calls[0]?.finished === true && slotsInUse(gateway) === 0, 'the worker stream to end and its slot to come back');
+    await until(() => worker.calls[0]?.finished === true && slotsInUse(gateway) === 0, 'the worker stream to end and its slot to come back', STALL_DEADLINE_MS);
     expect(worker.calls[0]?.aborted).toBe(false);
     const text = await client.readAll();
     expect(text).toContain('event: answer-end');
@@ -108,7 +112,7 @@ describe('clients that stop reading (SSE)', () => {
   });
 });
 
-describe('clients that stop reading (WebSocket)', () => {
+describe('clients that stop reading (WebSocket)', { timeout: 3 * STALL_DEADLINE_MS }, () => {
   async function openSocket(gatewayUrl: string): Promise<WebSocket> {
     const socket = new WebSocket(`${gatewayUrl.replace('http', 'ws')}/ws/chat`);
     cleanups.push(() => socket.terminate());
@@ -124,8 +128,8 @@ describe('clients that stop reading (WebSocket)', () => {
     underlying(socket).pause();
     socket.send(JSON.stringify({ type: 'chat', turnId: 't1', request: { message: 'a large answer please' } }));
     await until(() => worker.calls.length === 1, 'the turn to reach the worker');
-    await until(async () => (await gateway.openConnections()) === 0, 'the gateway to close the stalled socket');
-    await until(() => slotsInUse(gateway) === 0, 'the slot to come back');
+    await until(async () => (await gateway.openConnections()) === 0, 'the gateway to close the stalled socket', STALL_DEADLINE_MS);
+    await until(() => slotsInUse(gateway) === 0, 'the slot to come back', STALL_DEADLINE_MS);
   });
 
   it('closes a socket that does not answer pings', async () => {
