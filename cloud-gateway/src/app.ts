@@ -2,10 +2,9 @@ import { Hono } from 'hono';
 import type { Server } from 'node:http';
 import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
-import { createErrorRenderer } from './middleware/error-handler.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
 import { createLimiter } from './limits/create-limiter.js';
-import { requestBodyLimit } from '@review-assistant/shared/edge';
+import { createErrorRenderer, requestBodyLimit } from '@review-assistant/shared/edge';
 import { requestContext } from './middleware/request-context.js';
 import { FailedAttempts } from './middleware/token-auth.js';
 import { requireHttps } from './middleware/require-https.js';
@@ -76,10 +75,12 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);
   app.use(requestBodyLimit(deps.settings.maxBodyBytes));
-  const errors = createErrorRenderer([
-    ['/v1/', openAiErrorShape],
-    ['/ollama/', ollamaErrorShape],
-  ]);
+  const errors = createErrorRenderer<GatewayEnv>({
+    shapes: [
+      ['/v1/', openAiErrorShape],
+      ['/ollama/', ollamaErrorShape],
+    ],
+  });
   app.onError(errors.onError);
   app.notFound(errors.notFound);
 

@@ -263,6 +263,6 @@ describe('worker app', () => {
     const { app } = build();
     const response = await app.request(signed('GET', '/v1/nothing', undefined, { headers: { 'x-request-id': 'r-404' } }));
     expect(response.status).toBe(404);
-    expect(await errorOf(response)).toEqual({ code: 'not_found', message: 'no route GET /v1/nothing', requestId: 'r-404' });
+    expect(await errorOf(response)).toEqual({ code: 'not_found', message: 'no route for GET /v1/nothing', requestId: 'r-404' });
   });
 });

@@ -1,18 +1,16 @@
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { AppError } from '@review-assistant/shared';
 import type { NonceCache } from '@review-assistant/shared';
 import type { ChatService } from './chat/chat-service.js';
 import type { ConcurrencyGate } from './chat/concurrency-gate.js';
 import type { ChatModel, EmbeddingModel, Retriever } from './ports.js';
-import { requestContext, signatureMiddleware } from '@review-assistant/shared/edge';
+import { createErrorRenderer, requestContext, signatureMiddleware } from '@review-assistant/shared/edge';
 import { createChatRoutes } from './routes/chat.js';
 import { createEmbedRoutes } from './routes/embed.js';
 import { createGenerateRoutes } from './routes/generate.js';
 import { createHealthRoutes } from './routes/health.js';
 import type { HealthReporter } from './routes/health.js';
-import { renderError } from './routes/http-support.js';
 import type { WorkerEnv } from './routes/http-support.js';
 import { createRetrieveRoutes } from './routes/retrieve.js';
 
@@ -70,7 +68,15 @@ export function createApp(dependencies: WorkerAppDependencies): Hono<WorkerEnv> 
   app.route('/v1', createGenerateRoutes({ chatModel: dependencies.chatModel, gate: dependencies.gate, backend: dependencies.backend }));
   app.route('/v1', createHealthRoutes({ reporter: dependencies.health }));
 
-  app.notFound((c) => renderError(new AppError('not_found', `no route ${c.req.method} ${c.req.path}`), c));
-  app.onError((error, c) => renderError(error, c));
+  const errors = createErrorRenderer<WorkerEnv>({
+    // Private: the gateway logs the worker's own messages (Ollama or Chroma down, ...).
+    exposeServerMessages: true,
+    internalMessage: 'the worker failed to handle the request; see its log',
+    // Shedding load or a model being down is expected; only unexpected failures are errors.
+    logAsError: (code) => code === 'internal',
+    retryAfterSeconds: { worker_busy: 1 },
+  });
+  app.notFound(errors.notFound);
+  app.onError(errors.onError);
   return app;
 }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { renderError } from './error-handler.js';
+import { createErrorRenderer } from '@review-assistant/shared/edge';
 import type { GatewayEnv } from './gateway-env.js';
 import { requireHttps, type HttpsPolicy } from './require-https.js';
 
@@ -14,7 +14,7 @@ const cloudFront: HttpsPolicy = {
 function gateway(policy: HttpsPolicy) {
   const app = new Hono<GatewayEnv>();
   app.use(requireHttps(policy));
-  app.onError(renderError);
+  app.onError(createErrorRenderer<GatewayEnv>().onError);
   app.all('*', (c) => c.text('served'));
   /** A request as @hono/node-server hands it over: with the socket's peer address. */
   return (path: string, headers: Record<string, string> = {}, remoteAddress = '198.51.100.7') =>

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { renderError } from './error-handler.js';
+import { createErrorRenderer } from '@review-assistant/shared/edge';
 import type { GatewayEnv } from './gateway-env.js';
 import { FailedAttempts, requireToken, SecretSet } from './token-auth.js';
 
@@ -10,7 +10,7 @@ function createApp(now: () => number) {
   const app = new Hono<GatewayEnv>();
   const failedAttempts = new FailedAttempts(true, now);
   const secrets = new SecretSet([token, 'second-token-0123456789']);
-  app.onError(renderError);
+  app.onError(createErrorRenderer<GatewayEnv>().onError);
   app.get('/secret', (c) => c.text(`ok ${requireToken(c, { secrets, failedAttempts, alternateHeader: 'x-api-key', realm: 'test', missing: 'missing token: send Authorization: Bearer <TOKEN>', invalid: 'invalid token' })}`));
   return app;
 }

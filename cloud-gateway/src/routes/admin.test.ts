@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { RoutedRequest, WorkerSnapshot } from '../pool/types.js';
 import { Hono } from 'hono';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { renderError } from '../middleware/error-handler.js';
+import { createErrorRenderer } from '@review-assistant/shared/edge';
 import { createAdminRoutes } from './admin.js';
 
 const adminToken = 'admin-token-0123456789abcdef';
@@ -46,7 +46,7 @@ const requests: RoutedRequest[] = [{ time: new Date().toISOString(), requestId: 
 /** The admin routes under the gateway's error renderer (they throw typed errors). */
 function app(token: string | undefined) {
   const parent = new Hono<GatewayEnv>();
-  parent.onError(renderError);
+  parent.onError(createErrorRenderer<GatewayEnv>().onError);
   parent.route('/', createAdminRoutes({ adminToken: token, listWorkers: () => workers, recentRequests: () => requests }));
   return parent;
 }

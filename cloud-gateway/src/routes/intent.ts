@@ -2,23 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import {
   ErrorBodySchema,
   IntentBatchRequestSchema,
   IntentBatchResponseSchema,
   IntentRequestSchema,
   IntentResultSchema,
-  errorBody,
-  isAppError,
-  type ErrorCode,
   type IntentResult,
 } from '@review-assistant/shared';
 import type { IntentClassifier, IntentService } from '../intent/classifier.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
-import { parseJsonBody } from '@review-assistant/shared/edge';
+import { createErrorRenderer, errorResponse, parseJsonBody } from '@review-assistant/shared/edge';
 import { publicModelStatus } from './health.js';
 
 export interface IntentRoutesOptions {
@@ -53,16 +49,6 @@ const ModelInfoResponseSchema = z.object({
     .nullable(),
 });
 
-/** The id set by the gateway's request-id middleware, when the routes are mounted there. */
-function requestIdOf(c: Context): string | undefined {
-  const value: unknown = (c.var as Record<string, unknown>).requestId;
-  return typeof value === 'string' ? value : undefined;
-}
-
-function fail(c: Context, code: ErrorCode, message: string, status: 400 | 413 | 415 | 429 | 500 | 503) {
-  return c.json(errorBody(code, message, requestIdOf(c)), status);
-}
-
 function predictOne(classifier: IntentClassifier, text: string): IntentResult {
   const started = performance.now();
   const prediction = classifier.predict(text, 5);
@@ -88,13 +74,8 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
   const routes = new OpenAPIHono();
   const { intent } = options;
 
-  routes.onError((error, c) => {
-    // e.g. the gateway's body limit, which throws while this sub-app reads the body
-    if (isAppError(error)) return c.json(error.toPublicBody(requestIdOf(c)), error.status as 400);
-    if (error.name === 'BodyLimitError') return fail(c, 'payload_too_large', 'the request body is too large', 413);
-    if (error instanceof HTTPException && error.status < 500) return c.json(errorBody('bad_request', error.message, requestIdOf(c)), error.status);
-    return fail(c, 'internal', 'intent prediction failed', 500);
-  });
+  // The edge kit's renderer, e.g. for the gateway's body limit, which throws while this sub-app reads the body.
+  routes.onError(createErrorRenderer().onError);
 
   /** The parsed, validated body and the loaded classifier, or the error response (415/413/400/503). */
   const prepare = async <S extends z.ZodType>(
@@ -109,11 +90,11 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
       const decision = await options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts(input));
       if (!decision.allowed) {
         c.header('Retry-After', String(decision.retryAfterSeconds));
-        return fail(c, 'rate_limited', `too many texts from this address; retry in ${decision.retryAfterSeconds} s`, 429);
+        return errorResponse(c, 'rate_limited', `too many texts from this address; retry in ${decision.retryAfterSeconds} s`);
       }
     }
     const classifier = intent.current();
-    if (classifier === undefined) return fail(c, 'not_ready', publicModelStatus(intent.status()).message ?? 'the intent model is not loaded', 503);
+    if (classifier === undefined) return errorResponse(c, 'not_ready', publicModelStatus(intent.status()).message ?? 'the intent model is not loaded');
     return { input, classifier };
   };
 

@@ -1,6 +1,4 @@
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
-import { AppError, errorCodeForStatus } from '@review-assistant/shared';
 import { parseJsonBody } from '@review-assistant/shared/edge';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -23,24 +21,4 @@ export interface WorkerEnv {
  */
 export function readJsonBody<S extends z.ZodType>(c: Context<WorkerEnv>, schema: S): Promise<z.output<S>> {
   return parseJsonBody(c, schema, { allowMissingContentType: true });
-}
-
-/** The one error renderer: `{"error": {"code", "message", "requestId"}}` with the catalogue's status. */
-export function renderError(error: unknown, c: Context<WorkerEnv>): Response {
-  const requestId = c.get('requestId');
-  const logger = c.get('logger');
-  let appError: AppError;
-  if (error instanceof AppError) {
-    appError = error;
-  } else if (error instanceof HTTPException) {
-    const code = errorCodeForStatus(error.status);
-    appError = new AppError(code, error.message || code.replace(/_/g, ' '), { status: error.status, cause: error });
-  } else {
-    appError = new AppError('internal', 'the worker failed to handle the request; see its log', { cause: error });
-  }
-  if (appError.status >= 500 && appError.code === 'internal') logger?.error({ err: error }, 'request failed');
-  else logger?.info({ code: appError.code, reason: appError.message }, 'request refused');
-  const headers: Record<string, string> = {};
-  if (appError.code === 'worker_busy') headers['retry-after'] = '1';
-  return c.json(appError.toBody(requestId), appError.status as 400, headers);
 }

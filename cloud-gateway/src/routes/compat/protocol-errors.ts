@@ -1,4 +1,4 @@
-import type { ErrorShape } from '../../middleware/error-handler.js';
+import type { ErrorShape } from '@review-assistant/shared/edge';
 
 /** OpenAI's own codes where the protocol has one (clients and docs know them); ours otherwise. */
 const openAiCodes: Record<string, string> = {
