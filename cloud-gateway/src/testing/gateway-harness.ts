@@ -13,6 +13,7 @@ import { RecentRequests } from '../pool/recent-requests.js';
 import { WorkerPool, type WorkerPoolOptions } from '../pool/worker-pool.js';
 import { WorkerUrlPolicy } from '../pool/worker-url-policy.js';
 import type { RouteDecision, RoutingPolicy } from '../routing/policy.js';
+import { readServerSentEvents } from '../ui/client/sse-parser.js';
 
 /** Keeps interaction records in memory; `failing` makes every append reject. */
 export class MemoryLogStore implements LogStore {
@@ -146,24 +147,9 @@ export function createTestGateway(
   return harness;
 }
 
-/** Reads an SSE body event by event as it arrives. */
+/** Reads the gateway's SSE body event by event as it arrives (the UI client's reader), data parsed as JSON. */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; data: StreamEvent }> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let boundary = buffer.indexOf('\n\n');
-    while (boundary >= 0) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      let event = 'message';
-      let data = '';
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data += line.slice(5).trim();
-      }
-      if (data) yield { event, data: JSON.parse(data) as StreamEvent };
-      boundary = buffer.indexOf('\n\n');
-    }
+  for await (const { event, data } of readServerSentEvents(body)) {
+    if (data) yield { event, data: JSON.parse(data) as StreamEvent };
   }
 }

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSignedFetch, readNdjson } from '@review-assistant/shared';
-import { startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
+import { readServerSentEvents, startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
 import { gatewayCpu } from './gateway-cpu.js';
 import { percentile, type BenchSection } from './types.js';
 
@@ -129,20 +129,11 @@ async function viaGateway(url: string): Promise<Timing & { types: string[] }> {
   const started = performance.now();
   const response = await fetch(`${url}/api/chat`, { method: 'POST', body: chatBody, headers: { 'content-type': 'application/json' } });
   if (response.status !== 200) throw new Error(`gateway answered ${response.status}: ${await response.text()}`);
-  const decoder = new TextDecoder();
-  let buffer = '';
   let firstEventMs = Number.NaN;
   const types: string[] = [];
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let boundary = buffer.indexOf('\n\n');
-    while (boundary >= 0) {
-      const type = /^event: (.+)$/m.exec(buffer.slice(0, boundary))?.[1] ?? 'message';
-      buffer = buffer.slice(boundary + 2);
-      types.push(type);
-      if (type !== 'intent' && Number.isNaN(firstEventMs)) firstEventMs = performance.now() - started;
-      boundary = buffer.indexOf('\n\n');
-    }
+  for await (const { event: type } of readServerSentEvents(response.body!)) {
+    types.push(type);
+    if (type !== 'intent' && Number.isNaN(firstEventMs)) firstEventMs = performance.now() - started;
   }
   return { firstEventMs, totalMs: performance.now() - started, types };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServerSentEventParser } from './sse-parser.js';
+import { ServerSentEventParser, readServerSentEvents } from './sse-parser.js';
 
 describe('ServerSentEventParser', () => {
   it('returns events as soon as their blank line arrives, across arbitrary chunk splits', () => {
@@ -27,5 +27,46 @@ describe('ServerSentEventParser', () => {
   it('does not emit events without data', () => {
     const parser = new ServerSentEventParser();
     expect(parser.push('event: ping\n\n')).toEqual([]);
+  });
+});
+
+function bodyOf(chunks: Uint8Array[], onCancel: () => void = () => undefined): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+    },
+    cancel: onCancel,
+  });
+}
+
+describe('readServerSentEvents', () => {
+  it('decodes bytes split inside a UTF-8 character and dispatches a last event that lacks its blank line', async () => {
+    const bytes = new TextEncoder().encode('event: answer-delta\ndata: {"text":"café"}\n\ndata: tail');
+    const split = bytes.indexOf(0xc3) + 1;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.slice(0, split));
+        controller.enqueue(bytes.slice(split));
+        controller.close();
+      },
+    });
+    const seen = [];
+    for await (const message of readServerSentEvents(body)) seen.push(message);
+    expect(seen).toEqual([
+      { event: 'answer-delta', data: '{"text":"café"}' },
+      { event: 'message', data: 'tail' },
+    ]);
+  });
+
+  it('cancels the body when the reader stops early', async () => {
+    let cancelled = false;
+    const body = bodyOf([new TextEncoder().encode('data: 1\n\ndata: 2\n\n')], () => {
+      cancelled = true;
+    });
+    for await (const message of readServerSentEvents(body)) {
+      expect(message.data).toBe('1');
+      break;
+    }
+    expect(cancelled).toBe(true);
   });
 });

@@ -1,3 +1,5 @@
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+
 /** One server-sent event as read off the wire. */
 export interface ServerSentMessage {
   event: string;
@@ -6,59 +8,54 @@ export interface ServerSentMessage {
 }
 
 /**
- * Incremental parser for `text/event-stream` (WHATWG HTML, "Parsing an event stream"): feed it
- * decoded chunks as they arrive, in any split, and it returns the events completed so far.
+ * The project's one `text/event-stream` reader (the browser client, the gateway's test harness, the
+ * benchmarks), built on `eventsource-parser` (WHATWG "Parsing an event stream"): feed it decoded
+ * chunks as they arrive, in any split, and it returns the events completed so far. Events without
+ * data are not dispatched; the event type defaults to `message`.
  */
 export class ServerSentEventParser {
-  private buffer = '';
-  private data: string[] = [];
-  private event = '';
-  private id: string | undefined;
+  private readonly parser: EventSourceParser;
+  private completed: ServerSentMessage[] = [];
+
+  constructor() {
+    this.parser = createParser({
+      onEvent: ({ event, data, id }) => this.completed.push(id === undefined ? { event: event || 'message', data } : { event: event || 'message', data, id }),
+    });
+  }
 
   push(chunk: string): ServerSentMessage[] {
-    this.buffer += chunk;
-    const messages: ServerSentMessage[] = [];
-    for (;;) {
-      const match = /\r\n|\r|\n/.exec(this.buffer);
-      if (!match) break;
-      // a lone "\r" at the end may be the first half of "\r\n": wait for more input
-      if (match[0] === '\r' && match.index === this.buffer.length - 1) break;
-      const line = this.buffer.slice(0, match.index);
-      this.buffer = this.buffer.slice(match.index + match[0].length);
-      const message = this.line(line);
-      if (message) messages.push(message);
-    }
-    return messages;
+    this.parser.feed(chunk);
+    return this.take();
   }
 
   /** Dispatches what is left when the stream ends without a final blank line. */
   end(): ServerSentMessage[] {
-    const messages = this.buffer === '' ? [] : this.push('\n');
-    const last = this.line('');
-    if (last) messages.push(last);
-    return messages;
+    // the end of the stream ends the last line and the event (a blank line after no data dispatches nothing)
+    this.parser.feed('\n\n');
+    this.parser.reset();
+    return this.take();
   }
 
-  private line(line: string): ServerSentMessage | undefined {
-    if (line === '') {
-      if (this.data.length === 0) {
-        this.event = '';
-        return undefined;
-      }
-      const message: ServerSentMessage = { event: this.event || 'message', data: this.data.join('\n') };
-      if (this.id !== undefined) message.id = this.id;
-      this.data = [];
-      this.event = '';
-      return message;
+  private take(): ServerSentMessage[] {
+    const messages = this.completed;
+    this.completed = [];
+    return messages;
+  }
+}
+
+/** The events of a response body as they complete; leaving the loop early cancels the body. */
+export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentMessage> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const parser = new ServerSentEventParser();
+  let finished = false;
+  try {
+    while (!finished) {
+      const { done, value } = await reader.read();
+      finished = done;
+      yield* done ? [...parser.push(decoder.decode()), ...parser.end()] : parser.push(decoder.decode(value, { stream: true }));
     }
-    if (line.startsWith(':')) return undefined;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
-    else if (field === 'id' && !value.includes('\0')) this.id = value;
-    return undefined;
+  } finally {
+    if (!finished) await reader.cancel().catch(() => undefined);
   }
 }
