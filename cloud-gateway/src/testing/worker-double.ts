@@ -55,6 +55,8 @@ export interface WorkerDoubleOptions {
   tokenDelayMs?: number;
   /** The answer, streamed one token (word) at a time. */
   answer?: string;
+  /** Picks the chat answer per request (its parsed body); undefined falls back to `answer`. */
+  answerFor?: (body: unknown) => string | undefined;
   fault?: WorkerFault;
   /** @default 1000 */
   firstByteDelayMs?: number;
@@ -208,7 +210,7 @@ export async function startWorkerDouble(initial: WorkerDoubleOptions = {}): Prom
   async function streamChat(call: WorkerDoubleCall, response: ServerResponse, options: WorkerDoubleOptions): Promise<void> {
     if (options.fault === 'slow-first-byte') await sleep(options.firstByteDelayMs ?? 1000);
     if (response.destroyed) return;
-    const tokens = (options.answer ?? defaultAnswer).split(/(?<= )/);
+    const tokens = (options.answerFor?.(call.body) ?? options.answer ?? defaultAnswer).split(/(?<= )/);
     const events: StreamEvent[] =
       options.fault === 'error-event'
         ? [{ type: 'error', code: 'model_unavailable', message: 'the chat model is not loaded', retryable: true }]
