@@ -338,6 +338,23 @@ describe('gateway app: credentials and private endpoints', () => {
     expect(await allowed.text()).toMatch(/gateway_http_requests_total/);
   });
 
+  it('does not take a request a same-host proxy forwarded for a loopback client when the proxy is not trusted', async () => {
+    const behindProxy = gateway({ settings: { trustProxy: false } });
+    const url = await behindProxy.listen();
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${url}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.5' } })).status).toBe(403);
+    expect((await fetch(`${url}/metrics`, { headers: { forwarded: 'for=203.0.113.5' } })).status).toBe(403);
+  });
+
+  it('holds the per-key limit on the worker API routes too (one budget per key)', async () => {
+    const key = 'a-long-enough-api-key-02';
+    const app = gateway({ settings: { apiKeys: [key], apiKeyRateLimitPerMinute: 1, apiKeyRateLimitBurst: 2 } }).gateway.app;
+    const statuses: number[] = [];
+    for (let index = 0; index < 3; index++) statuses.push((await app.request('/api/retrieve', postJson({ query: 'pasta' }, { 'x-api-key': key }))).status);
+    expect(statuses.slice(0, 2)).not.toContain(429);
+    expect(statuses[2]).toBe(429);
+  });
+
   it('limits failed API-key attempts per client IP: 429 with Retry-After after 10 wrong keys, other clients unaffected', async () => {
     const app = gateway({ settings: { apiKeys: ['a-long-enough-api-key-01'], trustProxy: true } }).gateway.app;
     const attempt = (ip: string, key: string) => app.request('/api/retrieve', postJson({ query: 'pasta' }, { 'x-forwarded-for': ip, 'x-api-key': key }));

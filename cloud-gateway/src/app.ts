@@ -112,7 +112,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   };
   app.route('/', createOpenAiRoutes(compat));
   app.route('/', createOllamaRoutes(compat));
-  app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, recentRequests: deps.recentRequests }));
+  app.route('/', createWorkerApiRoutes({ pool: deps.pool, apiKeys: deps.settings.apiKeys, keyLimiter, recentRequests: deps.recentRequests }));
   app.route('/', createHeartbeatRoutes({ pool: deps.pool, secret: deps.settings.workerSharedSecret }));
   app.route('/', intentRoutes);
   app.route(

@@ -57,7 +57,7 @@ export class GatewayMetrics {
       help: 'Workers in the pool that are up (not degraded, stopping or with an open breaker).',
       registers,
       collect() {
-        this.set(listWorkers().filter((worker) => worker.breaker === 'closed' && worker.state !== 'degraded' && worker.state !== 'stopping').length);
+        this.set(listWorkers().filter((worker) => worker.up).length);
       },
     });
     new Gauge({

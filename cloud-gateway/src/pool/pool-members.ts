@@ -34,15 +34,6 @@ export class PoolMembers {
     return [...this.workers.values()];
   }
 
-  get size(): number {
-    return this.workers.size;
-  }
-
-  /** The static worker at `url`, if any. */
-  staticAt(url: string): PooledWorker | undefined {
-    return this.staticByUrl.get(url);
-  }
-
   /** Reads the registry again unless the last read is younger than the cache time. */
   refreshIfStale(): Promise<void> {
     if (this.now() - this.refreshedAtMs < this.cacheMs) return Promise.resolve();

@@ -111,6 +111,7 @@ export class PooledWorker {
       source: this.source,
       state: this.state,
       breaker: this.breakerState,
+      up: this.up,
       active: this.slots.active,
       queue: this.slots.queued,
       capacity: this.slots.limit,

@@ -23,6 +23,8 @@ export interface WorkerSnapshot {
   source: WorkerSource;
   state: WorkerHealthState;
   breaker: BreakerState;
+  /** Counts as up for the status badge and metrics (the pool's own rule, `PooledWorker.up`). */
+  up: boolean;
   /** Requests this gateway currently has running on the worker. */
   active: number;
   /** Requests this gateway has waiting for a slot on the worker. */

@@ -132,7 +132,7 @@ export class WorkerPool {
   /** Re-reads the registry in the background every `everyMs` (reads are also made on demand). */
   startSweeping(everyMs = 1000): void {
     this.stopSweeping();
-    this.sweepTimer = setInterval(() => void this.watchRegistry(this.members.refresh()), everyMs);
+    this.sweepTimer = setInterval(() => void this.watchRegistry(this.members.refreshIfStale()), everyMs);
     this.sweepTimer.unref();
   }
 

@@ -21,7 +21,10 @@ export function createMetricsRoutes(metrics: GatewayMetrics, options: MetricsRou
   const routes = new Hono<GatewayEnv>();
   const secrets = new SecretSet(options.token === undefined ? [] : [options.token]);
   routes.get('/metrics', async (c) => {
-    if (!isLoopbackAddress(clientIp(c, options.trustProxy))) {
+    // A same-host proxy (Caddy) makes every public request look like loopback: a request that was
+    // forwarded counts as loopback only when the proxy is trusted to name the client.
+    const forwarded = !options.trustProxy && (c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined);
+    if (forwarded || !isLoopbackAddress(clientIp(c, options.trustProxy))) {
       if (secrets.size === 0) throw new AppError('forbidden', 'metrics are served to loopback clients only; set METRICS_TOKEN to read them remotely');
       requireToken(c, { secrets, realm: 'metrics', missing: 'metrics need Authorization: Bearer <METRICS_TOKEN>', invalid: 'invalid metrics token' });
     }

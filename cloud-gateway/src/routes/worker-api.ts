@@ -10,7 +10,8 @@ import {
   RetrieveResponseSchema,
 } from '@review-assistant/shared';
 import { outcomeStatus } from '../chat/chat-turn-outcome.js';
-import { apiKeyAuth } from '../middleware/api-key.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import { apiKeyAccess } from './compat/api-key-access.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import { jsonBody } from '@review-assistant/shared/edge';
 import type { RecentRequests } from '../pool/recent-requests.js';
@@ -19,13 +20,15 @@ import type { WorkerPool } from '../pool/worker-pool.js';
 export interface WorkerApiRoutesOptions {
   pool: WorkerPool;
   apiKeys: readonly string[];
+  /** The per-key limit the compatible APIs use: one budget per key across every keyed route. */
+  keyLimiter: RateLimiter;
   recentRequests: RecentRequests;
 }
 
 /** `POST /api/embed|retrieve|generate` behind API keys, forwarded (signed) to a worker. */
 export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
-  const auth = apiKeyAuth(options.apiKeys);
+  const auth = apiKeyAccess(options.apiKeys, options.keyLimiter);
   const forward = <Req extends z.ZodType, Res extends z.ZodType>(name: string, requestSchema: Req, responseSchema: Res) => {
     routes.post(`/api/${name}`, auth, jsonBody(requestSchema), async (c) => {
       const started = performance.now();
@@ -33,9 +36,7 @@ export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<Gat
       let status = 'ok';
       let workerId: string | null = null;
       try {
-        const controller = new AbortController();
-        c.req.raw.signal.addEventListener('abort', () => controller.abort(), { once: true });
-        const result = await options.pool.callJson(`/v1/${name}`, c.req.valid('json'), { requestId, signal: controller.signal });
+        const result = await options.pool.callJson(`/v1/${name}`, c.req.valid('json'), { requestId, signal: c.req.raw.signal });
         workerId = result.workerId;
         const parsed = responseSchema.safeParse(result.body);
         if (!parsed.success) throw new AppError('worker_unavailable', `worker ${result.workerId} sent an unexpected /v1/${name} response`);

@@ -54,7 +54,8 @@ export class GatewayPipeline extends Construct {
           build: {
             commands: [
               'npm run package:gateway -w infra',
-              `(cd infra && npx cdk deploy ${stack.stackName} --require-approval never)`,
+              // the pipeline deploys the stack that contains it: keep it (cdk.json's default is off)
+              `(cd infra && npx cdk deploy ${stack.stackName} -c pipeline=true --require-approval never)`,
               `bash infra/scripts/rollout.sh ${stack.stackName} infra/release/cloud-gateway.tgz`,
             ],
           },
