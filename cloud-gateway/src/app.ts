@@ -97,7 +97,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       limiter,
       trustProxy: deps.settings.trustProxy,
       upgradeWebSocket,
-      maxMessageBytes: MAX_WS_MESSAGE_BYTES,
       clientWriteTimeoutMs: deps.settings.clientWriteTimeoutMs,
       pingIntervalMs: deps.settings.wsPingIntervalMs,
     }),

@@ -20,6 +20,11 @@ function createApp(): Hono<GatewayEnv> {
   app.get('/echo', (c) => c.text('get'));
   app.post('/ping', (c) => c.text('pong'));
   app.post('/small', async (c) => c.text((await readRequestBody(c, ROUTE_LIMIT)).toString('utf8')));
+  // read once under the app's limit, then again under a smaller one (the second read hits the cache)
+  app.post('/twice', async (c) => {
+    await readRequestBody(c, LIMIT);
+    return c.text((await readRequestBody(c, ROUTE_LIMIT)).toString('utf8'));
+  });
   app.post('/json', jsonBody(z.object({ name: z.string() })), (c) => c.json(c.req.valid('json')));
   return app;
 }
@@ -138,5 +143,15 @@ describe('requestBodyLimit and readRequestBody', () => {
     expect(response.status).toBe(413);
     const small = await app.request('/small', { method: 'POST', body: 'x'.repeat(ROUTE_LIMIT + 1) });
     expect(small.status).toBe(413);
+  });
+});
+
+describe('readRequestBody read twice', () => {
+  it('holds the smaller limit of a second reader although the body was read before under a larger one', async () => {
+    const app = createApp();
+    const small = await app.request('/twice', { method: 'POST', body: 'short' });
+    expect(await small.text()).toBe('short');
+    const large = await app.request('/twice', { method: 'POST', body: 'x'.repeat(ROUTE_LIMIT + 10) });
+    expect(large.status).toBe(413);
   });
 });

@@ -16,8 +16,6 @@ export interface ChatSocketRoutesOptions {
   limiter: RateLimiter;
   trustProxy: boolean;
   upgradeWebSocket: UpgradeWebSocket;
-  /** Largest client message in bytes. @default 256 KiB */
-  maxMessageBytes?: number;
   /** A socket whose send buffer stays over the high-water mark this long is closed. @default 30000 */
   clientWriteTimeoutMs?: number | undefined;
   /** Ping every this often; a socket that did not answer the previous ping is closed. @default 30000 */
@@ -46,7 +44,6 @@ const HIGH_WATER_BYTES = 256 * 1024;
  */
 export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
-  const maxMessageBytes = options.maxMessageBytes ?? 256 * 1024;
   const clientWriteTimeoutMs = options.clientWriteTimeoutMs ?? 30_000;
   const pingIntervalMs = options.pingIntervalMs ?? 30_000;
   routes.get(
@@ -123,8 +120,9 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
         },
         onMessage(message, ws) {
           const text = typeof message.data === 'string' ? message.data : '';
-          if (text.length === 0 || Buffer.byteLength(text) > maxMessageBytes) {
-            void fail(ws, null, text.length === 0 ? 'bad_request' : 'payload_too_large', text.length === 0 ? 'send JSON text messages' : `message exceeds ${maxMessageBytes} bytes`);
+          // larger messages never get here: the WebSocket server's maxPayload closes the socket (1009)
+          if (text.length === 0) {
+            void fail(ws, null, 'bad_request', 'send JSON text messages');
             return;
           }
           let value: unknown;

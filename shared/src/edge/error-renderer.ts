@@ -36,7 +36,7 @@ export interface ErrorRendererOptions {
   retryAfterSeconds?: Partial<Record<ErrorCode, number>>;
 }
 
-const defaultInternalMessage = 'internal error; quote the request id when reporting it';
+const defaultInternalMessage = publicErrorMessage('internal', '');
 
 /**
  * Turns anything thrown into a status and the shared `{"error": {"code", "message"}}` body. By

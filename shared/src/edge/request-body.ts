@@ -19,19 +19,19 @@ const reads = new WeakMap<object, Promise<Buffer>>();
 export function readRequestBody(c: Context, maxBytes: number): Promise<Buffer> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   const key: object = incoming ?? c.req.raw;
-  let read = reads.get(key);
-  if (!read) {
-    read = incoming ? readIncoming(incoming, maxBytes) : readWebBody(c.req.raw, maxBytes);
-    // A read that fails while nobody awaits it (e.g. the handler answered first) is not an unhandled rejection.
-    read.catch(() => undefined);
-    reads.set(key, read);
-    // Hono's own readers (`c.req.json()`, validators, the inspector) find the bytes in its cache.
-    if (c.req.bodyCache.arrayBuffer === undefined) {
-      const cached = read.then(toArrayBuffer);
-      // Same as above: the failure reaches whoever awaits the body, never the process.
-      cached.catch(() => undefined);
-      c.req.bodyCache.arrayBuffer = cached as never;
-    }
+  const earlier = reads.get(key);
+  // Read before under another limit: a smaller limit still holds for this caller.
+  if (earlier) return earlier.then((body) => (body.length > maxBytes ? Promise.reject(tooLarge(maxBytes)) : body));
+  const read = incoming ? readIncoming(incoming, maxBytes) : readWebBody(c.req.raw, maxBytes);
+  // A read that fails while nobody awaits it (e.g. the handler answered first) is not an unhandled rejection.
+  read.catch(() => undefined);
+  reads.set(key, read);
+  // Hono's own readers (`c.req.json()`, validators, the inspector) find the bytes in its cache.
+  if (c.req.bodyCache.arrayBuffer === undefined) {
+    const cached = read.then(toArrayBuffer);
+    // Same as above: the failure reaches whoever awaits the body, never the process.
+    cached.catch(() => undefined);
+    c.req.bodyCache.arrayBuffer = cached as never;
   }
   return read;
 }
