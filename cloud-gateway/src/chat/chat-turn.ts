@@ -20,6 +20,14 @@ export interface ChatTurnContext {
   /** Aborted when the client disconnects or cancels; the worker request is aborted with it. */
   signal: AbortSignal;
   logger: Logger;
+  /** The intent and route already decided for this request (by `overloadRefusal`): not predicted again. */
+  decided?: DecidedRoute;
+}
+
+/** A request's predicted intent and the routing policy's decision. */
+export interface DecidedRoute {
+  prediction: IntentPrediction;
+  decision: RouteDecision;
 }
 
 /** What the turn uses when the intent model is not loaded: low confidence, so the worker answers. */
@@ -43,7 +51,7 @@ function decideRoute(
   deps: Pick<ChatTurnDeps, 'intent' | 'policy'>,
   request: Pick<ChatRequest, 'message' | 'history'>,
   logger: Logger,
-): { prediction: IntentPrediction; decision: RouteDecision } {
+): DecidedRoute {
   const classifier = deps.intent.current();
   if (!classifier) return { prediction: UNKNOWN_PREDICTION, decision: { route: 'worker' } };
   try {
@@ -60,13 +68,15 @@ export const BUSY_RETRY_AFTER_SECONDS = 2;
 
 /**
  * The `worker_busy` error to answer before any stream is opened when this turn needs a worker and
- * the pool is full; undefined when the turn may run (the gateway answers small talk and declines
- * itself, so those are never shed). The intent is predicted only when the pool is full.
+ * the pool is full; none when the turn may run (the gateway answers small talk and declines
+ * itself, so those are never shed). The intent is predicted only when the pool is full, and then
+ * handed back (`decided`) for the turn to use instead of predicting it again.
  */
-export function overloadRefusal(deps: Pick<ChatTurnDeps, 'intent' | 'policy' | 'pool'>, request: ChatRequest, logger: Logger): AppError | undefined {
-  if (!deps.pool.saturated()) return undefined;
-  if (decideRoute(deps, request, logger).decision.route !== 'worker') return undefined;
-  return new AppError('worker_busy', `every worker is busy; retry in ${BUSY_RETRY_AFTER_SECONDS} s`);
+export function overloadRefusal(deps: Pick<ChatTurnDeps, 'intent' | 'policy' | 'pool'>, request: ChatRequest, logger: Logger): { refusal?: AppError; decided?: DecidedRoute } {
+  if (!deps.pool.saturated()) return {};
+  const decided = decideRoute(deps, request, logger);
+  if (decided.decision.route !== 'worker') return { decided };
+  return { refusal: new AppError('worker_busy', `every worker is busy; retry in ${BUSY_RETRY_AFTER_SECONDS} s`) };
 }
 
 /**
@@ -76,7 +86,7 @@ export function overloadRefusal(deps: Pick<ChatTurnDeps, 'intent' | 'policy' | '
  */
 export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, context: ChatTurnContext): AsyncGenerator<StreamEvent> {
   const started = performance.now();
-  const { prediction, decision } = decideRoute(deps, request, context.logger);
+  const { prediction, decision } = context.decided ?? decideRoute(deps, request, context.logger);
   const recording = deps.recorder.start({
     requestId: context.requestId,
     sessionId: request.sessionId,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WsServerMessageSchema, type StreamEvent, type WsServerMessage } from '@review-assistant/shared';
-import { createTestGateway, readSse, type TestGateway } from '../testing/gateway-harness.js';
+import { createTestGateway, keywordIntentService, readSse, type TestGateway } from '../testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble, type WorkerDoubleOptions } from '../testing/worker-double.js';
 import { hashSessionId } from '../logs/interaction-record.js';
 import { IntentRoutingPolicy } from '../routing/intent-routing-policy.js';
@@ -57,7 +57,14 @@ describe('POST /api/chat (SSE)', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     const worker = await startWorkerDouble({ secret, beforeEvent: (index) => (index === 0 ? held : undefined) });
     cleanups.push(() => worker.close());
-    const gateway = createTestGateway({ settings: { workerSharedSecret: secret }, pool: { staticUrls: [worker.url], concurrency: 1, maxQueue: 0 } });
+    // counts predictions: a turn checked for shedding must not be predicted a second time
+    const keywords = keywordIntentService();
+    const classifier = keywords.current()!;
+    let predictions = 0;
+    const intent = Object.assign(keywords, {
+      current: () => ({ info: classifier.info, predict: (text: string) => (predictions++, classifier.predict(text)) }),
+    });
+    const gateway = createTestGateway({ settings: { workerSharedSecret: secret }, pool: { staticUrls: [worker.url], concurrency: 1, maxQueue: 0 }, intent });
     cleanups.push(() => gateway.close());
     await gateway.listen();
 
@@ -70,9 +77,11 @@ describe('POST /api/chat (SSE)', () => {
     expect(((await shed.json()) as { error: { code: string } }).error.code).toBe('worker_busy');
     expect(worker.calls.filter((call) => call.path === '/v1/chat')).toHaveLength(1);
 
+    predictions = 0;
     const smallTalk = await chat(gateway.url, 'hello there');
     expect(smallTalk.status).toBe(200);
     expect((await allEvents(smallTalk)).at(-1)?.type).toBe('answer-end');
+    expect(predictions).toBe(1);
 
     release();
     expect((await allEvents(first)).at(-1)?.type).toBe('answer-end');

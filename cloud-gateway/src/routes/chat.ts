@@ -55,13 +55,13 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
       const request = c.req.valid('json');
       // Beyond capacity, shed with 503 and Retry-After before the stream opens (clients and load
       // balancers read the status; an error event inside a 200 stream looks like a served request).
-      const refusal = overloadRefusal(options.turn, request, c.get('logger'));
+      const { refusal, decided } = overloadRefusal(options.turn, request, c.get('logger'));
       if (refusal) {
         c.header('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
         throw refusal;
       }
       const controller = new AbortController();
-      const turnContext = { requestId: c.get('requestId'), channel: 'sse' as const, signal: controller.signal, logger: c.get('logger') };
+      const turnContext = { requestId: c.get('requestId'), channel: 'sse' as const, signal: controller.signal, logger: c.get('logger'), ...(decided ? { decided } : {}) };
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
       if (outgoing) {
         // Read `c.res` once the chain has finished: Hono may replace the response object while merging headers.
