@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfigSpec, SSE_KEEP_ALIVE_MS } from '@review-assistant/cloud-gateway';
 import { CONNECTION_DRAINING, LOAD_BALANCER_IDLE_TIMEOUT } from './constructs/compute.js';
 import { ORIGIN_READ_TIMEOUT } from './constructs/edge.js';
+import { PIPELINE_TEST_IMAGE } from './constructs/pipeline.js';
 import { LOG_TABLE_ACTIONS, REGISTRY_TABLE_ACTIONS } from './constructs/identity.js';
 import { GatewayStack, METRICS_NAMESPACE } from './gateway-stack.js';
 import { readStackConfig } from './stack-config.js';
@@ -587,6 +590,26 @@ describe('GatewayStack deploy access and pipeline', () => {
     expect(projects.some((spec) => spec.includes('bash .ci/run'))).toBe(true);
     expect(projects.some((spec) => spec.includes('npm run package:gateway -w infra') && spec.includes('infra/scripts/rollout.sh'))).toBe(true);
     expect(synthesize().template.findResources('AWS::CodePipeline::Pipeline')).toEqual({});
+  });
+
+  it('runs the Test stage as CI does: .ci/run alone (one npm ci) on a Debian 12 image with Node 22', () => {
+    const testProject = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::CodeBuild::Project' && render(resource.Properties?.['Source'] as Json).includes('bash .ci/run'),
+    );
+    const environment = testProject?.Properties?.['Environment'] as Record<string, Json>;
+    // .ci/run installs Debian's chromium with apt-get: a Debian image, never CodeBuild's Ubuntu or Amazon Linux
+    expect(environment['Image']).toBe(PIPELINE_TEST_IMAGE);
+    expect(PIPELINE_TEST_IMAGE).toMatch(/\/node:22-bookworm$/);
+    const buildSpec = JSON.parse(render((testProject?.Properties?.['Source'] as Record<string, Json>)['BuildSpec'] as Json)) as {
+      phases: Record<string, { commands?: string[]; 'runtime-versions'?: unknown }>;
+    };
+    const commands = Object.values(buildSpec.phases).flatMap((phase) => phase.commands ?? []);
+    expect(commands).toEqual(['bash .ci/run']);
+    // CodeBuild selects runtimes only on its own images
+    expect(Object.values(buildSpec.phases).some((phase) => phase['runtime-versions'] !== undefined)).toBe(false);
+    const ciRun = readFileSync(fileURLToPath(new URL('../../.ci/run', import.meta.url)), 'utf8');
+    expect(ciRun).toContain('npm ci');
+    expect(ciRun).toMatch(/missing\+=\(chromium\)/);
   });
 });
 

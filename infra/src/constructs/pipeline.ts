@@ -12,13 +12,22 @@ import { rolloutStatements, type RolloutTarget } from './deploy-access.js';
 /** Where the pipeline's source zip goes in the artifact bucket (upload it to start a run). */
 export const PIPELINE_SOURCE_KEY = 'pipeline/source.zip';
 
+/**
+ * Build image of the Test stage: Debian 12 with Node 22, the machine `.ci/run` is written for (it
+ * installs Debian's `chromium` and `openssl` with apt as root, then runs `npm ci` and `npm test`).
+ * CodeBuild's curated images are Ubuntu (whose `chromium` package is only a snap stub) or Amazon
+ * Linux (no apt). Pulled from the Amazon ECR Public copy of Docker's official `node` image, which
+ * has no Docker Hub pull limits.
+ */
+export const PIPELINE_TEST_IMAGE = 'public.ecr.aws/docker/library/node:22-bookworm';
+
 export interface GatewayPipelineProps extends RolloutTarget {
   bucket: s3.Bucket;
 }
 
 /**
  * The GitHub workflow's stages as an AWS CodePipeline (context `pipeline=true`) for code that lives
- * in AWS: source (a zip of the repository in the bucket, versioned), test (`npm ci`, `npm test`),
+ * in AWS: source (a zip of the repository in the bucket, versioned), test (`.ci/run` on Debian 12),
  * build and publish (`npm run package:gateway -w infra`, `cdk deploy`), roll out with the gate and
  * the automatic rollback (`infra/scripts/rollout.sh`, the same script the workflow runs).
  */
@@ -28,19 +37,22 @@ export class GatewayPipeline extends Construct {
   constructor(scope: Construct, id: string, props: GatewayPipelineProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    // Deploy: CodeBuild's Ubuntu image, which has the AWS CLI that rollout.sh needs
     const environment: codebuild.BuildEnvironment = {
       buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
       computeType: codebuild.ComputeType.SMALL,
     };
     const install = { 'runtime-versions': { nodejs: '22' }, commands: ['npm ci'] };
+    // Test: `.ci/run` alone, as CI runs it (it installs its packages and runs `npm ci` once itself).
+    // A custom image takes no `runtime-versions` (CodeBuild selects runtimes on its own images only).
     const test = new codebuild.PipelineProject(this, 'Test', {
-      description: 'Review assistant: type-check and every test',
-      environment,
+      description: 'Review assistant: type-check and every test (.ci/run on Debian 12, Node 22)',
+      environment: { buildImage: codebuild.LinuxBuildImage.fromDockerRegistry(PIPELINE_TEST_IMAGE), computeType: codebuild.ComputeType.SMALL },
       timeout: Duration.minutes(90),
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         env: { variables: { CI: 'true' } },
-        phases: { install, build: { commands: ['bash .ci/run'] } },
+        phases: { build: { commands: ['bash .ci/run'] } },
       }),
     });
     const deploy = new codebuild.PipelineProject(this, 'Deploy', {
