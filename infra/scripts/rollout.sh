@@ -5,10 +5,15 @@
 #   1. read the stack's outputs (bucket, release key, Auto Scaling group, public URL)
 #   2. remember the current release's S3 version, upload the new one
 #   3. restart the gateway on each instance in service, one at a time (SSM Run Command; the
-#      service fetches the release from S3 before every start)
+#      service fetches the release from S3 before every start), and check in the command's output
+#      that the restarted process runs the uploaded release: the SHA-256 of the tarball, which the
+#      instance's prepare script writes into the release directory (RELEASE.sha256), read through
+#      /proc/<main pid>/cwd, the directory the running process was started in. Nothing new is
+#      exposed publicly.
 #   4. gate: GET <GatewayUrl>/readyz must answer 200 three times in a row within GATE_TIMEOUT_SECONDS
-#   5. on failure: restore the previous version as the current object, restart again, exit 1
-# Needs the AWS CLI v2 and curl. Environment: AWS_REGION (or the CLI's default), GATE_TIMEOUT_SECONDS
+#   5. on failure (restart, release check or gate): restore the previous version as the current
+#      object, restart and check again, exit 1
+# Needs the AWS CLI v2, curl, tar and sha256sum. Environment: AWS_REGION (or the CLI's default), GATE_TIMEOUT_SECONDS
 # (default 300), GATE_INTERVAL_SECONDS (default 5).
 set -euo pipefail
 
@@ -19,6 +24,9 @@ gate_interval=${GATE_INTERVAL_SECONDS:-5}
 unit=review-assistant-gateway.service
 
 [ -f "$release" ] || { echo "rollout: $release does not exist (npm run package:gateway -w infra)" >&2; exit 2; }
+release_sha256=$(sha256sum "$release" | cut -d' ' -f1)
+# the commit the release was built from (RELEASE.json), for the log only: the digest is the check
+release_commit=$(tar -xzOf "$release" ./RELEASE.json 2>/dev/null | sed -n 's/.*"commit": *"\([^"]*\)".*/\1/p' || true)
 
 output() {
   aws cloudformation describe-stacks --stack-name "$stack" \
@@ -36,23 +44,36 @@ previous=$(aws s3api list-object-versions --bucket "$bucket" --prefix "$key" \
   --query "Versions[?Key=='$key' && IsLatest].VersionId | [0]" --output text)
 [ "$previous" = None ] && previous=
 aws s3 cp "$release" "s3://$bucket/$key" --only-show-errors
-echo "rollout: uploaded $release (previous version: ${previous:-none})"
+echo "rollout: uploaded $release, sha256 $release_sha256, commit ${release_commit:-unknown} (previous version: ${previous:-none})"
 
+# Run on each instance as one shell script: restart, then print the release marker of the new main
+# process. /proc/<pid>/cwd is the directory that process was started in, so a start that fell back
+# to the release already installed (download failed, bad tarball) reports the old digest.
+restart_parameters='{"commands":["systemctl restart '"$unit"'","pid=$(systemctl show --property MainPID --value '"$unit"')","test ${pid:-0} -gt 0","echo running-release-sha256=$(cat /proc/$pid/cwd/RELEASE.sha256)","grep -h commit /proc/$pid/cwd/RELEASE.json || true"]}'
+
+# restart_all <expected sha256>
 restart_all() {
-  local instances instance command
+  local expected=$1 instances instance command output running
   instances=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$group" \
     --query "AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId" --output text)
   [ -n "$instances" ] && [ "$instances" != None ] || { echo "rollout: no instance in service in $group" >&2; return 1; }
   # one at a time: with several instances the load balancer keeps serving from the others
   for instance in $instances; do
     command=$(aws ssm send-command --instance-ids "$instance" --document-name AWS-RunShellScript \
-      --comment "review assistant rollout" --parameters "commands=[\"systemctl restart $unit\"]" \
+      --comment "review assistant rollout" --parameters "$restart_parameters" \
       --query Command.CommandId --output text)
     if ! aws ssm wait command-executed --command-id "$command" --instance-id "$instance"; then
       echo "rollout: restart on $instance failed" >&2
       return 1
     fi
-    echo "rollout: restarted the gateway on $instance"
+    output=$(aws ssm get-command-invocation --command-id "$command" --instance-id "$instance" \
+      --query StandardOutputContent --output text)
+    running=$(printf '%s\n' "$output" | sed -n 's/^running-release-sha256=\([0-9a-f]\{64\}\)$/\1/p' | tail -n 1)
+    if [ "$running" != "$expected" ]; then
+      echo "rollout: $instance restarted but runs release ${running:-unknown}, not $expected" >&2
+      return 1
+    fi
+    echo "rollout: restarted the gateway on $instance; it runs release $running"
   done
 }
 
@@ -71,7 +92,7 @@ gate() {
   return 1
 }
 
-if restart_all && gate; then
+if restart_all "$release_sha256" && gate; then
   echo "rollout: $gateway_url is ready on the new release"
   exit 0
 fi
@@ -82,8 +103,13 @@ if [ -z "$previous" ]; then
   exit 1
 fi
 aws s3api copy-object --bucket "$bucket" --key "$key" --copy-source "$bucket/$key?versionId=$previous" >/dev/null
-echo "rollout: restored version $previous as the current release; restarting" >&2
-if restart_all && gate; then
+# the digest the instances must report after the rollback
+previous_file=$(mktemp)
+trap 'rm -f "$previous_file"' EXIT
+aws s3api get-object --bucket "$bucket" --key "$key" --version-id "$previous" "$previous_file" >/dev/null
+previous_sha256=$(sha256sum "$previous_file" | cut -d' ' -f1)
+echo "rollout: restored version $previous (sha256 $previous_sha256) as the current release; restarting" >&2
+if restart_all "$previous_sha256" && gate; then
   echo "rollout: rolled back; $gateway_url is ready on the previous release" >&2
 else
   echo "rollout: rollback did not pass the gate either; look at the instances (docs/DEPLOY.md)" >&2

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   renderGatewayEnvironment,
   renderGatewayUnit,
   renderPrepareScript,
+  RELEASE_MARKER_FILE,
 } from './user-data.js';
 
 const run = promisify(execFile);
@@ -160,6 +162,9 @@ describe('renderPrepareScript (run with a fake aws CLI)', () => {
     await publishRelease('first');
     await prepare(secrets);
     expect(await readFile(join(paths().release, 'cloud-gateway', 'dist', 'server.js'), 'utf8')).toContain('first');
+    // the marker rollout.sh compares with the tarball it uploaded
+    const tarball = await readFile(join(root, 's3', 'artifacts-bucket', 'releases', 'cloud-gateway.tgz'));
+    expect(await readFile(join(paths().release, RELEASE_MARKER_FILE), 'utf8')).toBe(`${createHash('sha256').update(tarball).digest('hex')}\n`);
     // the service user must be able to read the code even if the tarball was packed from a 0700 dir
     expect((await stat(paths().release)).mode & 0o777).toBe(0o755);
     expect((await stat(join(paths().release, 'cloud-gateway', 'dist', 'server.js'))).mode & 0o777).toBe(0o644);

@@ -185,6 +185,13 @@ export function renderAgentConfig(options: GatewayBootOptions, paths: InstancePa
   return JSON.stringify(config, null, 2) + '\n';
 }
 
+/**
+ * File in the installed release directory holding the SHA-256 of the tarball it was unpacked from
+ * (written by the prepare script). `infra/scripts/rollout.sh` reads it through the running gateway
+ * process's working directory to check that the release it uploaded is the one running.
+ */
+export const RELEASE_MARKER_FILE = 'RELEASE.sha256';
+
 /** Script run before every gateway start: fetch the release and the secrets. */
 export function renderPrepareScript(
   options: GatewayBootOptions,
@@ -216,6 +223,8 @@ fetch_release() {
       [ -f "$RELEASE_DIR/cloud-gateway/dist/server.js" ] || exit 1
       return 0
     fi
+    # the release's identity, which infra/scripts/rollout.sh reads back from the running process
+    sha256sum "$download/release.tgz" | cut -d' ' -f1 > "$RELEASE_DIR.next/${RELEASE_MARKER_FILE}"
     rm -rf "$RELEASE_DIR.previous"
     if [ -d "$RELEASE_DIR" ]; then mv "$RELEASE_DIR" "$RELEASE_DIR.previous"; fi
     mv "$RELEASE_DIR.next" "$RELEASE_DIR"

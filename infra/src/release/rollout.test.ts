@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const script = fileURLToPath(new URL('../../scripts/rollout.sh', import.meta.url));
 const fakeAws = fileURLToPath(new URL('./testing/fake-aws-rollout.mjs', import.meta.url));
 
@@ -21,9 +23,10 @@ interface FakeState {
 
 /**
  * infra/scripts/rollout.sh against a fake AWS CLI and a gateway stand-in whose /readyz is healthy
- * only while every instance runs a release that is not "broken".
+ * only while every instance runs a release that is not "broken". The fake runs the rollout's
+ * Run Command script in bash against a process started in the running release's directory.
  */
-describe('rollout.sh (upload, restart, gate on /readyz, roll back)', () => {
+describe('rollout.sh (upload, restart, check the running release, gate on /readyz, roll back)', () => {
   let directory: string;
   let server: Server;
   let gatewayUrl: string;
@@ -77,7 +80,24 @@ describe('rollout.sh (upload, restart, gate on /readyz, roll back)', () => {
     const restarts = state.calls.filter((call) => call.startsWith('ssm send-command'));
     expect(restarts.map((call) => /--instance-ids (\S+)/.exec(call)?.[1])).toEqual(['i-one', 'i-two']);
     expect(restarts[0]).toContain('systemctl restart review-assistant-gateway.service');
+    expect(output).toContain(`i-one; it runs release ${sha256('release 2')}`);
+    expect(output).toContain(`i-two; it runs release ${sha256('release 2')}`);
     expect(state.calls.some((call) => call.startsWith('s3api copy-object'))).toBe(false);
+  });
+
+  it('rolls back when the restart leaves the old release running, although /readyz answers 200', async () => {
+    const { code, output, state } = await deploy('release 3 (stale: never installed)', [
+      { id: 'v1', body: 'release 1' },
+      { id: 'v2', body: 'release 2' },
+    ]);
+    expect(code).toBe(1);
+    expect(output).toContain(`i-one restarted but runs release ${sha256('release 2')}, not ${sha256('release 3 (stale: never installed)')}`);
+    // it stops at the first instance that runs the wrong release
+    expect(state.calls.filter((call) => call.startsWith('ssm send-command')).map((call) => /--instance-ids (\S+)/.exec(call)?.[1])).toEqual(['i-one', 'i-one', 'i-two']);
+    expect(state.calls).toContain('s3api copy-object --bucket artifacts --key releases/cloud-gateway.tgz --copy-source artifacts/releases/cloud-gateway.tgz?versionId=v2');
+    expect(output).toContain(`i-two; it runs release ${sha256('release 2')}`);
+    expect(output).toContain('rolled back');
+    expect(state.instances).toEqual({ 'i-one': 'release 2', 'i-two': 'release 2' });
   });
 
   it('restores the previous release and restarts again when the new one fails the gate', async () => {

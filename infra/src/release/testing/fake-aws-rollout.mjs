@@ -1,20 +1,54 @@
 #!/usr/bin/env node
 // A stand-in for the AWS CLI calls of infra/scripts/rollout.sh, keeping its state in the JSON file
 // $FAKE_AWS_STATE: { outputs, versions: [{ id, body }], instances: { id: runningBody }, calls: [] }.
-// S3 keeps every version of the release object; "ssm send-command" makes the instance run the
-// current version (what `systemctl restart` does on a real instance: fetch, then start).
-import { readFileSync, writeFileSync } from 'node:fs';
+// S3 keeps every version of the release object. "ssm send-command" restarts the instance the way
+// the prepare script does (fetch the current version, then start it), except that a release whose
+// body contains "stale" is not installed and the instance keeps running what it ran (as when the
+// download fails or the tarball has no server.js). The command's own shell script then really runs
+// in bash, against a started process whose working directory holds that release's RELEASE.sha256
+// (and a systemctl stand-in that names it as the main pid), and its output and exit status become
+// the command invocation's.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const file = process.env.FAKE_AWS_STATE;
 const state = JSON.parse(readFileSync(file, 'utf8'));
+state.invocations ??= {};
 const args = process.argv.slice(2);
 state.calls.push(args.join(' '));
 const option = (name) => args[args.indexOf(name) + 1];
 const save = () => writeFileSync(file, JSON.stringify(state));
 const latest = () => state.versions.at(-1);
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 const [service, command] = args;
 let out = '';
 let code = 0;
+
+function runOnInstance(instance, commands) {
+  const sandbox = mkdtempSync(join(tmpdir(), 'fake-instance-'));
+  try {
+    const running = state.instances[instance];
+    const release = join(sandbox, 'release');
+    mkdirSync(release);
+    if (running !== null) {
+      writeFileSync(join(release, 'RELEASE.sha256'), `${sha256(running)}\n`);
+      writeFileSync(join(release, 'RELEASE.json'), `{\n  "commit": "${sha256(running).slice(0, 40)}"\n}\n`);
+    }
+    const main = spawn('sleep', ['30'], { cwd: release, stdio: 'ignore' });
+    mkdirSync(join(sandbox, 'bin'));
+    writeFileSync(join(sandbox, 'bin', 'systemctl'), `#!/bin/sh\n[ "$1" = show ] && echo ${running === null ? 0 : main.pid}\nexit 0\n`);
+    chmodSync(join(sandbox, 'bin', 'systemctl'), 0o755);
+    const result = spawnSync('bash', ['-e', '-c', commands.join('\n')], { env: { PATH: `${join(sandbox, 'bin')}:${process.env.PATH}` }, encoding: 'utf8' });
+    main.kill('SIGKILL');
+    return { stdout: result.stdout, status: result.status ?? 1 };
+  } finally {
+    rmSync(sandbox, { recursive: true, force: true });
+  }
+}
+
 if (service === 'cloudformation' && command === 'describe-stacks') {
   out = state.outputs[/OutputKey=='(\w+)'/.exec(option('--query'))[1]];
 } else if (service === 's3api' && command === 'list-object-versions') {
@@ -26,13 +60,24 @@ if (service === 'cloudformation' && command === 'describe-stacks') {
   const source = state.versions.find((version) => version.id === versionId);
   if (!source) code = 254;
   else state.versions.push({ id: `v${state.versions.length + 1}`, body: source.body });
+} else if (service === 's3api' && command === 'get-object') {
+  const source = state.versions.find((version) => version.id === option('--version-id'));
+  if (!source) code = 254;
+  else writeFileSync(args.at(-1), source.body);
 } else if (service === 'autoscaling') {
   out = Object.keys(state.instances).join('\t');
 } else if (service === 'ssm' && command === 'send-command') {
-  state.instances[option('--instance-ids')] = latest()?.body ?? null;
+  const instance = option('--instance-ids');
+  const { commands } = JSON.parse(option('--parameters'));
+  const body = latest()?.body ?? null;
+  if (body !== null && !(body.includes('stale') && state.instances[instance] !== null)) state.instances[instance] = body;
   out = `command-${state.calls.length}`;
+  state.invocations[out] = runOnInstance(instance, commands);
 } else if (service === 'ssm' && command === 'wait') {
-  out = '';
+  // the CLI's waiter exits 255 when the command ends in a failed state
+  code = state.invocations[option('--command-id')]?.status === 0 ? 0 : 255;
+} else if (service === 'ssm' && command === 'get-command-invocation') {
+  out = state.invocations[option('--command-id')]?.stdout.trimEnd() ?? '';
 } else {
   code = 2;
 }
