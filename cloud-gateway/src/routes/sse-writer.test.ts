@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeSseWriter } from './sse-writer.js';
@@ -47,5 +47,71 @@ describe('NodeSseWriter keep-alive', () => {
     const { body } = await stream(10_000, 50);
     expect(body).not.toContain('keep-alive');
     expect(body).toContain('data: {"type":"answer-delta","text":"hello"}');
+  });
+});
+
+/** Counts the socket writes (syscalls) a response makes: net.Socket's `_write` and `_writev`. */
+function countSocketWrites(response: ServerResponse): { count: number } {
+  const counter = { count: 0 };
+  const socket = response.socket as Socket & { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
+  const write = socket._write.bind(socket);
+  const writev = socket._writev.bind(socket);
+  socket._write = (...args) => {
+    counter.count += 1;
+    write(...args);
+  };
+  socket._writev = (...args) => {
+    counter.count += 1;
+    writev(...args);
+  };
+  return counter;
+}
+
+async function listen(handler: (response: ServerResponse) => void): Promise<string> {
+  server = createServer((_request, response) => handler(response));
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
+describe('NodeSseWriter socket writes', () => {
+  it('sends the headers, the events of one tick and the end of the stream in one socket write', async () => {
+    let writes = { count: -1 };
+    const url = await listen((response) => {
+      writes = countSocketWrites(response);
+      const writer = new NodeSseWriter(response);
+      writer.open({ 'content-type': 'text/event-stream' });
+      // The events come a few microtasks later, as from the turn's generator.
+      void Promise.resolve().then(() => {
+        void writer.write({ type: 'answer-delta', text: 'a' });
+        void writer.write({ type: 'answer-delta', text: 'b' });
+        void writer.write({ type: 'answer-end', usage: { promptTokens: 1, completionTokens: 2 }, timings: {} });
+        writer.end();
+      });
+    });
+    const response = await fetch(url);
+    const body = await response.text();
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    expect(body.match(/^event: /gm)).toHaveLength(3);
+    expect(body).toContain('data: {"type":"answer-delta","text":"b"}');
+    expect(writes.count).toBe(1);
+  });
+
+  it('sends the headers alone when the first event is slow, so the client sees the stream open', async () => {
+    let release: () => void = () => undefined;
+    const firstEventSent = new Promise<void>((resolve) => (release = resolve));
+    const url = await listen((response) => {
+      const writer = new NodeSseWriter(response);
+      writer.open({ 'content-type': 'text/event-stream' });
+      void firstEventSent.then(() => {
+        void writer.write({ type: 'answer-delta', text: 'late' });
+        writer.end();
+      });
+    });
+    // The server sends its first event only once the client has the headers (or after 5 s).
+    const timer = setTimeout(release, 5000);
+    const opened = await Promise.race([fetch(url).then(() => 'opened' as const), sleep(2000).then(() => 'no headers' as const)]);
+    release();
+    clearTimeout(timer);
+    expect(opened).toBe('opened');
   });
 });

@@ -15,21 +15,25 @@ function sseFrame(event: StreamEvent): string {
 }
 
 /**
- * Writes SSE frames straight to Node's `ServerResponse` (no web-stream hops). Frames written in
- * the same tick leave in one socket write: the response is corked on the first write of a tick
- * and uncorked on `process.nextTick`, so nothing ever waits for later input (the relay stays
- * unbuffered) but a worker chunk carrying several events costs one syscall instead of several.
+ * Writes SSE frames straight to Node's `ServerResponse` (no web-stream hops), in as few socket
+ * writes as the relay allows without waiting for later input: Node's `write()` corks the socket
+ * for the rest of the tick, so the frames of one worker chunk leave in one write; the status line
+ * and headers leave with the first frame when it comes in the same turn of the event loop (else
+ * at the end of that turn, so the client sees the stream open before a slow first event); `end()`
+ * in the tick of the last frame sends the end of the chunked body in the same write. On a loopback
+ * or tunnel hop every write is a syscall that wakes the reader, the largest cost per relayed turn.
  * `write` resolves at once unless the socket's buffer is full (backpressure): then on `drain`.
  */
 export class NodeSseWriter {
-  private corked = false;
   private closed = false;
   private wroteSinceKeepAlive = false;
+  /** Whether anything went to the response since `open` (the headers leave with the first write). */
+  private wroteAny = false;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.response.uncork();
+  private readonly flushHeaders = () => {
+    // `headersSent` is already true after `writeHead` (the headers are only stored): own flag.
+    if (!this.wroteAny && !this.closed && !this.response.writableEnded) this.response.flushHeaders();
   };
 
   /**
@@ -62,13 +66,13 @@ export class NodeSseWriter {
   }
 
   /**
-   * Sends the status line and headers at the end of this tick (the client sees the stream open
-   * before the first event, in the same socket write as the events written in this tick).
+   * Sets the status line and headers. They leave with the first frame written before this turn of
+   * the event loop ends, or alone at its end (`setImmediate`): Node's own `flushHeaders()` would
+   * send them at once, one more socket write when the first frame follows within microseconds.
    */
   open(headers: Record<string, string>): void {
-    this.corkForThisTick();
     this.response.writeHead(200, headers);
-    this.response.flushHeaders();
+    setImmediate(this.flushHeaders);
     this.keepAliveTimer = setInterval(() => {
       if (!this.wroteSinceKeepAlive && !this.closed && !this.response.writableEnded) this.response.write(this.keepAliveFrame());
       this.wroteSinceKeepAlive = false;
@@ -83,8 +87,8 @@ export class NodeSseWriter {
   /** Writes one already framed piece (an SSE event of another protocol, an NDJSON line). */
   writeFrame(frame: string): Promise<void> | undefined {
     if (this.closed || this.response.writableEnded) return undefined;
-    this.corkForThisTick();
     this.wroteSinceKeepAlive = true;
+    this.wroteAny = true;
     if (this.response.write(frame)) return undefined;
     this.armStall();
     return new Promise((resolve) => {
@@ -99,24 +103,16 @@ export class NodeSseWriter {
     });
   }
 
-  private corkForThisTick(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.response.cork();
-    process.nextTick(this.uncork);
-  }
-
-  /** Ends the response (idempotent); called in the tick of the last event, so both leave in one write. */
+  /**
+   * Ends the response (idempotent); called in the tick of the last event, so both leave in one
+   * write. The writer never calls `response.cork()`: on Node 22 `end()` on a response corked that
+   * way sends the end of the body before the corked frames (the client got only the first event;
+   * seen by the release smoke test, which runs the gateway on Node 22). The socket cork that
+   * `write()` sets for the tick is what `end()` flushes, in order.
+   */
   end(): void {
     this.stopKeepAlive();
     if (this.closed || this.response.writableEnded) return;
-    // Uncork before ending: on Node 22 `end()` on a corked response closes the connection before
-    // the corked frames are written (the client got only the first event; seen by the release
-    // smoke test, which runs the gateway on Node 22). The frames still leave in one write.
-    if (this.corked) {
-      this.corked = false;
-      this.response.uncork();
-    }
     this.response.end();
     if (this.response.writableLength > 0) {
       // The client has not taken the end of the stream yet: it gets the same deadline.

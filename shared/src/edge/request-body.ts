@@ -26,12 +26,25 @@ export function readRequestBody(c: Context, maxBytes: number): Promise<Buffer> {
   // A read that fails while nobody awaits it (e.g. the handler answered first) is not an unhandled rejection.
   read.catch(() => undefined);
   reads.set(key, read);
-  // Hono's own readers (`c.req.json()`, validators, the inspector) find the bytes in its cache.
+  // Hono's own readers (`c.req.json()`, validators, the inspector) find the bytes in its cache,
+  // copied into an ArrayBuffer only when one of them asks (most requests never do).
   if (c.req.bodyCache.arrayBuffer === undefined) {
-    const cached = read.then(toArrayBuffer);
-    // Same as above: the failure reaches whoever awaits the body, never the process.
-    cached.catch(() => undefined);
-    c.req.bodyCache.arrayBuffer = cached as never;
+    let cached: Promise<ArrayBuffer> | undefined;
+    Object.defineProperty(c.req.bodyCache, 'arrayBuffer', {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        if (cached === undefined) {
+          cached = read.then(toArrayBuffer);
+          // Same as above: the failure reaches whoever awaits the body, never the process.
+          cached.catch(() => undefined);
+        }
+        return cached;
+      },
+      set: (value: Promise<ArrayBuffer>) => {
+        cached = value;
+      },
+    });
   }
   return read;
 }
