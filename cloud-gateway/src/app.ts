@@ -8,6 +8,7 @@ import { createErrorRenderer, requestBodyLimit } from '@review-assistant/shared/
 import { requestContext } from './middleware/request-context.js';
 import { FailedAttempts } from './middleware/token-auth.js';
 import { requireHttps } from './middleware/require-https.js';
+import { TrustedEdge, viewerAddressFromEdge } from './middleware/trusted-edge.js';
 import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
 import { createAdminRoutes } from './routes/admin.js';
 import { recentRequestsView } from './admin/recent-requests-view.js';
@@ -45,6 +46,7 @@ const CHAT_SOCKET_PATH = '/ws/chat';
  */
 export function createApp(deps: GatewayDeps): GatewayApp {
   const app = new Hono<GatewayEnv>();
+  const edge = deps.settings.edgeSecrets?.length ? new TrustedEdge(deps.settings.edgeSecrets) : undefined;
   // ws accepts 100 MiB frames by default; a chat message is a few KiB (ChatRequestSchema limits).
   const { upgradeWebSocket, injectWebSocket, wss, connections } = createNodeWebSocket({
     app,
@@ -54,6 +56,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     maxConnections: deps.settings.wsMaxConnections,
     maxConnectionsPerIp: deps.settings.wsMaxConnectionsPerIp,
     trustProxy: deps.settings.trustProxy,
+    edge,
     logger: deps.logger,
   });
   const limiter = createLimiter({ name: 'chat', perMinute: deps.settings.rateLimitPerMinute, burst: deps.settings.rateLimitBurst }, deps.rateLimitStore, deps.logger);
@@ -65,13 +68,15 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   };
 
   app.use(requestContext(deps.logger, deps.metrics));
+  // before every per-IP count (rate limits, failed credentials): the viewer CloudFront reports
+  if (edge) app.use(viewerAddressFromEdge(edge));
   const failedAttempts = new FailedAttempts(deps.settings.trustProxy);
   app.use(async (c, next) => {
     c.set('failedAttempts', failedAttempts);
     await next();
   });
   app.use(securityHeaders());
-  if (deps.settings.https) app.use(requireHttps(deps.settings.https));
+  if (deps.settings.https) app.use(requireHttps(deps.settings.https, edge));
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);
   app.use(requestBodyLimit(deps.settings.maxBodyBytes));

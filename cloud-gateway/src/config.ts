@@ -122,7 +122,15 @@ export const gatewayConfigSpec = {
     env: 'EDGE_SECRET',
     schema: z.string().min(16).optional(),
     example: 'a-long-random-value',
-    description: 'When set, the forwarded protocol is trusted only on requests carrying this value in X-Origin-Verify (sent by the edge).',
+    description:
+      'Value the edge (CloudFront) sends in X-Origin-Verify. When set, the forwarded protocol and the CloudFront-Viewer-Address (the client IP for per-IP limits) are trusted only on requests carrying it.',
+    secret: true,
+  }),
+  edgeSecretPrevious: configEntry({
+    env: 'EDGE_SECRET_PREVIOUS',
+    schema: z.string().min(16).optional(),
+    example: 'the-value-before-the-rotation',
+    description: 'During a rotation of EDGE_SECRET: the old value, accepted as well until every edge location sends the new one.',
     secret: true,
   }),
   corsOrigins: configEntry({

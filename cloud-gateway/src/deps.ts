@@ -31,6 +31,11 @@ export interface GatewaySettings {
   corsOrigins: string[];
   /** Which routes need HTTPS and how the edge reports it; unset: no HTTPS check (tests, local). */
   https?: HttpsPolicy;
+  /**
+   * Values the edge (CloudFront) sends in `X-Origin-Verify` (`EDGE_SECRET`, `EDGE_SECRET_PREVIOUS`):
+   * only requests carrying one may report the viewer's protocol and address. Unset or empty: no edge.
+   */
+  edgeSecrets?: string[];
   /** A client that leaves a chat stream unread this long is disconnected (`CLIENT_WRITE_TIMEOUT_MS`). @default 30000 */
   clientWriteTimeoutMs?: number;
   /** Start and keep-alive timing of the compatible APIs' streams (tests shorten it). */

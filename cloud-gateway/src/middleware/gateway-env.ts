@@ -12,6 +12,8 @@ export interface GatewayEnv {
     apiKeyId: string;
     /** The app's one count of failed credential attempts per client IP (see `requireToken`). */
     failedAttempts: FailedAttempts;
+    /** The viewer's address as the trusted edge reports it (`viewerAddressFromEdge`); `clientIp` prefers it. */
+    viewerAddress: string | undefined;
   };
   Bindings: {
     /** Set by @hono/node-server; absent under `app.request()` in tests. */

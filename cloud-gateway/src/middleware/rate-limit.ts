@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { GatewayEnv } from './gateway-env.js';
+import type { TrustedEdge } from './trusted-edge.js';
 
 export interface RateDecision {
   allowed: boolean;
@@ -59,11 +60,12 @@ export class TokenBucketLimiter {
 }
 
 /**
- * The client address used for rate limiting: the socket's peer, or with `trustProxy` (behind a
+ * The client address used for rate limiting: the viewer's address a trusted edge reported on this
+ * request (see `viewerAddressFromEdge`), else the socket's peer, or with `trustProxy` (behind a
  * load balancer that appends it) the last address in X-Forwarded-For.
  */
 export function clientIp(c: Context<GatewayEnv>, trustProxy: boolean): string {
-  return clientAddress(c.req.header('x-forwarded-for'), c.env?.incoming?.socket?.remoteAddress, trustProxy);
+  return c.get('viewerAddress') ?? clientAddress(c.req.header('x-forwarded-for'), c.env?.incoming?.socket?.remoteAddress, trustProxy);
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
@@ -74,9 +76,12 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 }
 
 /** `clientIp` for a raw Node request (the WebSocket upgrade path runs before the app). */
-export function incomingClientIp(incoming: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = incoming.headers['x-forwarded-for'];
-  return clientAddress(Array.isArray(forwarded) ? forwarded.join(',') : forwarded, incoming.socket.remoteAddress, trustProxy);
+export function incomingClientIp(incoming: IncomingMessage, trustProxy: boolean, edge?: TrustedEdge): string {
+  const header = (name: string) => {
+    const value = incoming.headers[name];
+    return Array.isArray(value) ? value.join(',') : value;
+  };
+  return edge?.viewerAddress(header) ?? clientAddress(header('x-forwarded-for'), incoming.socket.remoteAddress, trustProxy);
 }
 
 function clientAddress(forwardedFor: string | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from './gateway-env.js';
 import { isLoopbackAddress } from './rate-limit.js';
-import { SecretSet } from './token-auth.js';
+import { EDGE_SECRET_HEADER, type TrustedEdge } from './trusted-edge.js';
 
 /** How the gateway decides that a request reached the edge over HTTPS. */
 export interface HttpsPolicy {
@@ -12,8 +12,6 @@ export interface HttpsPolicy {
   forwardedProtoHeader: string;
   /** Read the header at all (`TRUST_PROXY`: the gateway sits behind an edge). */
   trustProxy: boolean;
-  /** When set, the header counts only on requests that carry it in `X-Origin-Verify` (`EDGE_SECRET`). */
-  edgeSecret: string | undefined;
 }
 
 /**
@@ -27,18 +25,18 @@ const PROTECTED = /^\/(admin|metrics|internal|v1|ollama|api\/(embed|retrieve|gen
  * Refuses credential-bearing routes that did not arrive over HTTPS. A request counts as HTTPS when
  * its own socket is TLS, when it comes from loopback (a local TLS proxy such as Caddy, or a
  * developer), or when the trusted edge says so in its forwarded-protocol header. The header is read
- * only behind a proxy and, with an edge secret, only on requests that carry that secret, so a
+ * only behind a proxy and, with an `edge`, only on requests that carry its secret, so a
  * client cannot claim HTTPS by sending the header itself.
  */
-export function requireHttps(policy: HttpsPolicy): MiddlewareHandler<GatewayEnv> {
-  const edgeSecret = policy.edgeSecret === undefined ? undefined : new SecretSet([policy.edgeSecret]);
-  const fromEdge = (given: string | undefined) => edgeSecret === undefined || (given !== undefined && edgeSecret.match(given) !== undefined);
+export function requireHttps(policy: HttpsPolicy, edge?: TrustedEdge): MiddlewareHandler<GatewayEnv> {
+  // with an edge secret (`EDGE_SECRET`), the header counts only on requests that carry it
+  const fromEdge = (given: string | undefined) => edge === undefined || edge.sent(given);
   return async (c, next) => {
     if (!policy.required || !PROTECTED.test(c.req.path)) return next();
     const socket = c.env?.incoming?.socket;
     const encrypted = socket !== undefined && 'encrypted' in socket && socket.encrypted === true;
     if (encrypted || isLoopbackAddress(socket?.remoteAddress)) return next();
-    if (policy.trustProxy && fromEdge(c.req.header('x-origin-verify'))) {
+    if (policy.trustProxy && fromEdge(c.req.header(EDGE_SECRET_HEADER))) {
       // an edge appends its own value; the last one is the edge's
       const protocol = c.req.header(policy.forwardedProtoHeader)?.split(',').at(-1)?.trim().toLowerCase();
       if (protocol === 'https') return next();

@@ -185,6 +185,21 @@ describe('WebSocket upgrades', () => {
     expect(JSON.parse(foreign.body)).toMatchObject({ error: { code: 'forbidden' } });
   });
 
+  it('keys the per-IP cap on the viewer CloudFront reports, only with the edge secret', async () => {
+    const secret = 'edge-secret-0123456789abcdef-random';
+    const { url } = await start({ wsMaxConnectionsPerIp: 1, wsMaxConnections: 10, trustProxy: true, edgeSecrets: [secret] });
+    // behind CloudFront and the ALB every viewer arrives with the same edge address last in X-Forwarded-For
+    const viewer = (address: string, withSecret = true) => ({
+      headers: { 'X-Forwarded-For': '130.176.12.34', 'CloudFront-Viewer-Address': address, ...(withSecret ? { 'X-Origin-Verify': secret } : {}) },
+    });
+    await openSocket(url, viewer('198.51.100.10:40001'));
+    await openSocket(url, viewer('203.0.113.77:51000'));
+    await expect(openSocket(url, viewer('198.51.100.10:40002'))).rejects.toThrow(/429/);
+    // without the secret the header is ignored: keyed on the edge address, which has its one slot now
+    await openSocket(url, viewer('192.0.2.1:1', false));
+    await expect(openSocket(url, viewer('192.0.2.2:1', false))).rejects.toThrow(/429/);
+  });
+
   it('caps WebSocket connections per client IP (429) and in total (503), with Retry-After, and frees slots on close', async () => {
     const { url, port, gateway } = await start({ wsMaxConnectionsPerIp: 2, wsMaxConnections: 3, trustProxy: true });
     const from = (ip: string) => ({ headers: { 'X-Forwarded-For': ip } });

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AppError, type ErrorBody } from '@review-assistant/shared';
 import { incomingClientIp } from '../middleware/rate-limit.js';
+import type { TrustedEdge } from '../middleware/trusted-edge.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { checkUpgrade } from './upgrade-check.js';
 
@@ -20,6 +21,8 @@ export interface NodeWebSocketOptions {
   maxConnections: number;
   maxConnectionsPerIp: number;
   trustProxy: boolean;
+  /** The trusted edge, whose reported viewer address keys the per-IP cap. */
+  edge?: TrustedEdge | undefined;
   logger: Logger;
 }
 
@@ -78,7 +81,7 @@ export function createNodeWebSocket(options: NodeWebSocketOptions): NodeWebSocke
       refuse(socket, refusal.error, refusal.headers);
       return;
     }
-    const admitted = limits.admit(incomingClientIp(request, options.trustProxy));
+    const admitted = limits.admit(incomingClientIp(request, options.trustProxy, options.edge));
     if ('error' in admitted) {
       refuse(socket, admitted.error, { 'Retry-After': String(admitted.retryAfterSeconds) });
       return;

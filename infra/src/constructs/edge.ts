@@ -39,7 +39,9 @@ export class GatewayEdge extends Construct {
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-      // every viewer header (Authorization, WebSocket upgrade) plus CloudFront-Forwarded-Proto
+      // every viewer header (Authorization, WebSocket upgrade) plus CloudFront's own headers up to
+      // June 2022, among them CloudFront-Forwarded-Proto and CloudFront-Viewer-Address (the
+      // viewer's IP:port, which the gateway's per-IP limits use on requests with the edge secret)
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_AND_CLOUDFRONT_2022,
       // compression would make CloudFront buffer an event stream
       compress: false,
