@@ -1,9 +1,10 @@
 /**
  * `npx tsx --conditions=development scripts/src/eval-retrieval.ts --csv FILE --questions FILE [--k 5]
- *   [--ngram-only] [--semantic-share λ]`
+ *   [--ngram-only | --word-vectors-v2] [--semantic-share λ]`
  * Ingests the CSV with the offline embedding model into a scratch collection and prints recall@k
  * of vector-only, BM25-only and hybrid retrieval for the question set. `--ngram-only` measures the
- * previous offline model (hashed n-grams without word vectors) for a same-run comparison.
+ * first offline model (hashed n-grams without word vectors), `--word-vectors-v2` the second
+ * (`offline-hashed-ngram-wv-v2`), for same-run comparisons.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       collection: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'ngram-only': { type: 'boolean', default: false },
+      'word-vectors-v2': { type: 'boolean', default: false },
       'semantic-share': { type: 'string' },
     },
   });
@@ -33,7 +35,11 @@ async function main(): Promise<void> {
   const connection = await connectVectorStore({ dataDir: process.env['DATA_DIR'] ?? './data', chromaUrl: process.env['CHROMA_URL'] });
   try {
     const share = values['semantic-share'] === undefined ? undefined : Number(values['semantic-share']);
-    const embedder = new OfflineEmbeddingModel({ ...(values['ngram-only'] ? { wordVectors: false as const } : {}), ...(share === undefined ? {} : { semanticShare: share }) });
+    const embedder = new OfflineEmbeddingModel({
+      ...(values['ngram-only'] ? { wordVectors: false as const } : {}),
+      ...(values['word-vectors-v2'] ? { semanticVersion: 2 as const } : {}),
+      ...(share === undefined ? {} : { semanticShare: share }),
+    });
     await ingestCsv({ file: values.csv, store: connection.store, embedder, collection, reset: true, progress: 'none' });
     const result = await evaluateRetrieval({ store: connection.store, embedder, collection, questionSet, k });
     console.log(`recall@${k} over ${result.questions} questions (${embedder.modelId})`);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { OFFLINE_EMBEDDING_MODEL_ID, OFFLINE_NGRAM_MODEL_ID, OfflineEmbeddingModel } from './offline-embeddings.js';
+import { OFFLINE_EMBEDDING_MODEL_ID, OFFLINE_NGRAM_MODEL_ID, OFFLINE_WORD_VECTOR_V2_MODEL_ID, OfflineEmbeddingModel } from './offline-embeddings.js';
 
 const dot = (left: number[], right: number[]): number => left.reduce((sum, value, index) => sum + value * right[index]!, 0);
+/** The word-vector part of an embedding (after the 1024 hashed dimensions), normalised. */
+const semantic = (vector: number[]): number[] => {
+  const part = vector.slice(1024);
+  const norm = Math.sqrt(dot(part, part));
+  return norm === 0 ? part : part.map((value) => value / norm);
+};
 
 describe('OfflineEmbeddingModel', () => {
   const model = new OfflineEmbeddingModel();
@@ -39,10 +45,11 @@ describe('OfflineEmbeddingModel', () => {
     await expect(model.embedQuery('x', AbortSignal.abort())).rejects.toThrow();
   });
 
-  it('is a new model id, so collections embedded by the n-gram-only model are re-ingested, not mixed', () => {
+  it('is a new model id, so collections embedded by earlier offline models are re-ingested, not mixed', () => {
     expect(model.modelId).toBe(OFFLINE_EMBEDDING_MODEL_ID);
     expect(new OfflineEmbeddingModel({ wordVectors: false }).modelId).toBe(OFFLINE_NGRAM_MODEL_ID);
-    expect(OFFLINE_EMBEDDING_MODEL_ID).not.toBe(OFFLINE_NGRAM_MODEL_ID);
+    expect(new OfflineEmbeddingModel({ semanticVersion: 2 }).modelId).toBe(OFFLINE_WORD_VECTOR_V2_MODEL_ID);
+    expect(new Set([OFFLINE_EMBEDDING_MODEL_ID, OFFLINE_WORD_VECTOR_V2_MODEL_ID, OFFLINE_NGRAM_MODEL_ID]).size).toBe(3);
     expect(new OfflineEmbeddingModel({ semanticShare: 0.5 }).modelId).toBe(`${OFFLINE_EMBEDDING_MODEL_ID}-l0.5`);
   });
 
@@ -60,5 +67,25 @@ describe('OfflineEmbeddingModel', () => {
 
   it('keeps unrelated texts apart (the direction all averaged texts share is removed)', () => {
     expect(dot(model.embed('how do I fix the brakes of my car'), model.embed('The pasta was delicious and the waiter friendly.'))).toBeLessThan(0.15);
+  });
+
+  it('looks contractions and possessives up in the word vectors as the vectors know them', () => {
+    // the vectors know "chef" and "children", not "chef's" or "children’s": they are read as the word itself
+    expect(semantic(model.embed("The chef's tasting menu"))).toEqual(semantic(model.embed('The chef tasting menu')));
+    expect(semantic(model.embed('No children’s menu'))).toEqual(semantic(model.embed('No children menu')));
+    // the n-gram part still reads them without apostrophes, as BM25 does
+    expect(model.embed("The chef's tasting menu").slice(0, 1024)).not.toEqual(model.embed('The chef tasting menu').slice(0, 1024));
+  });
+
+  it('gives the word vectors of a query the words of its thesaurus groups', async () => {
+    const asWritten = new OfflineEmbeddingModel({ expandQueries: false });
+    const pairs: Array<[string, string]> = [
+      ['How long is the queue?', 'We waited forever for a table.'],
+      ['Is it romantic?', 'Perfect for our anniversary date.'],
+    ];
+    for (const [query, review] of pairs) {
+      const document = semantic(model.embed(review));
+      expect(dot(semantic(await model.embedQuery(query)), document), query).toBeGreaterThan(dot(semantic(await asWritten.embedQuery(query)), document) + 0.2);
+    }
   });
 });

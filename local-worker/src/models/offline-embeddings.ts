@@ -1,7 +1,7 @@
 import type { WordVectors } from '@review-assistant/shared';
 import type { EmbeddingModel } from '../ports.js';
-import { expandTerms } from '../text/query-expansion.js';
-import { isStopWord, stem, terms, words } from '../text/tokenize.js';
+import { expandTerms, expandWords } from '../text/query-expansion.js';
+import { bareWord, isStopWord, spelledWords, stem, termsOf } from '../text/tokenize.js';
 import { loadOfflineWordVectors } from './offline-word-vectors.js';
 
 /**
@@ -20,15 +20,18 @@ import { loadOfflineWordVectors } from './offline-word-vectors.js';
  * 5. Each feature name is hashed (FNV-1a, 32 bit) to one of `dimensions` buckets with a sign taken
  *    from a second hash, so collisions cancel in expectation; the vector is L2-normalised, so
  *    cosine similarity is the dot product.
- * 6. Semantic part (model `offline-hashed-ngram-wv-v2`): the smooth-inverse-frequency weighted
+ * 6. Semantic part (since `offline-hashed-ngram-wv-v2`): the smooth-inverse-frequency weighted
  *    mean of the pretrained word vectors of the text's non-stop words (GloVe-derived, 100
  *    dimensions, the packed subset in `local-worker/models/word-vectors.bin.gz`), L2-normalised
  *    and appended to the hashed part with weights √(1 − λ) and √λ, so the cosine of two texts is
- *    (1 − λ) · n-gram cosine + λ · word-vector cosine: "plant-based" now meets "vegan".
- * Documents and queries are embedded the same way, except that a query also gets the related
- * words of its words from the diner thesaurus (`text/query-expansion.ts`: "children" brings
- * "kids" and "family"), which a bag of n-grams cannot infer by itself (the semantic part reads
- * the query as written).
+ *    (1 − λ) · n-gram cosine + λ · word-vector cosine: "plant-based" now meets "vegan". The words
+ *    are looked up as written, since `offline-hashed-ngram-wv-v3` (`couldn't` → could + not,
+ *    `children's` → children; v2 looked up `couldnt` and `childrens`).
+ * The text is split into words once (`spelledWords`); the n-grams read them without apostrophes.
+ * Documents and queries are embedded the same way, except that a query also gets the diner
+ * thesaurus (`text/query-expansion.ts`: "children" brings "kids" and "family"), which a bag of
+ * n-grams cannot infer by itself: the n-gram part gets the related terms, the semantic part
+ * (since v3) the words of the thesaurus groups of the query's terms.
  */
 export interface OfflineEmbeddingOptions {
   /** Length of the hashed n-gram part. @default 1024 */
@@ -42,6 +45,13 @@ export interface OfflineEmbeddingOptions {
   wordVectors?: WordVectors | false;
   /** Share λ of the word-vector cosine in the similarity. @default SEMANTIC_SHARE */
   semanticShare?: number;
+  /**
+   * How the word-vector part reads a text. 3: the words as written (`couldn't` → could + not,
+   * `children's` → children), and for a query also the words of its thesaurus groups. 2: the
+   * previous model (`offline-hashed-ngram-wv-v2`, kept for same-run comparisons): the words
+   * without apostrophes (`couldnt`, `childrens`), the query alone. @default 3
+   */
+  semanticVersion?: 2 | 3;
 }
 
 const GENERIC_WORDS = new Set(
@@ -56,8 +66,10 @@ const CHARACTER_NGRAM_SIZES = [3, 4] as const;
 
 /** The n-gram-only model (collections built with it must be re-ingested for the current one). */
 export const OFFLINE_NGRAM_MODEL_ID = 'offline-hashed-ngram-tf-v1';
-/** The current offline model: hashed n-grams + word vectors. */
-export const OFFLINE_EMBEDDING_MODEL_ID = 'offline-hashed-ngram-wv-v2';
+/** The first model with word vectors (`semanticVersion: 2`). */
+export const OFFLINE_WORD_VECTOR_V2_MODEL_ID = 'offline-hashed-ngram-wv-v2';
+/** The current offline model: hashed n-grams + word vectors of the words as written. */
+export const OFFLINE_EMBEDDING_MODEL_ID = 'offline-hashed-ngram-wv-v3';
 /** λ, tuned on data/sample/realistic-questions.json and data/sample/questions.json. */
 export const SEMANTIC_SHARE = 0.25;
 
@@ -81,6 +93,7 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
   private readonly expandQueries: boolean;
   private readonly vectors: WordVectors | undefined;
   private readonly semanticShare: number;
+  private readonly semanticVersion: 2 | 3;
   private readonly rows: number[] = [];
   /** Unit vector of what all texts share (see `commonDirection`), removed from the semantic part. */
   private readonly common: Float32Array | undefined;
@@ -89,12 +102,13 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
     this.hashedDimensions = options.dimensions ?? 1024;
     this.expandQueries = options.expandQueries ?? true;
     this.semanticShare = options.semanticShare ?? SEMANTIC_SHARE;
+    this.semanticVersion = options.semanticVersion ?? 3;
     if (!Number.isInteger(this.hashedDimensions) || this.hashedDimensions < 16) throw new RangeError('dimensions must be an integer ≥ 16');
     if (!(this.semanticShare > 0 && this.semanticShare < 1)) throw new RangeError('semanticShare must be between 0 and 1');
     this.vectors = options.wordVectors === false ? undefined : (options.wordVectors ?? loadOfflineWordVectors());
     this.dimensions = this.hashedDimensions + (this.vectors?.dims ?? 0);
     this.common = this.vectors === undefined ? undefined : commonDirection(this.vectors);
-    const base = this.vectors === undefined ? OFFLINE_NGRAM_MODEL_ID : OFFLINE_EMBEDDING_MODEL_ID;
+    const base = this.vectors === undefined ? OFFLINE_NGRAM_MODEL_ID : this.semanticVersion === 3 ? OFFLINE_EMBEDDING_MODEL_ID : OFFLINE_WORD_VECTOR_V2_MODEL_ID;
     const suffix = [this.hashedDimensions === 1024 ? '' : `-${this.hashedDimensions}`, this.vectors === undefined || this.semanticShare === SEMANTIC_SHARE ? '' : `-l${this.semanticShare}`].join('');
     this.modelId = `${base}${suffix}`;
   }
@@ -106,16 +120,28 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
 
   async embedQuery(text: string, signal?: AbortSignal): Promise<number[]> {
     signal?.throwIfAborted();
-    if (!this.expandQueries) return this.embed(text);
-    const related = expandTerms(terms(text));
-    return this.embed(related.length === 0 ? text : `${text}\n${related.join(' ')}`, text);
+    const spelled = spelledWords(text);
+    const bare = spelled.map(bareWord);
+    if (!this.expandQueries) return this.embedWords(bare, spelled);
+    const queryTerms = termsOf(bare);
+    const relatedTerms = expandTerms(queryTerms);
+    const ngramWords = relatedTerms.length === 0 ? bare : [...bare, ...relatedTerms];
+    // the word vectors know words, not stems: they get the words of the thesaurus groups
+    const vectorWords = this.semanticVersion === 3 ? [...spelled, ...expandWords(queryTerms)] : spelled;
+    return this.embedWords(ngramWords, vectorWords);
   }
 
-  /** Synchronous embedding of one text (the method described above); `semanticText` feeds the word-vector part. */
-  embed(text: string, semanticText = text): number[] {
-    const hashed = this.hashedPart(text);
+  /** Synchronous embedding of one text (the method described above). */
+  embed(text: string): number[] {
+    const spelled = spelledWords(text);
+    return this.embedWords(spelled.map(bareWord), spelled);
+  }
+
+  /** Embeds words split once: `ngramWords` (no apostrophes) feed the n-grams, `vectorWords` (as written) the word vectors. */
+  private embedWords(ngramWords: readonly string[], vectorWords: readonly string[]): number[] {
+    const hashed = this.hashedPart(ngramWords);
     if (this.vectors === undefined) return hashed;
-    const semantic = this.semanticPart(semanticText, this.vectors);
+    const semantic = this.semanticPart(this.semanticVersion === 3 ? vectorWords : vectorWords.map(bareWord), this.vectors);
     const hashedWeight = Math.sqrt(1 - this.semanticShare);
     const semanticWeight = Math.sqrt(this.semanticShare);
     const vector = new Array<number>(this.dimensions);
@@ -136,8 +162,8 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
   }
 
   /** SIF-weighted mean of the word vectors of the text's non-stop words, L2-normalised (zeros if none is known). */
-  private semanticPart(text: string, vectors: WordVectors): Float32Array {
-    const content = words(text).filter((word) => !isStopWord(word) && !(word.length === 1 && word < '\u0080'));
+  private semanticPart(textWords: readonly string[], vectors: WordVectors): Float32Array {
+    const content = textWords.filter((word) => !isStopWord(bareWord(word)) && !isSingleAsciiCharacter(word));
     const pooled = vectors.pool(vectors.rowsOf(content, this.rows), new Float32Array(2 * vectors.dims));
     const mean = pooled.subarray(0, vectors.dims);
     const common = this.common!;
@@ -152,7 +178,7 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
     return mean;
   }
 
-  private hashedPart(text: string): number[] {
+  private hashedPart(bare: readonly string[]): number[] {
     const features = new Map<string, number>();
     const weights = new Map<string, number>();
     const add = (feature: string, weight: number): void => {
@@ -160,10 +186,8 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
       if (!weights.has(feature)) weights.set(feature, weight);
     };
     let previous: string | null = null;
-    for (const word of words(text)) {
-      if (isStopWord(word) || (word.length === 1 && word < '\u0080')) {
-        continue;
-      }
+    for (const word of bare) {
+      if (isStopWord(word) || isSingleAsciiCharacter(word)) continue;
       const term = stem(word);
       const generic = GENERIC_WORDS.has(term);
       add(`w:${term}`, generic ? GENERIC_WEIGHT : 1);
@@ -192,6 +216,8 @@ export class OfflineEmbeddingModel implements EmbeddingModel {
     return vector.map((value) => value / norm);
   }
 }
+
+const isSingleAsciiCharacter = (word: string): boolean => word.length === 1 && word < '\u0080';
 
 const commonDirections = new WeakMap<WordVectors, Float32Array>();
 

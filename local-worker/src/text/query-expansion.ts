@@ -1,4 +1,4 @@
-import { terms } from './tokenize.js';
+import { terms, words } from './tokenize.js';
 
 /**
  * A small diner-domain thesaurus, written for this project: words a diner may use for the same
@@ -32,12 +32,15 @@ cold lukewarm warm temperature
 dessert desserts sweet cake
 `;
 
-const expansions = new Map<string, Set<string>>();
+/** Per index term: the other terms of its groups, and every surface word of its groups. */
+const expansions = new Map<string, { terms: Set<string>; words: Set<string> }>();
 for (const line of GROUPS.trim().split('\n')) {
   const groupTerms = [...new Set(terms(line))];
+  const groupWords = words(line);
   for (const term of groupTerms) {
-    const related = expansions.get(term) ?? new Set<string>();
-    for (const other of groupTerms) if (other !== term) related.add(other);
+    const related = expansions.get(term) ?? { terms: new Set<string>(), words: new Set<string>() };
+    for (const other of groupTerms) if (other !== term) related.terms.add(other);
+    for (const word of groupWords) related.words.add(word);
     expansions.set(term, related);
   }
 }
@@ -48,9 +51,19 @@ export function thesaurusWords(): string[] {
 }
 
 /** Index terms related to the query's terms (not including the query's own terms). */
-export function expandTerms(queryTerms: string[]): string[] {
+export function expandTerms(queryTerms: readonly string[]): string[] {
   const own = new Set(queryTerms);
   const extra = new Set<string>();
-  for (const term of queryTerms) for (const related of expansions.get(term) ?? []) if (!own.has(related)) extra.add(related);
+  for (const term of queryTerms) for (const related of expansions.get(term)?.terms ?? []) if (!own.has(related)) extra.add(related);
   return [...extra];
+}
+
+/**
+ * The surface words of the groups of the query's terms, for the word vectors (which know words,
+ * not stems): `children` → `kid`, `kids`, `child`, `children`, `family`, ….
+ */
+export function expandWords(queryTerms: readonly string[]): string[] {
+  const related = new Set<string>();
+  for (const term of queryTerms) for (const word of expansions.get(term)?.words ?? []) related.add(word);
+  return [...related];
 }

@@ -2,9 +2,11 @@ import { stemmer } from 'stemmer';
 
 /**
  * Tokenisation shared by the offline embedding model and the BM25 keyword index, so that both
- * see the same terms: Unicode NFKC, lower case, apostrophes dropped (`couldn't` → `couldnt`),
- * runs of letters/digits as words, each pictographic emoji as its own token, English stop words
- * removed, Porter stems for words of ASCII letters (other scripts are kept as written).
+ * see the same terms: Unicode NFKC, lower case, runs of letters/digits as words (joined across
+ * in-word apostrophes), each pictographic emoji as its own token, apostrophes dropped
+ * (`couldn't` → `couldnt`), English stop words removed, Porter stems for words of ASCII letters
+ * (other scripts are kept as written). `spelledWords` keeps the apostrophes for the word vectors,
+ * which know `couldn't` as could + not and `children's` as children.
  */
 
 // A compact English stop list: function words, pronouns, auxiliaries and question words, which
@@ -26,17 +28,31 @@ const STOP_WORDS = new Set(
     .filter(Boolean),
 );
 
-const TOKEN_PATTERN = /[\p{L}\p{N}]+|\p{Extended_Pictographic}/gu;
-const APOSTROPHES = /['\u2019\u02bc]/g;
+const TOKEN_PATTERN = /[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*|\p{Extended_Pictographic}/gu;
+/** Typographic apostrophes, read as the ASCII one. */
+const APOSTROPHES = /[\u2019\u02bc]/g;
 const ASCII_WORD = /^[a-z]+$/;
 
 export function isStopWord(word: string): boolean {
   return STOP_WORDS.has(word);
 }
 
-/** Lower-cased surface words, stop words included (for bigrams and character n-grams). */
+/**
+ * Lower-cased surface words as written, stop words included, in-word apostrophes kept as the
+ * ASCII `'` (`Couldn’t` → `couldn't`, `children's`): the form the word vectors look up.
+ */
+export function spelledWords(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().replace(APOSTROPHES, "'").match(TOKEN_PATTERN) ?? [];
+}
+
+/** A spelled word without its apostrophes (`couldn't` → `couldnt`): the form of stop words and terms. */
+export function bareWord(word: string): string {
+  return word.includes("'") ? word.replaceAll("'", '') : word;
+}
+
+/** Lower-cased surface words without apostrophes, stop words included (for bigrams and character n-grams). */
 export function words(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().replace(APOSTROPHES, '').match(TOKEN_PATTERN) ?? [];
+  return spelledWords(text).map(bareWord);
 }
 
 /**
@@ -52,8 +68,13 @@ export function stem(word: string): string {
 
 /** Index terms: stems of the non-stop words, in order. */
 export function terms(text: string): string[] {
+  return termsOf(words(text));
+}
+
+/** Index terms of words already split by `words` (no apostrophes). */
+export function termsOf(bareWords: readonly string[]): string[] {
   const result: string[] = [];
-  for (const word of words(text)) {
+  for (const word of bareWords) {
     if (STOP_WORDS.has(word)) continue;
     if (word.length === 1 && ASCII_WORD.test(word)) continue;
     result.push(stem(word));
