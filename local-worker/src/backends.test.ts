@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OllamaDouble } from './testing/ollama-double.js';
-import { createBackends } from './backends.js';
+import { createBackends, workerEmbeddingModelId } from './backends.js';
+import { createEmbeddingModel, embeddingModelId } from './models/embedding-factory.js';
+import { OFFLINE_EMBEDDING_MODEL_ID } from './models/offline-embeddings.js';
 import type { BackendsConfig } from './backends.js';
 
 function config(overrides: Partial<BackendsConfig>): BackendsConfig {
@@ -17,13 +19,13 @@ function config(overrides: Partial<BackendsConfig>): BackendsConfig {
   };
 }
 
-describe('createBackends', () => {
-  let ollama: OllamaDouble | undefined;
-  afterEach(async () => {
-    await ollama?.close();
-    ollama = undefined;
-  });
+let ollama: OllamaDouble | undefined;
+afterEach(async () => {
+  await ollama?.close();
+  ollama = undefined;
+});
 
+describe('createBackends', () => {
   it('MODEL_BACKEND=auto picks Ollama when /api/tags answers, and says why', async () => {
     ollama = await OllamaDouble.start();
     const backends = await createBackends(config({ ollamaHost: ollama.url }));
@@ -81,5 +83,26 @@ describe('createBackends', () => {
     expect(backends.reason).toMatch(/^MODEL_BACKEND=ollama, but Ollama does not answer at /);
     await backends.warmUp();
     expect(backends.models().every((model) => model.state === 'error')).toBe(true);
+  });
+});
+
+describe('workerEmbeddingModelId', () => {
+  it('names the embedding model createBackends would build, for each backend choice', async () => {
+    ollama = await OllamaDouble.start();
+    const up = config({ ollamaHost: ollama.url, embedModel: 'nomic-embed-text' });
+    expect(await workerEmbeddingModelId(up)).toBe('nomic-embed-text');
+    expect(await workerEmbeddingModelId(up)).toBe((await createBackends(up)).embeddingModel.modelId);
+    const offline = config({ modelBackend: 'offline', ollamaHost: ollama.url });
+    expect(await workerEmbeddingModelId(offline)).toBe(OFFLINE_EMBEDDING_MODEL_ID);
+    expect(await workerEmbeddingModelId(offline)).toBe((await createBackends(offline)).embeddingModel.modelId);
+    ollama.setFault('/api/tags', 'hang');
+    const down = config({ ollamaHost: ollama.url, ollamaProbeTimeoutMs: 150 });
+    expect(await workerEmbeddingModelId(down)).toBe(OFFLINE_EMBEDDING_MODEL_ID);
+  });
+
+  it('matches the id of the model the factory builds', () => {
+    for (const model of [{ backend: 'offline' as const }, { backend: 'ollama' as const }, { backend: 'ollama' as const, embedModel: 'all-minilm' }]) {
+      expect(embeddingModelId(model)).toBe(createEmbeddingModel(model).modelId);
+    }
   });
 });

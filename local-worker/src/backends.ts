@@ -3,8 +3,8 @@ import type { ChatModel, EmbeddingModel } from './ports.js';
 import type { WorkerConfig } from './config.js';
 import { HeuristicQueryRewriter, LlmQueryRewriter } from './chat/query-rewriter.js';
 import type { QueryRewriter } from './chat/query-rewriter.js';
-import { createEmbeddingModel } from './models/embedding-factory.js';
-import { OllamaModelManager } from './models/model-manager.js';
+import { createEmbeddingModel, embeddingModelId, type EmbeddingModelConfig } from './models/embedding-factory.js';
+import { OllamaModelManager, probeOllama } from './models/model-manager.js';
 import type { PullProgress } from './models/model-manager.js';
 import { OFFLINE_CHAT_MODEL_ID, OfflineChatModel } from './models/offline-chat.js';
 import { OFFLINE_EMBEDDING_MODEL_ID } from './models/offline-embeddings.js';
@@ -50,14 +50,44 @@ export interface BackendsDependencies {
   log?: (line: string) => void;
 }
 
+/** The backend the worker uses with a configuration, and why (for the start-up log and `/v1/health`). */
+export interface BackendChoice {
+  readonly kind: BackendKind;
+  readonly reason: string;
+}
+
 /**
  * The ONE place that picks the model backend. `MODEL_BACKEND=offline`: in-process models.
  * `ollama`: Ollama even if it does not answer yet (requests fail with `model_unavailable` until it
  * does). `auto`: Ollama when `/api/tags` answers within OLLAMA_PROBE_TIMEOUT_MS, else offline.
- * The reason is kept for the start-up log and `/v1/health`.
  */
+export async function chooseBackend(config: Pick<BackendsConfig, 'modelBackend' | 'ollamaHost' | 'ollamaProbeTimeoutMs'>): Promise<BackendChoice> {
+  if (config.modelBackend === 'offline') return { kind: 'offline', reason: 'MODEL_BACKEND=offline' };
+  const started = performance.now();
+  const probe = await probeOllama({ baseURL: config.ollamaHost }, config.ollamaProbeTimeoutMs);
+  const elapsed = Math.round(performance.now() - started);
+  if (config.modelBackend === 'auto' && !probe.reachable) {
+    return { kind: 'offline', reason: `MODEL_BACKEND=auto and Ollama is unreachable at ${config.ollamaHost} (${probe.reason})` };
+  }
+  const reason = probe.reachable
+    ? `MODEL_BACKEND=${config.modelBackend} and Ollama answered /api/tags at ${config.ollamaHost} in ${elapsed} ms`
+    : `MODEL_BACKEND=ollama, but Ollama does not answer at ${config.ollamaHost} yet (${probe.reason})`;
+  return { kind: 'ollama', reason };
+}
+
+/**
+ * The id of the embedding model the worker will use with this configuration, chosen as
+ * `createBackends` chooses but without building the backend (`npm start` compares it with the
+ * model a collection was built with).
+ */
+export async function workerEmbeddingModelId(config: BackendsConfig): Promise<string> {
+  return embeddingModelId(embeddingModelConfig((await chooseBackend(config)).kind, config));
+}
+
+/** Builds the models of the backend `chooseBackend` picks. */
 export async function createBackends(config: BackendsConfig, dependencies: BackendsDependencies = {}): Promise<Backends> {
-  if (config.modelBackend === 'offline') return offlineBackends('MODEL_BACKEND=offline');
+  const { kind, reason } = await chooseBackend(config);
+  if (kind === 'offline') return offlineBackends(reason);
   const manager = new OllamaModelManager({
     baseURL: config.ollamaHost,
     keepAlive: config.ollamaKeepAlive,
@@ -69,15 +99,6 @@ export async function createBackends(config: BackendsConfig, dependencies: Backe
     ...(dependencies.onPullProgress ? { onPullProgress: dependencies.onPullProgress } : {}),
     ...(dependencies.log ? { log: dependencies.log } : {}),
   });
-  const started = performance.now();
-  const probe = await manager.probe(config.ollamaProbeTimeoutMs);
-  const elapsed = Math.round(performance.now() - started);
-  if (config.modelBackend === 'auto' && !probe.reachable) {
-    return offlineBackends(`MODEL_BACKEND=auto and Ollama is unreachable at ${config.ollamaHost} (${probe.reason})`);
-  }
-  const reason = probe.reachable
-    ? `MODEL_BACKEND=${config.modelBackend} and Ollama answered /api/tags at ${config.ollamaHost} in ${elapsed} ms`
-    : `MODEL_BACKEND=ollama, but Ollama does not answer at ${config.ollamaHost} yet (${probe.reason})`;
   const chatModel = new OllamaChatModel({
     baseURL: config.ollamaHost,
     model: config.chatModel,
@@ -88,13 +109,7 @@ export async function createBackends(config: BackendsConfig, dependencies: Backe
     kind: 'ollama',
     reason,
     chatModel,
-    embeddingModel: createEmbeddingModel({
-      backend: 'ollama',
-      ollamaHost: config.ollamaHost,
-      embedModel: config.embedModel,
-      keepAlive: config.ollamaKeepAlive,
-      idleTimeoutMs: config.ollamaIdleTimeoutMs,
-    }),
+    embeddingModel: createEmbeddingModel(embeddingModelConfig('ollama', config)),
     queryRewriter: new LlmQueryRewriter(chatModel),
     models: () => manager.status(),
     isWarmingUp: () => manager.isWarmingUp(),
@@ -102,6 +117,17 @@ export async function createBackends(config: BackendsConfig, dependencies: Backe
     warmUp: async () => {
       await manager.prepare({ pull: config.ollamaPullMissing });
     },
+  };
+}
+
+function embeddingModelConfig(kind: BackendKind, config: BackendsConfig): EmbeddingModelConfig {
+  if (kind === 'offline') return { backend: 'offline' };
+  return {
+    backend: 'ollama',
+    ollamaHost: config.ollamaHost,
+    embedModel: config.embedModel,
+    keepAlive: config.ollamaKeepAlive,
+    idleTimeoutMs: config.ollamaIdleTimeoutMs,
   };
 }
 

@@ -3,7 +3,7 @@ export type * from './ports.js';
 export { createApp, type WorkerAppDependencies } from './app.js';
 export { startWorker, WorkerStartError, type RunningWorker, type StartWorkerOptions } from './server.js';
 export { loadWorkerConfig, workerConfigSpec, type WorkerConfig } from './config.js';
-export { createBackends, type Backends, type BackendStatus, type BackendsConfig } from './backends.js';
+export { chooseBackend, createBackends, workerEmbeddingModelId, type BackendChoice, type Backends, type BackendStatus, type BackendsConfig } from './backends.js';
 export { ChatService, DEFAULT_CHAT_K, NOTHING_FOUND_ANSWER, toErrorEvent, type ChatServiceOptions } from './chat/chat-service.js';
 export { ConcurrencyGate, type GateSnapshot } from './chat/concurrency-gate.js';
 export { HeuristicQueryRewriter, LlmQueryRewriter, type QueryRewriter } from './chat/query-rewriter.js';

@@ -1,6 +1,6 @@
 import type { BackendKind } from '@review-assistant/shared';
 import type { EmbeddingModel } from '../ports.js';
-import { OfflineEmbeddingModel } from './offline-embeddings.js';
+import { OFFLINE_EMBEDDING_MODEL_ID, OfflineEmbeddingModel } from './offline-embeddings.js';
 import { OllamaEmbeddingModel } from './ollama-embedding-model.js';
 
 export interface EmbeddingModelConfig {
@@ -25,11 +25,24 @@ export function createEmbeddingModel(config: EmbeddingModelConfig): EmbeddingMod
     case 'ollama':
       return new OllamaEmbeddingModel({
         baseURL: config.ollamaHost ?? 'http://127.0.0.1:11434',
-        model: config.embedModel ?? 'mxbai-embed-large',
+        model: embeddingModelId(config),
         ...(config.keepAlive === undefined ? {} : { keepAlive: config.keepAlive }),
         ...(config.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: config.idleTimeoutMs }),
       });
     case 'offline':
       return new OfflineEmbeddingModel();
+  }
+}
+
+/**
+ * The id of the model `createEmbeddingModel(config)` builds, without building it (the offline
+ * model reads its word vectors on construction): what a collection's recorded model is compared with.
+ */
+export function embeddingModelId(config: EmbeddingModelConfig): string {
+  switch (config.backend) {
+    case 'ollama':
+      return config.embedModel ?? 'mxbai-embed-large';
+    case 'offline':
+      return OFFLINE_EMBEDDING_MODEL_ID;
   }
 }

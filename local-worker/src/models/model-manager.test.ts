@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OllamaDouble } from '../testing/ollama-double.js';
-import { OllamaModelManager } from './model-manager.js';
+import { OllamaModelManager, probeOllama } from './model-manager.js';
 import type { PullProgress } from './model-manager.js';
 
 describe('OllamaModelManager', () => {
@@ -17,8 +17,7 @@ describe('OllamaModelManager', () => {
 
   it('finds Ollama through /api/tags and lists its models', async () => {
     ollama = await OllamaDouble.start();
-    const manager = new OllamaModelManager({ baseURL: ollama.url, models });
-    await expect(manager.probe(1000)).resolves.toEqual({
+    await expect(probeOllama({ baseURL: ollama.url }, 1000)).resolves.toEqual({
       reachable: true,
       models: ['llama3.2:latest', 'mxbai-embed-large:latest'],
     });
@@ -27,8 +26,7 @@ describe('OllamaModelManager', () => {
   it('says Ollama is unreachable when /api/tags does not answer in time', async () => {
     ollama = await OllamaDouble.start();
     ollama.setFault('/api/tags', 'hang');
-    const manager = new OllamaModelManager({ baseURL: ollama.url, models });
-    const result = await manager.probe(150);
+    const result = await probeOllama({ baseURL: ollama.url }, 150);
     expect(result).toEqual({ reachable: false, reason: 'no answer within 150 ms' });
   });
 

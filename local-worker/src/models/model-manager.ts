@@ -38,6 +38,27 @@ const PullLineSchema = z.object({
 
 export type ProbeResult = { reachable: true; models: string[] } | { reachable: false; reason: string };
 
+/** Whether Ollama answers `/api/tags` within `timeoutMs`, and which models it has; never throws. */
+export async function probeOllama(connection: OllamaConnectionOptions, timeoutMs: number): Promise<ProbeResult> {
+  const scope = new OllamaRequestScope({ ...connection, idleTimeoutMs: timeoutMs });
+  try {
+    const tags = TagsSchema.parse(await scope.client().list());
+    return { reachable: true, models: tags.models.map((model) => model.name) };
+  } catch (error) {
+    const appError = scope.toAppError(error, 'probe');
+    const code = connectionErrorCode(error);
+    const reason =
+      appError.code === 'worker_timeout'
+        ? `no answer within ${timeoutMs} ms`
+        : code
+          ? `connection failed: ${code}`
+          : appError.message.replace(/^probe: /, '');
+    return { reachable: false, reason };
+  } finally {
+    scope.dispose();
+  }
+}
+
 /**
  * Model management through the `ollama` client: which models exist (`/api/tags`, `/api/show`),
  * pulling missing ones with progress (`/api/pull`), preloading them with an empty request and a
@@ -50,27 +71,6 @@ export class OllamaModelManager {
   constructor(private readonly options: ModelManagerOptions) {
     for (const model of options.models) {
       this.states.set(model.name, { name: model.name, role: model.role, state: 'loading', detail: 'not checked yet' });
-    }
-  }
-
-  /** Whether Ollama answers `/api/tags` within `timeoutMs`, and which models it has. */
-  async probe(timeoutMs: number): Promise<ProbeResult> {
-    const scope = new OllamaRequestScope({ ...this.options, idleTimeoutMs: timeoutMs });
-    try {
-      const tags = TagsSchema.parse(await scope.client().list());
-      return { reachable: true, models: tags.models.map((model) => model.name) };
-    } catch (error) {
-      const appError = scope.toAppError(error, 'probe');
-      const code = connectionErrorCode(error);
-      const reason =
-        appError.code === 'worker_timeout'
-          ? `no answer within ${timeoutMs} ms`
-          : code
-            ? `connection failed: ${code}`
-            : appError.message.replace(/^probe: /, '');
-      return { reachable: false, reason };
-    } finally {
-      scope.dispose();
     }
   }
 

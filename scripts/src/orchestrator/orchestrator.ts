@@ -6,7 +6,7 @@ import { DEFAULT_COLLECTION, environment, loadConfig, signRequest } from '@revie
 import { ensureChroma, type EmbeddedChroma } from '@review-assistant/local-worker';
 import { createPrefixedPrinter } from './log-lines.js';
 import { assertPortsFree } from './port-check.js';
-import { inspectReviewsWithChroma, workerEmbeddingModelId, type ReviewsCollectionState } from './reviews-collection.js';
+import { inspectReviewsWithChroma, workerEmbeddingModelIdFor, type ReviewsCollectionState } from './reviews-collection.js';
 import { startService, waitUntilReady, type ServiceProcess } from './service-process.js';
 
 /** How long a running but unready gateway is waited for before its /readyz answer is shown. */
@@ -220,7 +220,7 @@ async function ingestSampleIfNeeded(context: {
   let announcement = `first start: ingesting the sample reviews (${sampleCsv})`;
   if (state.count > 0) {
     // the worker refuses a collection built with another embedding model (vectors are never mixed)
-    const workerModel = state.embeddingModel === null ? null : await workerEmbeddingModelId(context.env, say);
+    const workerModel = state.embeddingModel === null ? null : await workerEmbeddingModelIdFor(context.env);
     if (workerModel === null || workerModel === state.embeddingModel) {
       say(`collection "${DEFAULT_COLLECTION}" holds ${state.count} records: no ingestion needed`);
       return;

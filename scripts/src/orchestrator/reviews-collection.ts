@@ -1,5 +1,5 @@
 import { DEFAULT_COLLECTION } from '@review-assistant/shared';
-import { ChromaVectorStore, createBackends, loadWorkerConfig } from '@review-assistant/local-worker';
+import { ChromaVectorStore, loadWorkerConfig, workerEmbeddingModelId } from '@review-assistant/local-worker';
 
 /** What `npm start` needs to know about the reviews collection before starting the worker. */
 export interface ReviewsCollectionState {
@@ -18,8 +18,7 @@ export async function inspectReviewsWithChroma(chromaUrl: string, sampleSource: 
   return { count: info.count, embeddingModel: info.embeddingModel, otherSource: await store.sourceOtherThan(DEFAULT_COLLECTION, sampleSource) };
 }
 
-/** The embedding model id the worker will use with this environment: the worker's own backend choice. */
-export async function workerEmbeddingModelId(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<string> {
-  const backends = await createBackends(loadWorkerConfig({ env }), { log });
-  return backends.embeddingModel.modelId;
+/** The embedding model id the worker will use with this environment: the worker's own backend choice, no models built. */
+export async function workerEmbeddingModelIdFor(env: NodeJS.ProcessEnv): Promise<string> {
+  return workerEmbeddingModelId(loadWorkerConfig({ env }));
 }
