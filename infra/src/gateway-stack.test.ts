@@ -24,12 +24,15 @@ interface Statement {
   Condition?: Json;
 }
 
-function synthesize(context: Record<string, unknown> = {}) {
+function synthesizeStack(context: Record<string, unknown> = {}) {
   const app = new App({ context });
-  const stack = new GatewayStack(app, 'TestGateway', {
+  return new GatewayStack(app, 'TestGateway', {
     config: readStackConfig((key) => app.node.tryGetContext(key)),
   });
-  const template = Template.fromStack(stack);
+}
+
+function synthesize(context: Record<string, unknown> = {}) {
+  const template = Template.fromStack(synthesizeStack(context));
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const logicalId = (type: string) => {
     const ids = Object.keys(resources).filter((id) => resources[id]?.Type === type);
@@ -215,8 +218,27 @@ describe('GatewayStack (defaults: one t3.micro behind CloudFront, HTTPS without 
     const domainName = JSON.stringify(origin?.['DomainName']);
     expect(domainName).toContain(JSON.stringify({ 'Fn::GetAtt': [address, 'PublicIp'] }));
     expect(domainName).toContain('.compute.amazonaws.com');
+    // the random edge secret from SSM (edge-secret.sh), pinned to a version, resolved only at deploy time
     const secretHeader = (origin?.['OriginCustomHeaders'] as Record<string, Json>[]).find((header) => header['HeaderName'] === 'X-Origin-Verify');
-    expect(render(secretHeader?.['HeaderValue'] as Json)).toContain('AWS::StackId');
+    expect(secretHeader?.['HeaderValue']).toBe('{{resolve:ssm:/review-assistant/EDGE_SECRET:1}}');
+  });
+
+  it('keeps the edge secret out of the template, user data and outputs (nothing derived from the stack id)', () => {
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toMatch(/"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]/);
+    expect(userData()).not.toContain('EDGE_SECRET=');
+    for (const output of Object.values(template.findOutputs('*'))) expect(JSON.stringify(output['Value'])).not.toContain('resolve:ssm:');
+    // the instance reads it at start: a required parameter (the gateway will not start without it)
+    expect(userData()).toMatch(/REQUIRED_PARAMETERS=\('\/review-assistant\/WORKER_SHARED_SECRET' '\/review-assistant\/EDGE_SECRET'\)/);
+    expect(userData()).toContain("'/review-assistant/EDGE_SECRET_PREVIOUS'");
+  });
+
+  it('sends the version of the edge secret that edgeSecretVersion names', () => {
+    const rotated = synthesize({ edgeSecretVersion: '3' });
+    const config = rotated.resources[rotated.logicalId('AWS::CloudFront::Distribution')]?.Properties?.['DistributionConfig'] as Record<string, Json>;
+    const [origin] = config['Origins'] as Record<string, Json>[];
+    expect((origin?.['OriginCustomHeaders'] as Record<string, Json>[])[0]?.['HeaderValue']).toBe('{{resolve:ssm:/review-assistant/EDGE_SECRET:3}}');
+    expect(() => synthesize({ edgeSecretVersion: '0' })).toThrow(/edgeSecretVersion/);
   });
 
   it('opens port 80 to CloudFront\'s origin-facing prefix list only, and never SSH', () => {
@@ -258,7 +280,7 @@ describe('GatewayStack (defaults: one t3.micro behind CloudFront, HTTPS without 
       ReadGatewaySecrets: {
         effect: 'Allow',
         actions: ['ssm:GetParameters'],
-        resources: [parameter('ADMIN_TOKEN'), parameter('API_KEYS'), parameter('WORKER_SHARED_SECRET')],
+        resources: [parameter('ADMIN_TOKEN'), parameter('API_KEYS'), parameter('EDGE_SECRET'), parameter('EDGE_SECRET_PREVIOUS'), parameter('WORKER_SHARED_SECRET')],
         condition: undefined,
       },
       DenyParametersOutsideThePrefix: {
@@ -410,7 +432,6 @@ describe('GatewayStack (defaults: one t3.micro behind CloudFront, HTTPS without 
     expect(text).toContain('REQUIRE_HTTPS=true');
     expect(text).toContain('TRUST_PROXY=true');
     expect(text).toContain('FORWARDED_PROTO_HEADER=cloudfront-forwarded-proto');
-    expect(text).toMatch(/EDGE_SECRET=.*AWS::StackId/);
     expect(text).not.toMatch(/WORKER_SHARED_SECRET=\S/);
     expect(text).not.toMatch(/ADMIN_TOKEN=\S/);
   });
@@ -475,7 +496,13 @@ describe('GatewayStack in the load-balanced mode (mode=ha)', () => {
   it('puts CloudFront in front of the ALB: only requests with the edge secret are forwarded, and only CloudFront reaches the ALB', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) })] });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      Conditions: [Match.objectLike({ Field: 'http-header', HttpHeaderConfig: Match.objectLike({ HttpHeaderName: 'X-Origin-Verify' }) })],
+      Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: ['{{resolve:ssm:/review-assistant/EDGE_SECRET:1}}'] } }],
+    });
+    // after a rotation the ALB accepts the new version and the one before, while edge locations switch over
+    Template.fromStack(synthesizeStack({ mode: 'ha', edgeSecretVersion: '4' })).hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Conditions: [
+        { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: ['{{resolve:ssm:/review-assistant/EDGE_SECRET:4}}', '{{resolve:ssm:/review-assistant/EDGE_SECRET:3}}'] } },
+      ],
     });
     const distribution = resources[logicalId('AWS::CloudFront::Distribution')]?.Properties?.['DistributionConfig'] as Record<string, Json>;
     const [origin] = distribution['Origins'] as Record<string, Json>[];

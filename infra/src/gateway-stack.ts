@@ -1,4 +1,5 @@
 import { CfnCondition, CfnOutput, Fn, Stack, type StackProps, aws_ec2 as ec2 } from 'aws-cdk-lib';
+import { edgeSecretReferences } from './constructs/edge-secret.js';
 import type { Construct } from 'constructs';
 import { GatewayAlarms } from './constructs/alarms.js';
 import { GatewayCompute } from './constructs/compute.js';
@@ -41,14 +42,16 @@ export class GatewayStack extends Stack {
     const address = config.mode === 'single' && config.ingress !== 'caddy' && config.elasticIp ? new ec2.CfnEIP(this, 'PublicAddress', { domain: 'vpc' }) : undefined;
     if (address) this.identity.allowElasticIpAssociation(address.attrAllocationId);
 
-    // The random part of the stack id: unique per stack, visible only to principals who can
-    // describe the stack; CloudFront sends it, the ALB and the gateway require it.
-    const edgeSecret = config.edge === 'cloudfront' ? Fn.select(2, Fn.split('/', this.stackId)) : undefined;
+    // A random value in SSM Parameter Store (infra/scripts/edge-secret.sh): CloudFront sends the
+    // pinned version, the ALB accepts it and the one before (edge locations switch over minutes),
+    // the gateway reads it from SSM at every start. CloudFormation resolves the references at
+    // deploy time and never shows their values.
+    const edgeSecrets = config.edge === 'cloudfront' ? edgeSecretReferences(config.parameterPrefix, config.edgeSecretVersion) : undefined;
     this.compute = new GatewayCompute(this, 'Compute', {
       config,
       network,
       instanceProfile: this.identity.instanceProfile,
-      edgeSecret,
+      edgeSecrets,
       elasticIpAllocationId: address?.attrAllocationId,
       boot: {
         region: this.region,
@@ -67,12 +70,12 @@ export class GatewayStack extends Stack {
     });
     const { autoScalingGroup, loadBalancer, targetGroup } = this.compute;
 
-    if (config.edge === 'cloudfront' && edgeSecret) {
+    if (config.edge === 'cloudfront' && edgeSecrets) {
       let originDomainName: string;
       if (loadBalancer) originDomainName = loadBalancer.loadBalancerDnsName;
       else if (address) originDomainName = this.publicDnsName(address);
       else throw new Error('CloudFront needs the Elastic IP or the load balancer as its origin');
-      this.edge = new GatewayEdge(this, 'Edge', { originDomainName, edgeSecret });
+      this.edge = new GatewayEdge(this, 'Edge', { originDomainName, edgeSecret: edgeSecrets.current });
     }
 
     const alarms = new GatewayAlarms(this, 'Alarms', { autoScalingGroup, targetGroup, alarmEmail: config.alarmEmail });
@@ -116,7 +119,7 @@ export class GatewayStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: alarms.dashboard.dashboardName });
     new CfnOutput(this, 'SecretParameters', {
       value: [...this.identity.secretParameters.required, ...this.identity.secretParameters.optional].join(','),
-      description: 'Create these as SecureString parameters (WORKER_SHARED_SECRET is required)',
+      description: 'Parameters the gateway reads (docs/DEPLOY.md step 2): WORKER_SHARED_SECRET required; EDGE_SECRET from infra/scripts/edge-secret.sh',
     });
   }
 

@@ -74,6 +74,11 @@ const contextSchema = z.object({
   releaseKey: s3Key.default('releases/cloud-gateway.tgz'),
   /** SSM path under which the SecureString secrets are stored. @default /review-assistant */
   parameterPrefix: parameterPrefix.default('/review-assistant'),
+  /**
+   * Version of the `<parameterPrefix>/EDGE_SECRET` parameter CloudFront sends (the ALB also accepts
+   * the version before it); raise it after `infra/scripts/edge-secret.sh rotate`. @default 1
+   */
+  edgeSecretVersion: z.coerce.number().int().min(1).max(1_000_000).default(1),
   /** Static worker list handed to the gateway (usually empty: workers announce themselves). */
   workerUrls: z.string().default(''),
   /** Days the gateway's logs are kept in CloudWatch Logs. @default 30 */

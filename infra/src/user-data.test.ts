@@ -192,7 +192,7 @@ describe('renderPrepareScript (run with a fake aws CLI)', () => {
   it('refuses to start without the required shared secret and leaves the old secrets file alone', async () => {
     const before = await readFile(paths().secretsFile, 'utf8');
     await expect(prepare('/review-assistant/ADMIN_TOKEN\tadmin-token-0123456789\n')).rejects.toMatchObject({
-      stderr: expect.stringContaining('SecureString parameter /review-assistant/WORKER_SHARED_SECRET is missing'),
+      stderr: expect.stringContaining('parameter /review-assistant/WORKER_SHARED_SECRET is missing'),
     });
     expect(await readFile(paths().secretsFile, 'utf8')).toBe(before);
   });

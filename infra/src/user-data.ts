@@ -26,8 +26,6 @@ export interface GatewayBootOptions {
    * protocol; unset for direct and Caddy ingress, where the gateway sees the TLS proxy on loopback.
    */
   forwardedProtoHeader?: string;
-  /** Value the edge sends in `X-Origin-Verify`; the forwarded protocol is trusted only with it. */
-  edgeSecret?: string;
   /** Table of the shared worker registry (load-balanced mode). */
   workerRegistryTable?: string;
   caddyVersion: string;
@@ -155,7 +153,6 @@ export function renderGatewayEnvironment(options: GatewayBootOptions, paths: Ins
     ['REQUIRE_HTTPS', String(options.ingress !== 'direct')],
   ];
   if (options.forwardedProtoHeader) entries.push(['FORWARDED_PROTO_HEADER', options.forwardedProtoHeader]);
-  if (options.edgeSecret) entries.push(['EDGE_SECRET', options.edgeSecret]);
   if (options.workerRegistryTable) entries.push(['WORKER_REGISTRY', 'dynamodb'], ['WORKER_REGISTRY_TABLE', options.workerRegistryTable]);
   return entries.map(([name, value]) => `${name}=${value}`).join('\n') + '\n';
 }
@@ -252,7 +249,7 @@ fetch_secrets() {
   done <<< "$listing"
   for name in "\${REQUIRED_PARAMETERS[@]}"; do
     if ! grep -q "^\${name##*/}=" "$SECRETS_FILE.next"; then
-      echo "prepare: SecureString parameter $name is missing; create it (docs/DEPLOY.md). Retrying." >&2
+      echo "prepare: parameter $name is missing; create it (docs/DEPLOY.md, step 2). Retrying." >&2
       rm -f "$SECRETS_FILE.next"
       exit 1
     fi
@@ -362,7 +359,8 @@ chmod 0755 ${paths.logDir}
 
 cat > ${paths.environmentFile} <<'ENVIRONMENT'
 ${renderGatewayEnvironment(options, paths)}ENVIRONMENT
-# root only: systemd reads it for the service; it holds the edge secret
+# root only: systemd reads it for the service (the secrets, the edge secret among them, come from
+# SSM at every start into a separate file under /run)
 chmod 0600 ${paths.environmentFile}
 
 cat > ${paths.prepareScript} <<'PREPARE'

@@ -2,6 +2,7 @@ import { Duration, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_el
 import { Construct } from 'constructs';
 import type { GatewayStackConfig } from '../stack-config.js';
 import { renderBootScript, type GatewayBootOptions } from '../user-data.js';
+import type { EdgeSecretReferences } from './edge-secret.js';
 import { GATEWAY_INTERNAL_PORT, type GatewayNetwork } from './network.js';
 
 /** Header CloudFront adds to every origin request; the ALB and the gateway trust the edge only with it. */
@@ -21,9 +22,9 @@ export interface GatewayComputeProps {
   network: GatewayNetwork;
   instanceProfile: import('aws-cdk-lib').aws_iam.IInstanceProfile;
   /** Everything of the boot script that does not depend on the compute resources themselves. */
-  boot: Omit<GatewayBootOptions, 'ingress' | 'host' | 'port' | 'elasticIpAllocationId' | 'forwardedProtoHeader' | 'edgeSecret'>;
-  /** Value of the edge secret header (CloudFront edge only). */
-  edgeSecret: string | undefined;
+  boot: Omit<GatewayBootOptions, 'ingress' | 'host' | 'port' | 'elasticIpAllocationId' | 'forwardedProtoHeader'>;
+  /** The edge secret's values the ALB accepts (CloudFront edge only; the gateway reads them from SSM). */
+  edgeSecrets: EdgeSecretReferences | undefined;
   /** Elastic IP allocation of the single-instance mode. */
   elasticIpAllocationId: string | undefined;
 }
@@ -53,7 +54,6 @@ export class GatewayCompute extends Construct {
         port: network.gatewayPort,
         ...(props.elasticIpAllocationId ? { elasticIpAllocationId: props.elasticIpAllocationId } : {}),
         ...(behindCloudFront ? { forwardedProtoHeader: 'cloudfront-forwarded-proto' } : config.ingress === 'alb' ? { forwardedProtoHeader: 'x-forwarded-proto' } : {}),
-        ...(behindCloudFront && props.edgeSecret ? { edgeSecret: props.edgeSecret } : {}),
       }),
     );
 
@@ -129,7 +129,7 @@ export class GatewayCompute extends Construct {
       this.targetGroup = http.addTargets('Gateway', {
         ...targets,
         priority: 1,
-        conditions: [elbv2.ListenerCondition.httpHeader(EDGE_SECRET_HEADER, [props.edgeSecret ?? Stack.of(this).stackId])],
+        conditions: [elbv2.ListenerCondition.httpHeader(EDGE_SECRET_HEADER, props.edgeSecrets?.accepted ?? [Stack.of(this).stackId])],
       });
     }
   }

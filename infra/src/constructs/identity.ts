@@ -10,6 +10,26 @@ export const METRICS_NAMESPACE = 'ReviewAssistant/Gateway';
 export const SECRET_NAMES = { required: ['WORKER_SHARED_SECRET'], optional: ['ADMIN_TOKEN', 'API_KEYS'] } as const;
 
 /**
+ * The CloudFront edge secret (`X-Origin-Verify`), by environment variable name: a random String
+ * parameter made by `infra/scripts/edge-secret.sh` (CloudFront's origin header and the ALB rule
+ * read it through CloudFormation dynamic references, which take plain String parameters only),
+ * and during a rotation the value before it.
+ */
+export const EDGE_SECRET_NAMES = { current: 'EDGE_SECRET', previous: 'EDGE_SECRET_PREVIOUS' } as const;
+
+/**
+ * Every parameter the gateway reads at start (full names under `parameterPrefix`): behind a
+ * CloudFront edge also the edge secret (required) and its previous value (only during a rotation).
+ */
+export function gatewaySecretParameters(parameterPrefix: string, cloudFrontEdge: boolean): { required: string[]; optional: string[] } {
+  const named = (names: readonly string[]) => names.map((name) => `${parameterPrefix}/${name}`);
+  return {
+    required: named([...SECRET_NAMES.required, ...(cloudFrontEdge ? [EDGE_SECRET_NAMES.current] : [])]),
+    optional: named([...SECRET_NAMES.optional, ...(cloudFrontEdge ? [EDGE_SECRET_NAMES.previous] : [])]),
+  };
+}
+
+/**
  * DynamoDB actions the gateway's code uses, per table (a test compares them with the SDK commands
  * in cloud-gateway/src): the log store writes in batches and queries the time index; the shared
  * registry (and the shared rate limiter in it) reads, writes, updates, deletes and queries items.
@@ -74,10 +94,7 @@ export class GatewayIdentity extends Construct {
     });
     this.instanceProfile = new iam.InstanceProfile(this, 'GatewayInstanceProfile', { role: this.role });
 
-    this.secretParameters = {
-      required: SECRET_NAMES.required.map((name) => `${config.parameterPrefix}/${name}`),
-      optional: SECRET_NAMES.optional.map((name) => `${config.parameterPrefix}/${name}`),
-    };
+    this.secretParameters = gatewaySecretParameters(config.parameterPrefix, config.edge === 'cloudfront');
     const parameterArn = (name: string) =>
       stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const index = (table: dynamodb.ITable, name: string) => `${table.tableArn}/index/${name}`;

@@ -125,7 +125,7 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
       [
         logged('aws'),
         'if [ "$1" = s3 ] && [ "$2" = cp ]; then curl -fsS -o "$4" "$FAKE_S3_ENDPOINT/${3#s3://}"; exit $?; fi',
-        'if [ "$1" = ssm ] && [ "$2" = get-parameters ]; then printf "/review-assistant/WORKER_SHARED_SECRET\\t%s\\n/review-assistant/ADMIN_TOKEN\\t%s\\n" "$FAKE_SECRET" "$FAKE_ADMIN_TOKEN"; exit 0; fi',
+        'if [ "$1" = ssm ] && [ "$2" = get-parameters ]; then printf "/review-assistant/WORKER_SHARED_SECRET\\t%s\\n/review-assistant/ADMIN_TOKEN\\t%s\\n/review-assistant/EDGE_SECRET\\t%s\\n" "$FAKE_SECRET" "$FAKE_ADMIN_TOKEN" "$FAKE_EDGE_SECRET"; exit 0; fi',
         'exit 2',
       ].join('\n'),
     );
@@ -139,7 +139,6 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
       port: 80,
       workerUrls: workerUrl,
       forwardedProtoHeader: 'cloudfront-forwarded-proto',
-      edgeSecret: 'edge-secret-0123456789abcdef',
     });
     const gatewayPort = await freePort();
     gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -167,6 +166,7 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
         FAKE_S3_ENDPOINT: s3.endpoint,
         FAKE_SECRET: secret,
         FAKE_ADMIN_TOKEN: 'admin-token-0123456789abcdef',
+        FAKE_EDGE_SECRET: 'edge-secret-0123456789abcdef',
         FAKE_ROOT: root(),
         FAKE_SYSTEMD_DIR: paths().systemdDir,
         FAKE_NODE: node22,
@@ -232,7 +232,10 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
     expect(calls).toContain('aws s3 cp s3://artifacts-bucket/releases/cloud-gateway.tgz');
     expect(calls).toContain('systemctl start --no-block review-assistant-gateway.service');
     expect(await readFile(paths().secretsFile, 'utf8')).toContain(`WORKER_SHARED_SECRET=${secret}`);
+    // the edge secret comes from SSM at start, never from user data
+    expect(await readFile(paths().secretsFile, 'utf8')).toContain('EDGE_SECRET=edge-secret-0123456789abcdef');
     const environment = await readFile(paths().environmentFile, 'utf8');
+    expect(environment).not.toContain('EDGE_SECRET');
     expect(environment).toContain('NODE_ENV=production');
     expect(environment).toContain('LOG_STORE=dynamodb');
     expect(environment).toContain('INTENT_MODEL_URI=s3://artifacts-bucket/intent/intent-model.bin.gz');
@@ -260,6 +263,20 @@ describe('gateway release (npm run package:gateway -w infra)', () => {
     }
     const intent = await fetch(`${gatewayUrl}/api/intent`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello there, how are you' }) });
     expect(intent.status).toBe(200);
+  });
+
+  it('keys the intent budget on the viewer CloudFront reports, with the edge secret it read from SSM', async () => {
+    const batch = (headers: Record<string, string>) =>
+      fetch(`${gatewayUrl}/api/intent/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '130.176.12.34', ...headers },
+        body: JSON.stringify({ texts: Array.from({ length: 100 }, (_, index) => `is table ${index} free tonight?`) }),
+      }).then((response) => response.status);
+    const viewer = (address: string) => ({ 'cloudfront-viewer-address': address, 'x-origin-verify': 'edge-secret-0123456789abcdef' });
+    // 100 texts each against the default burst of 150 texts per client
+    expect(await batch(viewer('198.51.100.10:40001'))).toBe(200);
+    expect(await batch(viewer('198.51.100.10:40002'))).toBe(429);
+    expect(await batch(viewer('203.0.113.77:51000'))).toBe(200);
   });
 
   it('answers a chat through the compiled worker, with sources, and logs the turn to DynamoDB', async () => {

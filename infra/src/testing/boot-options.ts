@@ -1,9 +1,11 @@
+import { gatewaySecretParameters } from '../constructs/identity.js';
 import type { IngressMode } from '../stack-config.js';
 import type { GatewayBootOptions } from '../user-data.js';
 
 /**
  * Boot options as the stack renders them for an instance with `ingress` (the stack's table, log
- * group, namespace and secret parameter names), for tests of the boot script; `extra` overrides.
+ * group, namespace and secret parameter names, with the edge secret behind CloudFront), for tests
+ * of the boot script; `extra` overrides.
  */
 export function bootOptions(ingress: IngressMode, extra: Partial<GatewayBootOptions> = {}): GatewayBootOptions {
   return {
@@ -14,10 +16,7 @@ export function bootOptions(ingress: IngressMode, extra: Partial<GatewayBootOpti
     tableName: 'interactions',
     logGroupName: '/review-assistant/gateway',
     metricsNamespace: 'ReviewAssistant/Gateway',
-    secretParameters: {
-      required: ['/review-assistant/WORKER_SHARED_SECRET'],
-      optional: ['/review-assistant/ADMIN_TOKEN', '/review-assistant/API_KEYS'],
-    },
+    secretParameters: gatewaySecretParameters('/review-assistant', ingress === 'cloudfront'),
     ingress,
     host: ingress === 'caddy' ? '127.0.0.1' : '0.0.0.0',
     port: ingress === 'direct' ? 80 : 8080,
