@@ -52,7 +52,9 @@ export function bareWord(word: string): string {
 
 /** Lower-cased surface words without apostrophes, stop words included (for bigrams and character n-grams). */
 export function words(text: string): string[] {
-  return spelledWords(text).map(bareWord);
+  const result = spelledWords(text);
+  for (let index = 0; index < result.length; index += 1) result[index] = bareWord(result[index]!);
+  return result;
 }
 
 /**
