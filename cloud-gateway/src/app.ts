@@ -93,7 +93,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.route('/', createMetricsRoutes(deps.metrics, { token: deps.settings.metricsToken, trustProxy: deps.settings.trustProxy }));
   const intentLimiter = createLimiter({ name: 'intent', perMinute: deps.settings.intentRateLimitPerMinute, burst: deps.settings.intentRateLimitBurst }, deps.rateLimitStore, deps.logger);
   const intentRoutes = createIntentRoutes({ intent: deps.intent, limiter: intentLimiter, trustProxy: deps.settings.trustProxy });
-  app.route('/', createDocsRoutes([intentRoutes]));
+  // The document describes every route mounted on `app` (read when it is first asked for).
+  app.route('/', createDocsRoutes(app));
   app.route('/', createChatRoutes({ turn, limiter, trustProxy: deps.settings.trustProxy, maxBodyBytes: deps.settings.maxBodyBytes, clientWriteTimeoutMs: deps.settings.clientWriteTimeoutMs }));
   app.route(
     '/',

@@ -7,23 +7,21 @@ import type { LogRange } from '../logs/log-store.js';
 export const MAX_ANALYTICS_DAYS = 31;
 const DAY_MS = 86_400_000;
 
-const QuerySchema = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time such as 2026-11-29T00:00:00Z' });
+
+/** `?from=<ISO>&to=<ISO>` of the analytics endpoints (validated by their declarations). */
+export const AnalyticsQuerySchema = z.object({
+  from: isoTime.optional().describe('Start of the range (inclusive); default 24 hours before `to`'),
+  to: isoTime.optional().describe('End of the range (exclusive); default now'),
 });
 
 /**
- * `?from=<ISO>&to=<ISO>` of the analytics endpoints: a half-open range `[from, to)`. `to` defaults
- * to now, `from` to 24 hours before `to`. Bad values are a 400 naming the parameter.
+ * The half-open range `[from, to)` of a validated analytics query. `to` defaults to now, `from` to
+ * 24 hours before `to`. A range that is empty or longer than 31 days is a 400 naming the problem.
  */
-export function parseAnalyticsRange(query: Record<string, string>, now = Date.now()): LogRange {
-  const parsed = QuerySchema.safeParse(query);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AppError('validation_failed', `${issue?.path.join('.') ?? 'query'}: expected an ISO 8601 time such as 2026-11-29T00:00:00Z`);
-  }
-  const to = parsed.data.to === undefined ? new Date(now) : new Date(parsed.data.to);
-  const from = parsed.data.from === undefined ? new Date(to.getTime() - DAY_MS) : new Date(parsed.data.from);
+export function analyticsRange(query: z.output<typeof AnalyticsQuerySchema>, now = Date.now()): LogRange {
+  const to = query.to === undefined ? new Date(now) : new Date(query.to);
+  const from = query.from === undefined ? new Date(to.getTime() - DAY_MS) : new Date(query.from);
   if (from.getTime() >= to.getTime()) throw new AppError('validation_failed', 'from must be before to');
   if (to.getTime() - from.getTime() > MAX_ANALYTICS_DAYS * DAY_MS) {
     throw new AppError('validation_failed', `a range covers at most ${MAX_ANALYTICS_DAYS} days`);

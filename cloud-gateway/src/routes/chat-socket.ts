@@ -1,7 +1,8 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import {
   WsClientMessageSchema,
+  WsServerMessageSchema,
   type StreamEvent,
   type WsServerMessage,
 } from '@review-assistant/shared';
@@ -10,6 +11,8 @@ import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
 import { describeIssues } from '@review-assistant/shared/edge';
+import { addRoute, declareRoute } from './route-declaration.js';
+import { errorResponses, jsonResponse } from './route-responses.js';
 
 export interface ChatSocketRoutesOptions {
   turn: ChatTurnDeps;
@@ -38,6 +41,19 @@ function rawSocket(ws: WSContext): RawSocket | undefined {
 /** Pause sending while this much is queued on the socket (a slow client must not grow memory). */
 const HIGH_WATER_BYTES = 256 * 1024;
 
+const chatSocketRoute = declareRoute({
+  method: 'get',
+  path: '/ws/chat',
+  summary: 'Chat over WebSocket',
+  description:
+    'Client messages (JSON text, at most 256 KiB): `{type: "chat", turnId, request: ChatRequest}` starts a turn, `{type: "cancel", turnId}` aborts it (and the worker request). Server messages: `{turnId, event: StreamEvent}`, the same events as /api/chat. Upgrades from origins outside CORS_ORIGINS and beyond the connection caps are refused.',
+  tags: ['chat'],
+  responses: {
+    101: jsonResponse('Switching protocols; each server message is one of these', WsServerMessageSchema),
+    ...errorResponses([[400, 'Not a valid WebSocket handshake'], [403, 'Origin not allowed'], [426, 'Unsupported Sec-WebSocket-Version'], [429, 'Too many connections from this address'], [503, 'No room for more connections']]),
+  },
+});
+
 /**
  * `GET /ws/chat`: `{type:'chat', turnId, request}` starts a turn and `{type:'cancel', turnId}`
  * aborts it (and the worker request). Events come back as `{turnId, event}`, one turn at a time.
@@ -46,8 +62,9 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
   const routes = new Hono<GatewayEnv>();
   const clientWriteTimeoutMs = options.clientWriteTimeoutMs ?? 30_000;
   const pingIntervalMs = options.pingIntervalMs ?? 30_000;
-  routes.get(
-    '/ws/chat',
+  addRoute(
+    routes,
+    chatSocketRoute,
     options.upgradeWebSocket((c) => {
       const ip = clientIp(c as never, options.trustProxy);
       const logger = (c as { get(key: 'logger'): GatewayEnv['Variables']['logger'] }).get('logger');
@@ -171,7 +188,7 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
           current?.controller.abort();
         },
       };
-    }),
+    }) as MiddlewareHandler<GatewayEnv>,
   );
   return routes;
 }

@@ -3,12 +3,13 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 // The header that tells @hono/node-server the handler has answered on the Node response itself.
 import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
-import { AppError, ChatRequestSchema, type ChatRequest } from '@review-assistant/shared';
+import { AppError, ChatRequestSchema, StreamEventSchema, type ChatRequest } from '@review-assistant/shared';
 import { BUSY_RETRY_AFTER_SECONDS, overloadRefusal, runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
-import { jsonBody } from '@review-assistant/shared/edge';
+import { addRoute, declareRoute } from './route-declaration.js';
+import { contentResponse, errorResponses } from './route-responses.js';
 import { bindNodeResponse, NodeSseWriter } from './sse-writer.js';
 
 export interface ChatRoutesOptions {
@@ -20,6 +21,17 @@ export interface ChatRoutesOptions {
   /** A client that leaves the stream unread this long is disconnected. @default 30000 */
   clientWriteTimeoutMs?: number | undefined;
 }
+
+const chatRoute = declareRoute({
+  method: 'post',
+  path: '/api/chat',
+  summary: 'One chat turn as Server-Sent Events',
+  description:
+    'Each event is `event: <type>` plus `data: <json>` of one StreamEvent: first `intent`, then `sources`, `answer-delta`*, `answer-end`, or an `error` (e.g. `no_worker`). Rate-limited per client IP (429 with Retry-After); beyond capacity 503 with Retry-After before the stream opens.',
+  tags: ['chat'],
+  request: { body: ChatRequestSchema },
+  responses: { 200: contentResponse('Event stream', 'text/event-stream', StreamEventSchema), ...errorResponses([400, 413, 415, 429, 503]) },
+});
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -40,8 +52,9 @@ const SSE_HEADERS = {
  */
 export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
-  routes.post(
-    '/api/chat',
+  addRoute(
+    routes,
+    chatRoute,
     async (c, next) => {
       const decision = await options.limiter.take(clientIp(c, options.trustProxy));
       if (!decision.allowed) {
@@ -50,7 +63,6 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
       }
       await next();
     },
-    jsonBody(ChatRequestSchema),
     (c) => {
       const request = c.req.valid('json');
       // Beyond capacity, shed with 503 and Retry-After before the stream opens (clients and load

@@ -1,8 +1,11 @@
 import { Hono } from 'hono';
-import { APP_VERSION, type GatewayStatus } from '@review-assistant/shared';
+import { z } from 'zod';
+import { APP_VERSION, GatewayStatusSchema, type GatewayStatus } from '@review-assistant/shared';
 import type { IntentModelStatus, IntentService } from '../intent/classifier.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
+import { addRoute, declareRoute } from './route-declaration.js';
+import { jsonResponse } from './route-responses.js';
 
 export interface HealthRoutesOptions {
   intent: IntentService;
@@ -33,6 +36,34 @@ export function gatewayStatus(options: HealthRoutesOptions): GatewayStatus {
   };
 }
 
+const ReadinessSchema = z.object({
+  ready: z.boolean().describe('The intent model is loaded'),
+  intentModel: GatewayStatusSchema.shape.intentModel,
+  workers: z.object({ state: GatewayStatusSchema.shape.workers, up: GatewayStatusSchema.shape.workersUp, backend: GatewayStatusSchema.shape.backend }),
+});
+
+const healthzRoute = declareRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness: the process answers',
+  tags: ['operations'],
+  responses: { 200: jsonResponse('Alive', z.object({ status: z.literal('ok'), version: z.string() })) },
+});
+const readyzRoute = declareRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: the intent model is loaded (worker availability is reported, not required)',
+  tags: ['operations'],
+  responses: { 200: jsonResponse('Ready', ReadinessSchema), 503: jsonResponse('Not ready yet (same body, `ready: false`)', ReadinessSchema) },
+});
+const statusRoute = declareRoute({
+  method: 'get',
+  path: '/api/status',
+  summary: 'Worker and intent-model status for the UI badge',
+  tags: ['operations'],
+  responses: { 200: jsonResponse('Status', GatewayStatusSchema) },
+});
+
 /**
  * `/healthz`: the process is alive. `/readyz`: ready when the intent model is loaded (worker
  * availability is reported, never a reason to fail: chat degrades gracefully without workers).
@@ -40,13 +71,14 @@ export function gatewayStatus(options: HealthRoutesOptions): GatewayStatus {
  */
 export function createHealthRoutes(options: HealthRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
-  routes.get('/healthz', (c) => c.json({ status: 'ok', version: APP_VERSION }));
-  routes.get('/readyz', (c) => {
+  addRoute(routes, healthzRoute, (c) => c.json({ status: 'ok', version: APP_VERSION }));
+  addRoute(routes, readyzRoute, (c) => {
     const status = gatewayStatus(options);
     const ready = status.intentModel.ready;
-    return c.json({ ready, intentModel: status.intentModel, workers: { state: status.workers, up: status.workersUp, backend: status.backend } }, ready ? 200 : 503);
+    const body: z.input<typeof ReadinessSchema> = { ready, intentModel: status.intentModel, workers: { state: status.workers, up: status.workersUp, backend: status.backend } };
+    return c.json(body, ready ? 200 : 503);
   });
-  routes.get('/api/status', (c) => {
+  addRoute(routes, statusRoute, (c) => {
     c.header('Cache-Control', 'no-store');
     return c.json(gatewayStatus(options));
   });

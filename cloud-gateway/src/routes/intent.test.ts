@@ -1,4 +1,3 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -10,6 +9,7 @@ import type { IntentClassifier, IntentModelStatus, IntentService } from '../inte
 import { tinyArtifact } from '../testing/tiny-intent-artifact.js';
 import { TokenBucketLimiter } from '../middleware/rate-limit.js';
 import { createIntentRoutes } from './intent.js';
+import { buildOpenApiDocument } from './openapi-document.js';
 
 function readyService(): IntentService {
   const classifier: IntentClassifier = new ArtifactIntentClassifier(decodeArtifact(tinyArtifact().bytes));
@@ -194,10 +194,11 @@ describe('intent routes', () => {
     expect(await response.json()).toEqual({ error: { code: 'payload_too_large', message: 'request bodies are limited to 64 bytes', requestId: 'req-123' } });
   });
 
-  it('documents its routes in the OpenAPI registry when mounted on an OpenAPIHono app', () => {
-    const parent = new OpenAPIHono();
-    parent.route('/', app);
-    const document = parent.getOpenAPIDocument({ openapi: '3.0.0', info: { title: 'test', version: '1' } });
-    expect(Object.keys(document.paths ?? {})).toEqual(expect.arrayContaining(['/api/intent', '/api/intent/batch', '/api/intent/model']));
+  it('is documented from its declarations wherever it is mounted (its own error handler wraps its handlers)', () => {
+    const parent = new Hono();
+    parent.route('/v2', app);
+    const document = buildOpenApiDocument(parent);
+    expect(Object.keys(document.paths ?? {})).toEqual(expect.arrayContaining(['/v2/api/intent', '/v2/api/intent/batch', '/v2/api/intent/model']));
+    expect(JSON.stringify(document.paths?.['/v2/api/intent/batch'])).toContain(`"maxItems":${MAX_INTENT_BATCH}`);
   });
 });

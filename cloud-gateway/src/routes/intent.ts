@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import {
-  ErrorBodySchema,
   IntentBatchRequestSchema,
   IntentBatchResponseSchema,
   IntentRequestSchema,
@@ -14,8 +13,10 @@ import type { IntentClassifier, IntentService } from '../intent/classifier.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
-import { createErrorRenderer, errorResponse, parseJsonBody } from '@review-assistant/shared/edge';
+import { createErrorRenderer, errorResponse } from '@review-assistant/shared/edge';
 import { publicModelStatus } from './health.js';
+import { addRoute, declareRoute } from './route-declaration.js';
+import { contentResponse, errorResponses, jsonResponse } from './route-responses.js';
 
 export interface IntentRoutesOptions {
   intent: IntentService;
@@ -56,38 +57,65 @@ function predictOne(classifier: IntentClassifier, text: string): IntentResult {
   return { text, ...prediction, latencyMs: Math.round(latencyMs * 1000) / 1000 };
 }
 
-const errorResponses = {
-  400: { description: 'Invalid JSON or invalid input (empty, too long or non-string text)', content: { 'application/json': { schema: ErrorBodySchema } } },
-  413: { description: 'Body larger than 256 KiB', content: { 'application/json': { schema: ErrorBodySchema } } },
-  415: { description: 'Body is not JSON', content: { 'application/json': { schema: ErrorBodySchema } } },
-  429: { description: 'Too many texts from this client IP (each text of a batch counts); see Retry-After', content: { 'application/json': { schema: ErrorBodySchema } } },
-  503: { description: 'The intent model is not loaded yet (or failed to load)', content: { 'application/json': { schema: ErrorBodySchema } } },
-};
+const intentErrors = errorResponses([
+  [400, 'Invalid JSON or invalid input (empty, too long or non-string text)'],
+  [413, 'Body larger than 256 KiB'],
+  415,
+  [429, 'Too many texts from this client IP (each text of a batch counts); see Retry-After'],
+  [503, 'The intent model is not loaded yet (or failed to load)'],
+]);
+
+const intentRoute = declareRoute({
+  method: 'post',
+  path: '/api/intent',
+  summary: 'Predict the intent of one text',
+  tags: ['intent'],
+  request: { body: IntentRequestSchema, maxBodyBytes: MAX_INTENT_BODY_BYTES },
+  responses: { 200: jsonResponse('Top intent, domain, out-of-scope decision and the top-5 ranking', IntentResultSchema), ...intentErrors },
+});
+const intentBatchRoute = declareRoute({
+  method: 'post',
+  path: '/api/intent/batch',
+  summary: 'Predict the intents of up to 100 texts',
+  tags: ['intent'],
+  request: { body: IntentBatchRequestSchema, maxBodyBytes: MAX_INTENT_BODY_BYTES },
+  responses: { 200: jsonResponse('One result per text, in order', IntentBatchResponseSchema), ...intentErrors },
+});
+const intentModelRoute = declareRoute({
+  method: 'get',
+  path: '/api/intent/model',
+  summary: 'Load state, version and validation metrics of the intent model',
+  tags: ['intent'],
+  responses: { 200: jsonResponse('Model status and info (model is null until loaded)', ModelInfoResponseSchema) },
+});
+const pages = Object.entries(pageAssets).map(([path, asset]) => ({
+  asset,
+  declaration: declareRoute({
+    method: 'get',
+    path,
+    summary: path === '/intent' ? 'Intent test page' : `Intent test page file ${asset.file}`,
+    tags: ['pages'],
+    responses: { 200: contentResponse(asset.file, asset.type.split(';')[0]!) },
+  }),
+}));
 
 /**
  * `POST /api/intent`, `POST /api/intent/batch`, `GET /api/intent/model` and the `GET /intent`
- * test page with its assets. An OpenAPIHono sub-app: mounting it with `app.route('/', ...)` on an
- * OpenAPIHono app adds these paths to /openapi.json. Errors are rendered here, so the routes
- * behave the same whichever app mounts them.
+ * test page with its assets. Errors are rendered here, so the routes behave the same whichever app
+ * mounts them.
  */
-export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
-  const routes = new OpenAPIHono();
+export function createIntentRoutes(options: IntentRoutesOptions): Hono {
+  const routes = new Hono();
   const { intent } = options;
 
   // The edge kit's renderer, e.g. for the gateway's body limit, which throws while this sub-app reads the body.
   routes.onError(createErrorRenderer().onError);
 
-  /** The parsed, validated body and the loaded classifier, or the error response (415/413/400/503). */
-  const prepare = async <S extends z.ZodType>(
-    c: Context,
-    schema: S,
-    texts: (input: z.output<S>) => number,
-  ): Promise<{ input: z.output<S>; classifier: IntentClassifier } | Response> => {
-    // Counted as it arrives under the intent API's own limit: 413 the moment the body passes it.
-    const input = await parseJsonBody(c, schema, { maxBytes: MAX_INTENT_BODY_BYTES });
+  /** The loaded classifier once the client's budget covers `texts` predictions, or the error response (429/503). */
+  const prepare = async (c: Context, texts: number): Promise<IntentClassifier | Response> => {
     if (options.limiter) {
       // Each text costs one token: a 100-text batch is 100 predictions of gateway CPU.
-      const decision = await options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts(input));
+      const decision = await options.limiter.take(clientIp(c as Context<GatewayEnv>, options.trustProxy ?? false), texts);
       if (!decision.allowed) {
         c.header('Retry-After', String(decision.retryAfterSeconds));
         return errorResponse(c, 'rate_limited', `too many texts from this address; retry in ${decision.retryAfterSeconds} s`);
@@ -95,51 +123,31 @@ export function createIntentRoutes(options: IntentRoutesOptions): OpenAPIHono {
     }
     const classifier = intent.current();
     if (classifier === undefined) return errorResponse(c, 'not_ready', publicModelStatus(intent.status()).message ?? 'the intent model is not loaded');
-    return { input, classifier };
+    return classifier;
   };
 
-  routes.openAPIRegistry.registerPath({
-    method: 'post',
-    path: '/api/intent',
-    summary: 'Predict the intent of one text',
-    tags: ['intent'],
-    request: { body: { content: { 'application/json': { schema: IntentRequestSchema } }, required: true } },
-    responses: { 200: { description: 'Top intent, domain, out-of-scope decision and the top-5 ranking', content: { 'application/json': { schema: IntentResultSchema } } }, ...errorResponses },
-  });
-  routes.post('/api/intent', async (c) => {
-    const prepared = await prepare(c, IntentRequestSchema, () => 1);
-    if (prepared instanceof Response) return prepared;
-    return c.json(predictOne(prepared.classifier, prepared.input.text));
+  // The body is validated (and counted as it arrives under the intent API's own limit) before these run.
+  addRoute(routes, intentRoute, async (c) => {
+    const input = c.req.valid('json');
+    const classifier = await prepare(c, 1);
+    if (classifier instanceof Response) return classifier;
+    return c.json(predictOne(classifier, input.text));
   });
 
-  routes.openAPIRegistry.registerPath({
-    method: 'post',
-    path: '/api/intent/batch',
-    summary: 'Predict the intents of up to 100 texts',
-    tags: ['intent'],
-    request: { body: { content: { 'application/json': { schema: IntentBatchRequestSchema } }, required: true } },
-    responses: { 200: { description: 'One result per text, in order', content: { 'application/json': { schema: IntentBatchResponseSchema } } }, ...errorResponses },
-  });
-  routes.post('/api/intent/batch', async (c) => {
-    const prepared = await prepare(c, IntentBatchRequestSchema, (input) => input.texts.length);
-    if (prepared instanceof Response) return prepared;
-    return c.json({ results: prepared.input.texts.map((text) => predictOne(prepared.classifier, text)) });
+  addRoute(routes, intentBatchRoute, async (c) => {
+    const input = c.req.valid('json');
+    const classifier = await prepare(c, input.texts.length);
+    if (classifier instanceof Response) return classifier;
+    return c.json({ results: input.texts.map((text) => predictOne(classifier, text)) });
   });
 
-  routes.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/api/intent/model',
-    summary: 'Load state, version and validation metrics of the intent model',
-    tags: ['intent'],
-    responses: { 200: { description: 'Model status and info (model is null until loaded)', content: { 'application/json': { schema: ModelInfoResponseSchema } } } },
-  });
-  routes.get('/api/intent/model', (c) => {
+  addRoute(routes, intentModelRoute, (c) => {
     const classifier = intent.current();
     return c.json({ status: publicModelStatus(intent.status()), model: classifier?.info ?? null });
   });
 
-  for (const [path, asset] of Object.entries(pageAssets)) {
-    routes.get(path, async (c) => {
+  for (const { asset, declaration } of pages) {
+    addRoute(routes, declaration, async (c) => {
       const content = await readFile(`${pageDirectory}${asset.file}`, 'utf8');
       return c.body(content, 200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
     });

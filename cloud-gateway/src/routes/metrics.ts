@@ -4,6 +4,8 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import { clientIp, isLoopbackAddress } from '../middleware/rate-limit.js';
 import { requireToken, SecretSet } from '../middleware/token-auth.js';
+import { addRoute, declareRoute } from './route-declaration.js';
+import { contentResponse, errorResponses, METRICS_TOKEN } from './route-responses.js';
 
 export interface MetricsRoutesOptions {
   /** `METRICS_TOKEN`; unset: loopback clients only. */
@@ -11,6 +13,19 @@ export interface MetricsRoutesOptions {
   /** Judge loopback by the client address X-Forwarded-For names (behind a proxy on the same host). */
   trustProxy: boolean;
 }
+
+const metricsRoute = declareRoute({
+  method: 'get',
+  path: '/metrics',
+  summary: 'Prometheus metrics',
+  description: 'Loopback clients read it freely; anyone else needs `Authorization: Bearer <METRICS_TOKEN>` (403 when none is configured).',
+  tags: ['operations'],
+  security: METRICS_TOKEN,
+  responses: {
+    200: contentResponse('Prometheus text exposition format', 'text/plain'),
+    ...errorResponses([401, [403, 'Not a loopback client and METRICS_TOKEN is not set'], 429]),
+  },
+});
 
 /**
  * `GET /metrics` in the Prometheus text format, not public: loopback clients (the CloudWatch
@@ -20,7 +35,7 @@ export interface MetricsRoutesOptions {
 export function createMetricsRoutes(metrics: GatewayMetrics, options: MetricsRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
   const secrets = new SecretSet(options.token === undefined ? [] : [options.token]);
-  routes.get('/metrics', async (c) => {
+  addRoute(routes, metricsRoute, async (c) => {
     // A same-host proxy (Caddy) makes every public request look like loopback: a request that was
     // forwarded counts as loopback only when the proxy is trusted to name the client.
     const forwarded = !options.trustProxy && (c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined);

@@ -1,12 +1,32 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { errorBody } from '@review-assistant/shared';
+import { z } from 'zod';
 import { defaultUiAssets, UI_FILES, type UiAsset, type UiAssets, type UiAssetSource } from '../ui/assets.js';
+import { addRoute, declareRoute } from './route-declaration.js';
+import { contentResponse, errorResponses } from './route-responses.js';
 
 export interface UiRoutesOptions {
   /** Where the HTML, CSS and bundled client come from. @default defaultUiAssets() */
   assets?: UiAssetSource;
 }
+
+const notModified = { description: 'Not modified (If-None-Match matched the ETag)' };
+const indexRoute = declareRoute({
+  method: 'get',
+  path: '/',
+  summary: 'Chat UI page',
+  tags: ['pages'],
+  responses: { 200: contentResponse('HTML page', 'text/html'), 304: notModified, ...errorResponses([[503, 'The UI files could not be loaded']]) },
+});
+const uiFileRoute = declareRoute({
+  method: 'get',
+  path: '/ui/{file}',
+  summary: 'Chat UI files (script, styles, icon)',
+  tags: ['pages'],
+  request: { params: z.object({ file: z.enum(UI_FILES.filter((name) => name !== 'index.html') as [string, ...string[]]) }) },
+  responses: { 200: contentResponse('The file', 'application/octet-stream'), 304: notModified, ...errorResponses([404, [503, 'The UI files could not be loaded']]) },
+});
 
 /**
  * Chat UI: `GET /` and its files under `/ui/` (`app.js`, `styles.css`, `favicon.svg`). The files
@@ -39,9 +59,9 @@ export function createUiRoutes(options: UiRoutesOptions = {}): Hono {
   };
 
   const ui = new Hono();
-  ui.get('/', (c) => serve(c, 'index.html'));
-  ui.get('/ui/:file', (c) => {
-    const name = c.req.param('file');
+  addRoute(ui, indexRoute, (c) => serve(c, 'index.html'));
+  addRoute(ui, uiFileRoute, (c) => {
+    const name = c.req.param('file') ?? '';
     return (UI_FILES as readonly string[]).includes(name) && name !== 'index.html' ? serve(c, name) : notFound(c);
   });
   return ui;

@@ -13,7 +13,8 @@ import { outcomeStatus } from '../chat/chat-turn-outcome.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { apiKeyAccess } from './compat/api-key-access.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { jsonBody } from '@review-assistant/shared/edge';
+import { addRoute, declareRoute } from './route-declaration.js';
+import { API_KEY, errorResponses, jsonResponse } from './route-responses.js';
 import type { RecentRequests } from '../pool/recent-requests.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 
@@ -29,8 +30,18 @@ export interface WorkerApiRoutesOptions {
 export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
   const auth = apiKeyAccess(options.apiKeys, options.keyLimiter);
-  const forward = <Req extends z.ZodType, Res extends z.ZodType>(name: string, requestSchema: Req, responseSchema: Res) => {
-    routes.post(`/api/${name}`, auth, jsonBody(requestSchema), async (c) => {
+  const forward = <Req extends z.ZodType, Res extends z.ZodType>(name: string, requestSchema: Req, responseSchema: Res, summary: string) => {
+    const declaration = declareRoute({
+      method: 'post',
+      path: `/api/${name}`,
+      summary,
+      description: `Needs an API key; forwarded (signed) to a worker's \`/v1/${name}\`.`,
+      tags: ['worker API'],
+      security: API_KEY,
+      request: { body: requestSchema },
+      responses: { 200: jsonResponse('Worker response', responseSchema), ...errorResponses([400, 401, 403, 413, 415, 429, 502, 503, 504]) },
+    });
+    addRoute(routes, declaration, auth, async (c) => {
       const started = performance.now();
       const requestId = c.get('requestId');
       let status = 'ok';
@@ -49,8 +60,8 @@ export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<Gat
       }
     });
   };
-  forward('embed', EmbedRequestSchema, EmbedResponseSchema);
-  forward('retrieve', RetrieveRequestSchema, RetrieveResponseSchema);
-  forward('generate', GenerateRequestSchema, GenerateResponseSchema);
+  forward('embed', EmbedRequestSchema, EmbedResponseSchema, "Embed texts with the worker's embedding model");
+  forward('retrieve', RetrieveRequestSchema, RetrieveResponseSchema, 'Top-k reviews for a query');
+  forward('generate', GenerateRequestSchema, GenerateResponseSchema, "Generate text with the worker's chat model");
   return routes;
 }

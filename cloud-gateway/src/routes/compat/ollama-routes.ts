@@ -2,14 +2,59 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { APP_VERSION, AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
-import { jsonBody } from '@review-assistant/shared/edge';
+import { addRoute, declareRoute } from '../route-declaration.js';
+import { API_KEY, errorResponses, jsonResponse } from '../route-responses.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
 import { collectAnswer, startCompatTurn, streamFrames, type Frame } from './compat-stream.js';
 import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED, withoutLatestTag } from './compat-models.js';
+import { OllamaChatResponseSchema, OllamaEmbedResponseSchema, OllamaErrorSchema, OllamaTagsSchema, OllamaVersionSchema } from './compat-response-schemas.js';
 import { toChatRequest } from './conversation.js';
 import { OllamaChatRequestSchema, OllamaEmbedRequestSchema } from './ollama-schemas.js';
+
+const tags = ['Ollama-compatible'];
+const errors = (...statuses: number[]) => errorResponses(statuses, OllamaErrorSchema);
+
+const versionRoute = declareRoute({
+  method: 'get',
+  path: '/ollama/api/version',
+  summary: 'Version (of this gateway)',
+  tags,
+  security: API_KEY,
+  responses: { 200: jsonResponse('Version', OllamaVersionSchema), ...errors(401, 403, 429) },
+});
+const tagsRoute = declareRoute({
+  method: 'get',
+  path: '/ollama/api/tags',
+  summary: `Models: ${CHAT_MODEL_ID}:latest and ${EMBEDDING_MODEL_ID}:latest`,
+  tags,
+  security: API_KEY,
+  responses: { 200: jsonResponse('Model list', OllamaTagsSchema), ...errors(401, 403, 429) },
+});
+const chatRoute = declareRoute({
+  method: 'post',
+  path: '/ollama/api/chat',
+  summary: 'Chat: NDJSON stream (default) or one object with `stream: false`',
+  description:
+    'Same turn as /v1/chat/completions. Each line is a chat response object; the last has `done: true`, `done_reason`, durations in nanoseconds and the `sources` extension. `options.num_predict` and `options.temperature` go to the worker, `options.stop` is applied by the gateway.',
+  tags,
+  security: API_KEY,
+  request: { body: OllamaChatRequestSchema },
+  responses: {
+    200: { description: 'Chat response objects', content: { 'application/x-ndjson': { schema: OllamaChatResponseSchema }, 'application/json': { schema: OllamaChatResponseSchema } } },
+    ...errors(400, 401, 403, 404, 413, 415, 429, 502, 503, 504),
+  },
+});
+const embedRoute = declareRoute({
+  method: 'post',
+  path: '/ollama/api/embed',
+  summary: `Embeddings with model "${EMBEDDING_MODEL_ID}"`,
+  tags,
+  security: API_KEY,
+  request: { body: OllamaEmbedRequestSchema },
+  responses: { 200: jsonResponse('Embeddings', OllamaEmbedResponseSchema), ...errors(400, 401, 403, 404, 413, 415, 429, 502, 503, 504) },
+});
 
 const nanoseconds = (ms: number | null) => Math.round((ms ?? 0) * 1e6);
 const ndjson = (value: unknown) => `${JSON.stringify(value)}\n`;
@@ -52,10 +97,10 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
   routes.use('/ollama/api/*', apiKeyAccess(options.apiKeys, options.keyLimiter));
   const streaming = streamingOf(options);
 
-  routes.get('/ollama/api/version', (c) => c.json({ version: APP_VERSION }));
-  routes.get('/ollama/api/tags', (c) => c.json({ models: [tag(CHAT_MODEL_ID, 'review-assistant'), tag(EMBEDDING_MODEL_ID, 'embedding')] }));
+  addRoute(routes, versionRoute, (c) => c.json({ version: APP_VERSION }));
+  addRoute(routes, tagsRoute, (c) => c.json({ models: [tag(CHAT_MODEL_ID, 'review-assistant'), tag(EMBEDDING_MODEL_ID, 'embedding')] }));
 
-  routes.post('/ollama/api/chat', jsonBody(OllamaChatRequestSchema), async (c) => {
+  addRoute(routes, chatRoute, async (c) => {
     const body = c.req.valid('json');
     if (withoutLatestTag(body.model) !== CHAT_MODEL_ID) {
       throw new AppError('model_not_found', `model "${body.model}" not found; this gateway serves "${CHAT_MODEL_ID}"`);
@@ -97,7 +142,7 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
     );
   });
 
-  routes.post('/ollama/api/embed', jsonBody(OllamaEmbedRequestSchema), async (c) => {
+  addRoute(routes, embedRoute, async (c) => {
     const body = c.req.valid('json');
     if (withoutLatestTag(body.model) !== EMBEDDING_MODEL_ID) {
       throw new AppError('model_not_found', `model "${body.model}" not found; embeddings use "${EMBEDDING_MODEL_ID}"`);

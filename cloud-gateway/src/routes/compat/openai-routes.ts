@@ -2,16 +2,68 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
-import { jsonBody } from '@review-assistant/shared/edge';
+import { addRoute, declareRoute } from '../route-declaration.js';
+import { API_KEY, errorResponses, jsonResponse } from '../route-responses.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
 import { collectAnswer, startCompatTurn, streamFrames, type Frame } from './compat-stream.js';
 import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED } from './compat-models.js';
+import { ChatCompletionChunkSchema, ChatCompletionSchema, EmbeddingsResponseSchema, ModelListSchema, ModelSchema, OpenAiErrorSchema } from './compat-response-schemas.js';
 import { toChatRequest } from './conversation.js';
 import { ChatCompletionRequestSchema, EmbeddingsRequestSchema, messageText, type ChatCompletionRequest } from './openai-schemas.js';
 import { openAiErrorShape } from './protocol-errors.js';
 
+const tags = ['OpenAI-compatible'];
+const errors = (...statuses: number[]) => errorResponses(statuses, OpenAiErrorSchema);
+
+const modelsRoute = declareRoute({
+  method: 'get',
+  path: '/v1/models',
+  summary: 'Models: the assistant and its embedding model',
+  tags,
+  security: API_KEY,
+  responses: { 200: jsonResponse('Model list', ModelListSchema), ...errors(401, 403, 429) },
+});
+const modelRoute = declareRoute({
+  method: 'get',
+  path: '/v1/models/{model}',
+  summary: 'One model',
+  tags,
+  security: API_KEY,
+  responses: { 200: jsonResponse('Model', ModelSchema), ...errors(401, 403, 404, 429) },
+});
+const chatCompletionsRoute = declareRoute({
+  method: 'post',
+  path: '/v1/chat/completions',
+  summary: `Chat completion with model "${CHAT_MODEL_ID}": a grounded answer with numbered citations and its sources`,
+  description:
+    'The last message is the question, earlier user/assistant messages the history (system messages are not used). Intent routing applies: small talk is answered by the gateway, off-topic requests are declined, review questions go to a worker. ' +
+    'With `stream: true`: Server-Sent Events of `chat.completion.chunk` objects, the last one with `finish_reason` and the `sources` extension, a usage chunk when `stream_options.include_usage` is true, then `data: [DONE]`. ' +
+    "Closing the connection cancels the worker's generation. `max_tokens`/`max_completion_tokens` and `temperature` go to the worker, `stop` is applied by the gateway, `user` becomes the session id in the interaction log.",
+  tags,
+  security: API_KEY,
+  request: { body: ChatCompletionRequestSchema },
+  responses: {
+    200: {
+      description: 'A `chat.completion`, or (stream) `chat.completion.chunk` events',
+      content: { 'application/json': { schema: ChatCompletionSchema }, 'text/event-stream': { schema: ChatCompletionChunkSchema } },
+    },
+    ...errors(400, 401, 403, 404, 413, 415, 429, 502, 503, 504),
+  },
+});
+const embeddingsRoute = declareRoute({
+  method: 'post',
+  path: '/v1/embeddings',
+  summary: `Embeddings with model "${EMBEDDING_MODEL_ID}" (the worker's embedding model)`,
+  tags,
+  security: API_KEY,
+  request: { body: EmbeddingsRequestSchema },
+  responses: {
+    200: jsonResponse('Embeddings (`encoding_format: base64`: little-endian float32, base64)', EmbeddingsResponseSchema),
+    ...errors(400, 401, 403, 404, 413, 415, 429, 502, 503, 504),
+  },
+});
 
 const sse = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 const usageOf = (end: CompatTurnEnd) => ({
@@ -51,20 +103,20 @@ export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEn
   const access = apiKeyAccess(options.apiKeys, options.keyLimiter);
   const streaming = streamingOf(options);
 
-  routes.get('/v1/models', access, (c) =>
+  addRoute(routes, modelsRoute, access, (c) =>
     c.json({
       object: 'list',
       data: [CHAT_MODEL_ID, EMBEDDING_MODEL_ID].map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'review-assistant' })),
     }),
   );
 
-  routes.get('/v1/models/:model', access, (c) => {
-    const id = c.req.param('model');
+  addRoute(routes, modelRoute, access, (c) => {
+    const id = c.req.param('model') ?? '';
     if (id !== CHAT_MODEL_ID && id !== EMBEDDING_MODEL_ID) throw new AppError('model_not_found', `The model "${id}" does not exist`);
     return c.json({ id, object: 'model', created: MODELS_CREATED, owned_by: 'review-assistant' });
   });
 
-  routes.post('/v1/chat/completions', access, jsonBody(ChatCompletionRequestSchema), async (c) => {
+  addRoute(routes, chatCompletionsRoute, access, async (c) => {
     const body = c.req.valid('json');
     requireChatModel(body.model);
     const request = chatRequestOf(body);
@@ -124,7 +176,7 @@ export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEn
     );
   });
 
-  routes.post('/v1/embeddings', access, jsonBody(EmbeddingsRequestSchema), async (c) => {
+  addRoute(routes, embeddingsRoute, access, async (c) => {
     const body = c.req.valid('json');
     if (body.model !== EMBEDDING_MODEL_ID) {
       throw new AppError('model_not_found', `The model "${body.model}" does not exist; embeddings use "${EMBEDDING_MODEL_ID}" (GET /v1/models)`);
