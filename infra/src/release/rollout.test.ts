@@ -113,6 +113,13 @@ describe('rollout.sh (upload, restart, check the running release, gate on /ready
     expect(state.instances).toEqual({ 'i-one': 'release 2', 'i-two': 'release 2' });
   });
 
+  it('stops at an instance whose gateway does not come up after the restart', async () => {
+    const { code, output, state } = await deploy('release 1 (exits at start)', []);
+    expect(code).toBe(1);
+    expect(output).toContain('restart on i-one failed');
+    expect(state.calls.filter((call) => call.startsWith('ssm send-command'))).toHaveLength(1);
+  });
+
   it('fails without a rollback target on the first deployment', async () => {
     const { code, output, state } = await deploy('release 1 (broken)', []);
     expect(code).toBe(1);

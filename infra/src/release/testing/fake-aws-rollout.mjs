@@ -4,7 +4,8 @@
 // S3 keeps every version of the release object. "ssm send-command" restarts the instance the way
 // the prepare script does (fetch the current version, then start it), except that a release whose
 // body contains "stale" is not installed and the instance keeps running what it ran (as when the
-// download fails or the tarball has no server.js). The command's own shell script then really runs
+// download fails or the tarball has no server.js), and one whose body contains "exits at start"
+// leaves no main process. The command's own shell script then really runs
 // in bash, against a started process whose working directory holds that release's RELEASE.sha256
 // (and a systemctl stand-in that names it as the main pid), and its output and exit status become
 // the command invocation's.
@@ -41,7 +42,8 @@ function runOnInstance(instance, commands) {
     mkdirSync(join(sandbox, 'bin'));
     writeFileSync(join(sandbox, 'bin', 'systemctl'), `#!/bin/sh\n[ "$1" = show ] && echo ${running === null ? 0 : main.pid}\nexit 0\n`);
     chmodSync(join(sandbox, 'bin', 'systemctl'), 0o755);
-    const result = spawnSync('bash', ['-e', '-c', commands.join('\n')], { env: { PATH: `${join(sandbox, 'bin')}:${process.env.PATH}` }, encoding: 'utf8' });
+    // as AWS-RunShellScript does: the lines as one script, its status the last command's
+    const result = spawnSync('bash', ['-c', commands.join('\n')], { env: { PATH: `${join(sandbox, 'bin')}:${process.env.PATH}` }, encoding: 'utf8' });
     main.kill('SIGKILL');
     return { stdout: result.stdout, status: result.status ?? 1 };
   } finally {
@@ -71,6 +73,8 @@ if (service === 'cloudformation' && command === 'describe-stacks') {
   const { commands } = JSON.parse(option('--parameters'));
   const body = latest()?.body ?? null;
   if (body !== null && !(body.includes('stale') && state.instances[instance] !== null)) state.instances[instance] = body;
+  // a release whose process exits at once: systemd has no main process afterwards
+  if (body?.includes('exits at start')) state.instances[instance] = null;
   out = `command-${state.calls.length}`;
   state.invocations[out] = runOnInstance(instance, commands);
 } else if (service === 'ssm' && command === 'wait') {
