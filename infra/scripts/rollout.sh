@@ -54,7 +54,7 @@ restart_parameters='{"commands":["set -e","systemctl restart '"$unit"'","pid=$(s
 
 # restart_all <expected sha256>
 restart_all() {
-  local expected=$1 instances instance command output running
+  local expected=$1 instances instance command output running commit
   instances=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$group" \
     --query "AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId" --output text)
   [ -n "$instances" ] && [ "$instances" != None ] || { echo "rollout: no instance in service in $group" >&2; return 1; }
@@ -74,7 +74,8 @@ restart_all() {
       echo "rollout: $instance restarted but runs release ${running:-unknown}, not $expected" >&2
       return 1
     fi
-    echo "rollout: restarted the gateway on $instance; it runs release $running"
+    commit=$(printf '%s\n' "$output" | sed -n 's/.*"commit": *"\([^"]*\)".*/\1/p' | tail -n 1)
+    echo "rollout: restarted the gateway on $instance; it runs release $running (commit ${commit:-unknown})"
   done
 }
 

@@ -80,7 +80,8 @@ describe('rollout.sh (upload, restart, check the running release, gate on /ready
     const restarts = state.calls.filter((call) => call.startsWith('ssm send-command'));
     expect(restarts.map((call) => /--instance-ids (\S+)/.exec(call)?.[1])).toEqual(['i-one', 'i-two']);
     expect(restarts[0]).toContain('systemctl restart review-assistant-gateway.service');
-    expect(output).toContain(`i-one; it runs release ${sha256('release 2')}`);
+    // the commit comes from the running release's RELEASE.json (the fake writes a digest prefix there)
+    expect(output).toContain(`i-one; it runs release ${sha256('release 2')} (commit ${sha256('release 2').slice(0, 40)})`);
     expect(output).toContain(`i-two; it runs release ${sha256('release 2')}`);
     expect(state.calls.some((call) => call.startsWith('s3api copy-object'))).toBe(false);
   });
