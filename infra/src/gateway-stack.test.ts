@@ -570,6 +570,8 @@ describe('GatewayStack in the load-balanced mode with a domain and an ACM certif
     const userData = render(Object.values(resources).find((resource) => resource.Type === 'AWS::EC2::LaunchTemplate')?.Properties?.['LaunchTemplateData'] as Json);
     expect(userData).toContain('FORWARDED_PROTO_HEADER=x-forwarded-proto');
     expect(userData).not.toContain('EDGE_SECRET=');
+    // no CloudFront, no edge secret to wait for at start
+    expect(userData).not.toContain('/review-assistant/EDGE_SECRET');
     expect(render(template.findOutputs('GatewayUrl')['GatewayUrl']?.['Value'] as Json)).toBe('https://chat.example.com');
   });
 });
