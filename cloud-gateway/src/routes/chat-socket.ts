@@ -65,6 +65,7 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
   addRoute(
     routes,
     chatSocketRoute,
+    // Hono types the upgrade middleware with a WebSocket output format; it is this route's handler.
     options.upgradeWebSocket((c) => {
       const ip = clientIp(c as never, options.trustProxy);
       const logger = (c as { get(key: 'logger'): GatewayEnv['Variables']['logger'] }).get('logger');

@@ -26,31 +26,42 @@ export interface WorkerApiRoutesOptions {
   recentRequests: RecentRequests;
 }
 
+/** A worker API route: declared with the body it validates and the worker answer it passes on. */
+function forwarded(name: string, requestSchema: z.ZodType, responseSchema: z.ZodType, summary: string) {
+  const declaration = declareRoute({
+    method: 'post',
+    path: `/api/${name}`,
+    summary,
+    description: `Needs an API key; forwarded (signed) to a worker's \`/v1/${name}\`.`,
+    tags: ['worker API'],
+    security: API_KEY,
+    request: { body: requestSchema },
+    responses: { 200: jsonResponse('Worker response', responseSchema), ...errorResponses([400, 401, 403, 413, 415, 429, 502, 503, 504]) },
+  });
+  return { workerPath: `/v1/${name}`, declaration, responseSchema };
+}
+
+const forwardedRoutes = [
+  forwarded('embed', EmbedRequestSchema, EmbedResponseSchema, "Embed texts with the worker's embedding model"),
+  forwarded('retrieve', RetrieveRequestSchema, RetrieveResponseSchema, 'Top-k reviews for a query'),
+  forwarded('generate', GenerateRequestSchema, GenerateResponseSchema, "Generate text with the worker's chat model"),
+];
+
 /** `POST /api/embed|retrieve|generate` behind API keys, forwarded (signed) to a worker. */
 export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<GatewayEnv> {
   const routes = new Hono<GatewayEnv>();
   const auth = apiKeyAccess(options.apiKeys, options.keyLimiter);
-  const forward = <Req extends z.ZodType, Res extends z.ZodType>(name: string, requestSchema: Req, responseSchema: Res, summary: string) => {
-    const declaration = declareRoute({
-      method: 'post',
-      path: `/api/${name}`,
-      summary,
-      description: `Needs an API key; forwarded (signed) to a worker's \`/v1/${name}\`.`,
-      tags: ['worker API'],
-      security: API_KEY,
-      request: { body: requestSchema },
-      responses: { 200: jsonResponse('Worker response', responseSchema), ...errorResponses([400, 401, 403, 413, 415, 429, 502, 503, 504]) },
-    });
+  for (const { workerPath, declaration, responseSchema } of forwardedRoutes) {
     addRoute(routes, declaration, auth, async (c) => {
       const started = performance.now();
       const requestId = c.get('requestId');
       let status = 'ok';
       let workerId: string | null = null;
       try {
-        const result = await options.pool.callJson(`/v1/${name}`, c.req.valid('json'), { requestId, signal: c.req.raw.signal });
+        const result = await options.pool.callJson(workerPath, c.req.valid('json'), { requestId, signal: c.req.raw.signal });
         workerId = result.workerId;
         const parsed = responseSchema.safeParse(result.body);
-        if (!parsed.success) throw new AppError('worker_unavailable', `worker ${result.workerId} sent an unexpected /v1/${name} response`);
+        if (!parsed.success) throw new AppError('worker_unavailable', `worker ${result.workerId} sent an unexpected ${workerPath} response`);
         return c.json(parsed.data as object);
       } catch (error) {
         status = outcomeStatus({ kind: 'failed', code: error instanceof AppError ? error.code : 'internal', retryable: false });
@@ -59,9 +70,6 @@ export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<Gat
         options.recentRequests.add({ time: new Date().toISOString(), requestId, workerId, route: 'api', intent: null, status, ms: Math.round(performance.now() - started) });
       }
     });
-  };
-  forward('embed', EmbedRequestSchema, EmbedResponseSchema, "Embed texts with the worker's embedding model");
-  forward('retrieve', RetrieveRequestSchema, RetrieveResponseSchema, 'Top-k reviews for a query');
-  forward('generate', GenerateRequestSchema, GenerateResponseSchema, "Generate text with the worker's chat model");
+  }
   return routes;
 }
