@@ -1,9 +1,9 @@
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
-import type { Env, Hono, MiddlewareHandler } from 'hono';
+import type { Context, Env, Hono, MiddlewareHandler, Next } from 'hono';
 import type { H } from 'hono/types';
 import { findTargetHandler } from 'hono/utils/handler';
 import type { z } from 'zod';
-import { jsonBody, queryParams } from '@review-assistant/shared/edge';
+import { parseJsonBody, parseQuery } from '@review-assistant/shared/edge';
 
 /** The HTTP methods the gateway's routes are declared with. */
 export type HttpMethod = 'get' | 'post';
@@ -17,9 +17,9 @@ export type SecurityRequirement = Partial<Record<SecuritySchemeName, string[]>>;
 /** What a route reads from the request. */
 export interface RouteRequest<Body extends z.ZodType | undefined, Query extends z.ZodObject | undefined> {
   /**
-   * The JSON body. Registration puts the edge kit's `jsonBody(body)` before the handler (415 not
-   * JSON, 413 over the limit counted as the bytes arrive, 400 `invalid_json`, 400 `validation_failed`
-   * naming each field); the handler reads it with `c.req.valid('json')`.
+   * The JSON body. Registration validates it with the edge kit's `parseJsonBody` before the handler
+   * runs (415 not JSON, 413 over the limit counted as the bytes arrive, 400 `invalid_json`, 400
+   * `validation_failed` naming each field); the handler reads it with `c.req.valid('json')`.
    */
   body?: Body;
   /** A limit below the app's `MAX_BODY_BYTES` for this route's body. */
@@ -71,37 +71,45 @@ export function declareRoute<Body extends z.ZodType | undefined = undefined, Que
 // so the mounting app's `routes` lead back to the declaration with nothing to pass around.
 const declarations = new WeakMap<object, RouteDeclaration>();
 
-/** The declaration a route's answering handler was registered with. */
-export function declarationOf(handler: object): RouteDeclaration | undefined {
-  return declarations.get(handler);
-}
-
 /** `/v1/models/{model}` → `/v1/models/:model`. */
-export function honoPath(openApiPath: string): string {
-  return openApiPath.replace(/\{(\w+)\}/g, ':$1');
+const honoPath = (openApiPath: string) => openApiPath.replace(/\{(\w+)\}/g, ':$1');
+
+/**
+ * The handler with the declaration's validators in front, as one function: no extra step in Hono's
+ * middleware chain, so a declared route costs what a handler calling `parseJsonBody` itself costs.
+ */
+function validated(declaration: RouteDeclaration, handler: H): H {
+  const request = declaration.request;
+  const body = request?.body;
+  const query = request?.query;
+  if (body === undefined && query === undefined) return handler;
+  const bodyOptions = request?.maxBodyBytes === undefined ? {} : { maxBytes: request.maxBodyBytes };
+  return async (c: Context, next: Next) => {
+    if (query !== undefined) c.req.addValidatedData('query', parseQuery(c, query) as object);
+    if (body !== undefined) c.req.addValidatedData('json', (await parseJsonBody(c, body, bodyOptions)) as object);
+    return handler(c, next);
+  };
 }
 
 /**
  * The one way to add a gateway route: `middleware` (credentials, rate limits) runs first, then the
- * validators the declaration names, then `handler`. Nothing is added per request beyond those
- * validators (which a route would call anyway); the declaration is only read by `/openapi.json`.
+ * validators the declaration names (query, then the JSON body through the edge kit's
+ * `parseJsonBody`: 415, 413 counted as the bytes arrive, 400 naming the field), then `handler`.
+ * Nothing runs per request beyond those validators, which a route would call anyway; the
+ * declaration itself is read only by `/openapi.json`.
  */
 export function addRoute<E extends Env, Body extends z.ZodType | undefined, Query extends z.ZodObject | undefined>(
   app: Hono<E, any, any>,
   declaration: RouteDeclaration<Body, Query>,
   ...chain: [...middleware: MiddlewareHandler<E>[], handler: H<E, string, DeclaredInput<Body, Query>>]
 ): void {
-  const handler = chain.at(-1) as H;
-  const earlier = declarations.get(handler);
+  const answer = validated(declaration, chain.at(-1) as H);
+  const earlier = declarations.get(answer);
   if (earlier !== undefined && earlier !== declaration) {
     throw new Error(`${declaration.method.toUpperCase()} ${declaration.path}: this handler already answers ${earlier.method.toUpperCase()} ${earlier.path}; give each route its own handler`);
   }
-  declarations.set(handler, declaration);
-  const validators: MiddlewareHandler[] = [];
-  const request = declaration.request;
-  if (request?.query) validators.push(queryParams(request.query));
-  if (request?.body) validators.push(jsonBody(request.body, request.maxBodyBytes === undefined ? {} : { maxBytes: request.maxBodyBytes }));
-  const handlers = [...(chain.slice(0, -1) as H[]), ...validators, handler];
+  declarations.set(answer, declaration);
+  const handlers = [...(chain.slice(0, -1) as H[]), answer];
   (app.on as (method: string, path: string, ...handlers: H[]) => unknown)(declaration.method.toUpperCase(), honoPath(declaration.path), ...handlers);
 }
 
@@ -128,7 +136,7 @@ export function servedRoutes(app: Hono<any, any, any>): ServedRoute[] {
       served = { method: route.method.toLowerCase(), path: route.path, declaration: undefined };
       byKey.set(key, served);
     }
-    served.declaration ??= declarationOf(findTargetHandler(route.handler));
+    served.declaration ??= declarations.get(findTargetHandler(route.handler));
   }
   return [...byKey.values()];
 }

@@ -55,22 +55,16 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S, 
  * `parseJsonBody` as route middleware; the handler reads the result with `c.req.valid('json')`.
  * The env stays open (any) so the middleware fits any route, as Hono's own validator does.
  */
-export function jsonBody<S extends z.ZodType>(schema: S, options: ParseJsonBodyOptions = {}): MiddlewareHandler<any, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
+export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareHandler<any, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
   return async (c, next) => {
-    c.req.addValidatedData('json', (await parseJsonBody(c, schema, options)) as object);
+    c.req.addValidatedData('json', (await parseJsonBody(c, schema)) as object);
     await next();
   };
 }
 
-/**
- * The query string validated with zod (400 `validation_failed` naming each parameter through the
- * one issue formatter); the handler reads the result with `c.req.valid('query')`.
- */
-export function queryParams<S extends z.ZodType>(schema: S): MiddlewareHandler<any, string, { in: { query: z.input<S> }; out: { query: z.output<S> } }> {
-  return async (c, next) => {
-    const parsed = schema.safeParse(c.req.query());
-    if (!parsed.success) throw new AppError('validation_failed', describeIssues(parsed.error));
-    c.req.addValidatedData('query', parsed.data as object);
-    await next();
-  };
+/** The query string validated with zod: 400 `validation_failed` naming each parameter through the one issue formatter. */
+export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw new AppError('validation_failed', describeIssues(parsed.error));
+  return parsed.data;
 }
