@@ -4,7 +4,7 @@ import { StreamEventSchema } from './events.js';
 import { AppError, ErrorBodySchema } from './errors.js';
 import { IntentBatchRequestSchema, IntentRequestSchema } from './intent.js';
 import { HeartbeatSchema, RetrieveRequestSchema } from './worker-api.js';
-import { readNdjson, ndjsonLine } from './ndjson.js';
+import { readNdjson, readNdjsonBatches, ndjsonLine } from './ndjson.js';
 
 describe('wire schemas', () => {
   it('round-trips a full chat request', () => {
@@ -129,5 +129,26 @@ describe('readNdjson', () => {
 
   it('throws a SyntaxError naming a malformed line', async () => {
     await expect(collect(['{"a":1}\n', 'oops\n'])).rejects.toThrow(/malformed NDJSON line: oops/);
+  });
+});
+
+describe('readNdjsonBatches', () => {
+  async function* source(chunks: string[]) {
+    for (const chunk of chunks) yield new TextEncoder().encode(chunk);
+  }
+
+  it('yields the complete lines of each chunk together, a line split across chunks with the chunk that ends it', async () => {
+    const batches: unknown[][] = [];
+    for await (const batch of readNdjsonBatches(source(['{"a":1}\n\n{"b":2}\n{"c"', ':3}\n{"d":4}', '\n', '{"e":5}']))) batches.push(batch);
+    expect(batches).toEqual([[{ a: 1 }, { b: 2 }], [{ c: 3 }], [{ d: 4 }], [{ e: 5 }]]);
+  });
+
+  it('yields the values before a malformed line of the same chunk, then throws', async () => {
+    const batches: unknown[][] = [];
+    const reading = (async () => {
+      for await (const batch of readNdjsonBatches(source(['{"a":1}\n{"b":2}\noops\n{"c":3}\n']))) batches.push(batch);
+    })();
+    await expect(reading).rejects.toThrow(/malformed NDJSON line: oops/);
+    expect(batches).toEqual([[{ a: 1 }, { b: 2 }]]);
   });
 });

@@ -36,15 +36,14 @@ async function pump(opened: OpenedStream, hooks: RelayHooks, buffer: EventBuffer
   const { deadlines, iterator } = opened;
   let drained = false;
   try {
-    buffer.push(opened.first);
-    let ended = isTerminal(opened.first);
+    let ended = buffer.pushUntilTerminal(opened.first);
     while (!ended) {
       if (buffer.bytes > hooks.maxBufferedBytes) {
         buffer.push({ type: 'error', code: 'cancelled', message: `the client fell more than ${hooks.maxBufferedBytes} bytes behind the answer and was cut off`, retryable: false });
         return;
       }
       deadlines.start('idle');
-      let next: IteratorResult<StreamEvent>;
+      let next: IteratorResult<StreamEvent[]>;
       try {
         next = await iterator.next();
       } catch (error) {
@@ -62,8 +61,7 @@ async function pump(opened: OpenedStream, hooks: RelayHooks, buffer: EventBuffer
         buffer.push({ type: 'error', code: 'worker_stream_broken', message: failure.message, retryable: true });
         return;
       }
-      buffer.push(next.value);
-      ended = isTerminal(next.value);
+      ended = buffer.pushUntilTerminal(next.value);
     }
     // Read the body to its end (the worker closes it right after the last event) so the
     // keep-alive connection goes back to the agent instead of being torn down. Bounded by a short deadline.
@@ -114,6 +112,20 @@ class EventBuffer {
     this.events.push(event);
     this.bytes += estimatedBytes(event);
     this.wake();
+  }
+
+  /** Pushes the events of one worker chunk up to its last event (what follows that is ignored); true when the last event came. */
+  pushUntilTerminal(events: readonly StreamEvent[]): boolean {
+    for (const event of events) {
+      this.events.push(event);
+      this.bytes += estimatedBytes(event);
+      if (isTerminal(event)) {
+        this.wake();
+        return true;
+      }
+    }
+    this.wake();
+    return false;
   }
 
   shift(): StreamEvent | undefined {

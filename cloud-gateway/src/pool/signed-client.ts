@@ -1,7 +1,7 @@
 import { signRequest, WorkerHealthSchema, type StreamEvent, type WorkerHealth } from '@review-assistant/shared';
 import { RequestDeadlines, type DeadlineLimits } from './deadlines.js';
 import { WorkerCallError } from './worker-call-error.js';
-import { errorFromResponse, readStreamEvents, toWorkerError } from './worker-stream.js';
+import { errorFromResponse, readStreamEventBatches, toWorkerError } from './worker-stream.js';
 import type { WorkerResponse, WorkerTransport } from './worker-transport.js';
 
 /** Where a request goes: a worker's id (for messages) and base URL. */
@@ -18,10 +18,12 @@ export interface WorkerCallContext {
   intent?: string;
 }
 
-/** A chat stream whose first event arrived; the deadlines keep running until `finish()`. */
+/** A chat stream whose first events arrived; the deadlines keep running until `finish()`. */
 export interface OpenedStream {
-  iterator: AsyncGenerator<StreamEvent>;
-  first: StreamEvent;
+  /** The rest of the stream, by chunk (`readStreamEventBatches`). */
+  iterator: AsyncGenerator<StreamEvent[]>;
+  /** The events of the first chunk (at least one). */
+  first: StreamEvent[];
   deadlines: RequestDeadlines;
 }
 
@@ -89,7 +91,7 @@ export class SignedWorkerClient {
       deadlines.start('connect');
       const response = await this.send(worker, '/v1/chat', 'POST', body, headersFor(context), deadlines.signal);
       if (!isOk(response)) throw await errorFromResponse(response, worker.id);
-      const iterator = readStreamEvents(response.body);
+      const iterator = readStreamEventBatches(response.body);
       deadlines.start('first-byte');
       const first = await iterator.next();
       if (first.done) throw new WorkerCallError('worker_stream_broken', `worker ${worker.id} closed the stream without an event`, { workerId: worker.id });

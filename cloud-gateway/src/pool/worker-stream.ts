@@ -3,22 +3,53 @@ import {
   ErrorBodySchema,
   StreamEventSchema,
   errorCatalogue,
-  readNdjson,
+  readNdjsonBatches,
+  type AnswerDeltaEvent,
   type ErrorCode,
   type StreamEvent,
 } from '@review-assistant/shared';
 import { WorkerCallError } from './worker-call-error.js';
 import type { WorkerResponse } from './worker-transport.js';
 
-/** Parses a worker's NDJSON body into validated stream events. */
-export async function* readStreamEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<StreamEvent> {
-  for await (const value of readNdjson(body)) {
-    const parsed = StreamEventSchema.safeParse(value);
-    if (!parsed.success) {
-      throw new WorkerCallError('worker_stream_broken', `worker sent an invalid event: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+/**
+ * Parses a worker's NDJSON body into validated stream events, one array per chunk the worker sent
+ * (what arrived together is relayed in one step). Every event is checked: the hot `answer-delta`
+ * shape (exactly `type` and a string `text`, what the schema would return unchanged) without
+ * zod's copy, everything else by `StreamEventSchema`. An invalid event ends the stream with
+ * `worker_stream_broken` after the valid events before it.
+ */
+export async function* readStreamEventBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<StreamEvent[]> {
+  for await (const values of readNdjsonBatches(body)) {
+    const events: StreamEvent[] = [];
+    for (const value of values) {
+      const event = parseStreamEvent(value);
+      if (typeof event === 'string') {
+        if (events.length > 0) yield events;
+        throw new WorkerCallError('worker_stream_broken', `worker sent an invalid event: ${event}`);
+      }
+      events.push(event);
     }
-    yield parsed.data;
+    yield events;
   }
+}
+
+/** One stream event from the worker, or why it is not one. */
+export function parseStreamEvent(value: unknown): StreamEvent | string {
+  if (isAnswerDelta(value)) return value;
+  const parsed = StreamEventSchema.safeParse(value);
+  return parsed.success ? parsed.data : (parsed.error.issues[0]?.message ?? 'unknown');
+}
+
+function isAnswerDelta(value: unknown): value is AnswerDeltaEvent {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const event = value as Record<string, unknown>;
+  if (event.type !== 'answer-delta' || typeof event.text !== 'string') return false;
+  let keys = 0;
+  for (const key in event) {
+    if (!Object.hasOwn(event, key)) return false;
+    keys += 1;
+  }
+  return keys === 2;
 }
 
 /**

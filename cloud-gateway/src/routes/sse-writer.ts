@@ -9,6 +9,9 @@ export const SSE_KEEP_ALIVE_MS = 15_000;
 /** Longest a client may leave written data unread before its connection is closed. */
 export const CLIENT_WRITE_TIMEOUT_MS = 30_000;
 
+/** Text of one tick written at once rather than at the end of the tick (about the socket's high-water mark). */
+const FLUSH_AT_CHARS = 16 * 1024;
+
 /** One stream event as an SSE frame. `JSON.stringify` never emits a raw newline, so one `data:` line is exact. */
 function sseFrame(event: StreamEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
@@ -16,12 +19,12 @@ function sseFrame(event: StreamEvent): string {
 
 /**
  * Writes SSE frames straight to Node's `ServerResponse` (no web-stream hops), in as few socket
- * writes as the relay allows without waiting for later input: Node's `write()` corks the socket
- * for the rest of the tick, so the frames of one worker chunk leave in one write; the status line
- * and headers leave with the first frame when it comes in the same turn of the event loop (else
- * at the end of that turn, so the client sees the stream open before a slow first event); `end()`
- * in the tick of the last frame sends the end of the chunked body in the same write. On a loopback
- * or tunnel hop every write is a syscall that wakes the reader, the largest cost per relayed turn.
+ * writes as the relay allows without waiting for later input: the frames of one tick (one worker
+ * chunk) are joined and written at its end as one HTTP chunk; the status line and headers leave
+ * with the first frame when it comes in the same turn of the event loop (else at the end of that
+ * turn, so the client sees the stream open before a slow first event); `end()` in the tick of the
+ * last frame sends the end of the chunked body in the same write. On a loopback or tunnel hop
+ * every write is a syscall that wakes the reader, the largest cost per relayed turn.
  * `write` resolves at once unless the socket's buffer is full (backpressure): then on `drain`.
  */
 export class NodeSseWriter {
@@ -31,6 +34,13 @@ export class NodeSseWriter {
   private wroteAny = false;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** Text written in this tick, not yet handed to the response. */
+  private pending = '';
+  private flushQueued = false;
+  private readonly flushQueuedText = () => {
+    this.flushQueued = false;
+    if (!this.closed && !this.response.writableEnded) this.flush();
+  };
   private readonly flushHeaders = () => {
     // `headersSent` is already true after `writeHead` (the headers are only stored): own flag.
     if (!this.wroteAny && !this.closed && !this.response.writableEnded) this.response.flushHeaders();
@@ -84,12 +94,25 @@ export class NodeSseWriter {
     return this.writeFrame(sseFrame(event));
   }
 
-  /** Writes one already framed piece (an SSE event of another protocol, an NDJSON line). */
+  /**
+   * Writes one already framed piece (an SSE event of another protocol, an NDJSON line). The pieces
+   * of one tick are joined and written once at its end (`process.nextTick`, after the turn's
+   * microtasks): one HTTP chunk instead of one per piece, so one buffered socket write instead of
+   * four (size line, data, CRLF, each a socket `write` while corked) per event. A tick's text over
+   * `FLUSH_AT_CHARS` is written at once, so backpressure is seen as before.
+   */
   writeFrame(frame: string): Promise<void> | undefined {
     if (this.closed || this.response.writableEnded) return undefined;
     this.wroteSinceKeepAlive = true;
     this.wroteAny = true;
-    if (this.response.write(frame)) return undefined;
+    this.pending += frame;
+    if (this.pending.length < FLUSH_AT_CHARS) {
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        process.nextTick(this.flushQueuedText);
+      }
+      if (!this.response.writableNeedDrain) return undefined;
+    } else if (this.flush()) return undefined;
     this.armStall();
     return new Promise((resolve) => {
       const done = () => {
@@ -104,21 +127,31 @@ export class NodeSseWriter {
   }
 
   /**
-   * Ends the response (idempotent); called in the tick of the last event, so both leave in one
-   * write. The writer never calls `response.cork()`: on Node 22 `end()` on a response corked that
-   * way sends the end of the body before the corked frames (the client got only the first event;
-   * seen by the release smoke test, which runs the gateway on Node 22). The socket cork that
-   * `write()` sets for the tick is what `end()` flushes, in order.
+   * Ends the response (idempotent) with what this tick wrote; called in the tick of the last
+   * event, so the events and the end of the body leave in one write. The writer never calls
+   * `response.cork()`: on Node 22 `end()` on a response corked that way sends the end of the body
+   * before the corked frames (the client got only the first event; seen by the release smoke
+   * test, which runs the gateway on Node 22). `end(text)` corks the socket itself, in order.
    */
   end(): void {
     this.stopKeepAlive();
     if (this.closed || this.response.writableEnded) return;
-    this.response.end();
+    const rest = this.pending;
+    this.pending = '';
+    if (rest.length > 0) this.response.end(rest);
+    else this.response.end();
     if (this.response.writableLength > 0) {
       // The client has not taken the end of the stream yet: it gets the same deadline.
       this.armStall();
       this.response.once('finish', () => this.clearStall());
     }
+  }
+
+  /** Writes the pending text; false when the socket's buffer is over its high-water mark. */
+  private flush(): boolean {
+    const text = this.pending;
+    this.pending = '';
+    return text.length === 0 || this.response.write(text);
   }
 
   private armStall(): void {
