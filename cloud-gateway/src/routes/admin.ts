@@ -11,7 +11,7 @@ import { requireToken, SecretSet } from '../middleware/token-auth.js';
 import type { RoutedRequest, WorkerSnapshot } from '../pool/types.js';
 import { AnalyticsSchema, RoutedRequestSchema, WorkerSnapshotSchema } from './admin-schemas.js';
 import { AnalyticsQuerySchema, analyticsCsv, analyticsRange } from './analytics-query.js';
-import { addRoute, declareRoute, type RouteDeclaration } from './route-declaration.js';
+import { addRoute, declareRoute, type RouteDeclaration, type RouteTag } from './route-declaration.js';
 import { ADMIN_TOKEN, contentResponse, errorResponses, jsonResponse } from './route-responses.js';
 
 export interface AdminRoutesOptions {
@@ -27,7 +27,7 @@ export interface AdminRoutesOptions {
 
 const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-const tags = ['admin'];
+const tags: RouteTag[] = ['admin'];
 const page = (path: string, summary: string, contentType: string): RouteDeclaration =>
   declareRoute({ method: 'get', path, summary, tags, responses: { 200: contentResponse(summary, contentType) } });
 /** A JSON endpoint behind ADMIN_TOKEN. */

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { APP_VERSION, ChatRequestSchema, ErrorBodySchema, SourceItemSchema, StreamEventSchema } from '@review-assistant/shared';
 import { OllamaErrorSchema, OpenAiErrorSchema } from './compat/compat-response-schemas.js';
-import { servedRoutes, type RouteDeclaration, type SecuritySchemeName } from './route-declaration.js';
+import { ROUTE_TAGS, servedRoutes, type RouteDeclaration, type RouteTag, type SecuritySchemeName } from './route-declaration.js';
 
 type SecurityScheme = Parameters<OpenAPIRegistry['registerComponent']>[2];
 /** The generated OpenAPI 3.1 object. */
@@ -21,6 +21,19 @@ const securitySchemes: Record<SecuritySchemeName, SecurityScheme> = {
     description:
       'HMAC-SHA256 with WORKER_SHARED_SECRET, lowercase hex, of METHOD, path with query, X-Signature-Timestamp (unix seconds), X-Signature-Nonce (16+ random bytes, hex) and the hex SHA-256 of the raw body, joined by newlines; ±60 s, nonces used once.',
   },
+};
+
+const tagDescriptions: Record<RouteTag, string> = {
+  chat: 'A chat turn: intent, routing, a grounded answer streamed from a worker',
+  intent: 'Intent prediction in the gateway (CLINC150 model)',
+  'worker API': 'Embed, retrieve and generate on a worker, behind API keys',
+  'OpenAI-compatible': 'The assistant for OpenAI clients (base URL <gateway>/v1)',
+  'Ollama-compatible': 'The assistant for Ollama clients (host <gateway>/ollama)',
+  operations: 'Probes, status and metrics',
+  workers: 'Signed worker → gateway traffic',
+  admin: 'Admin console and its API (ADMIN_TOKEN; 404 when unset)',
+  pages: 'Browser pages and their files',
+  docs: 'This document and Swagger UI',
 };
 
 /**
@@ -86,5 +99,6 @@ export function buildOpenApiDocument(app: Hono<any, any, any>): OpenApiDocument 
       version: APP_VERSION,
       description: 'Public API of the cloud gateway. Every error is `{"error": {"code", "message"}}` (the OpenAI- and Ollama-compatible APIs use their own error shapes).',
     },
+    tags: ROUTE_TAGS.map((name) => ({ name, description: tagDescriptions[name] })),
   });
 }

@@ -12,7 +12,7 @@ const petRoute = declareRoute({
   method: 'post',
   path: '/pets/{owner}',
   summary: 'Add a pet',
-  tags: ['test'],
+  tags: ['pages'],
   request: { body: PetSchema, maxBodyBytes: 64, query: z.object({ dryRun: z.enum(['true', 'false']).optional() }) },
   responses: { 200: jsonResponse('Added', PetSchema) },
 });
@@ -87,7 +87,7 @@ describe('addRoute', () => {
   it('refuses one handler for two different declarations (the document could not tell them apart)', () => {
     const app = new Hono();
     const handler = () => new Response('ok');
-    addRoute(app, declareRoute({ method: 'get', path: '/a', summary: 'a', tags: [], responses: {} }), handler);
-    expect(() => addRoute(app, declareRoute({ method: 'get', path: '/b', summary: 'b', tags: [], responses: {} }), handler)).toThrow(/already answers GET \/a/);
+    addRoute(app, declareRoute({ method: 'get', path: '/a', summary: 'a', tags: ['pages'], responses: {} }), handler);
+    expect(() => addRoute(app, declareRoute({ method: 'get', path: '/b', summary: 'b', tags: ['pages'], responses: {} }), handler)).toThrow(/already answers GET \/a/);
   });
 });

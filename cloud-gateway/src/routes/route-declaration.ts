@@ -14,6 +14,10 @@ export type SecuritySchemeName = 'bearerKey' | 'apiKeyHeader' | 'adminToken' | '
 /** One OpenAPI security requirement: every scheme it names is needed; a list of them means any one. */
 export type SecurityRequirement = Partial<Record<SecuritySchemeName, string[]>>;
 
+/** Groups of the document, in the order it lists them (descriptions in `openapi-document.ts`). */
+export const ROUTE_TAGS = ['chat', 'intent', 'worker API', 'OpenAI-compatible', 'Ollama-compatible', 'operations', 'workers', 'admin', 'pages', 'docs'] as const;
+export type RouteTag = (typeof ROUTE_TAGS)[number];
+
 /** What a route reads from the request. */
 export interface RouteRequest<Body extends z.ZodType | undefined, Query extends z.ZodObject | undefined> {
   /**
@@ -43,7 +47,7 @@ export interface RouteDeclaration<Body extends z.ZodType | undefined = z.ZodType
   path: string;
   summary: string;
   description?: string;
-  tags: readonly string[];
+  tags: readonly RouteTag[];
   /** Credentials the route takes; any one requirement of the list suffices. @default none */
   security?: readonly SecurityRequirement[];
   request?: RouteRequest<Body, Query>;

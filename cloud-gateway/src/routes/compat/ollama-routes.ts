@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { APP_VERSION, AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
-import { addRoute, declareRoute } from '../route-declaration.js';
+import { addRoute, declareRoute, type RouteTag } from '../route-declaration.js';
 import { API_KEY, errorResponses, jsonResponse } from '../route-responses.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
@@ -13,7 +13,7 @@ import { OllamaChatResponseSchema, OllamaEmbedResponseSchema, OllamaErrorSchema,
 import { toChatRequest } from './conversation.js';
 import { OllamaChatRequestSchema, OllamaEmbedRequestSchema } from './ollama-schemas.js';
 
-const tags = ['Ollama-compatible'];
+const tags: RouteTag[] = ['Ollama-compatible'];
 const errors = (...statuses: number[]) => errorResponses(statuses, OllamaErrorSchema);
 
 const versionRoute = declareRoute({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { AppError } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
-import { addRoute, declareRoute } from '../route-declaration.js';
+import { addRoute, declareRoute, type RouteTag } from '../route-declaration.js';
 import { API_KEY, errorResponses, jsonResponse } from '../route-responses.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
@@ -14,7 +14,7 @@ import { toChatRequest } from './conversation.js';
 import { ChatCompletionRequestSchema, EmbeddingsRequestSchema, messageText, type ChatCompletionRequest } from './openai-schemas.js';
 import { openAiErrorShape } from './protocol-errors.js';
 
-const tags = ['OpenAI-compatible'];
+const tags: RouteTag[] = ['OpenAI-compatible'];
 const errors = (...statuses: number[]) => errorResponses(statuses, OpenAiErrorSchema);
 
 const modelsRoute = declareRoute({
