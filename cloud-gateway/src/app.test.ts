@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorBodySchema, GatewayStatusSchema, signRequest } from '@review-assistant/shared';
+import { addRoute, declareRoute } from './routes/route-declaration.js';
 import { createTestGateway, readSse, type TestGateway } from './testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble } from './testing/worker-double.js';
 
@@ -271,6 +272,17 @@ describe('gateway app: metrics and docs', () => {
     const { app } = gateway().gateway;
     app.get('/api/undeclared', (c) => c.json({}));
     expect((await coverage(app)).undocumented).toEqual(['get /api/undeclared']);
+  });
+
+  it('builds the document on its first request, from the routes mounted by then (which cannot change afterwards, so it is kept)', async () => {
+    const { app } = gateway().gateway;
+    const early = declareRoute({ method: 'get', path: '/api/early', summary: 'mounted after createApp, before the first request', tags: ['operations'], responses: {} });
+    addRoute(app, early, (c) => c.json({}));
+    const first = await (await app.request('/openapi.json')).text();
+    expect(JSON.parse(first)).toHaveProperty(['paths', '/api/early']);
+    // Hono builds its matcher on the first request and refuses routes from then on.
+    expect(() => addRoute(app, declareRoute({ ...early, path: '/api/late' }), (c) => c.json({}))).toThrow(/matcher is already built/);
+    expect(await (await app.request('/openapi.json')).text()).toBe(first);
   });
 
   it('describes each route with the schemas its handler is given (the 400 names a field the document constrains)', async () => {
