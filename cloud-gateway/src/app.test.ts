@@ -1,8 +1,9 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Hono } from 'hono';
+import type { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorBodySchema, GatewayStatusSchema, signRequest } from '@review-assistant/shared';
-import { addRoute, declareRoute } from './routes/route-declaration.js';
+import { addRoute, declareRoute, servedRoutes } from './routes/route-declaration.js';
 import { createTestGateway, readSse, type TestGateway } from './testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble } from './testing/worker-double.js';
 
@@ -283,6 +284,33 @@ describe('gateway app: metrics and docs', () => {
     // Hono builds its matcher on the first request and refuses routes from then on.
     expect(() => addRoute(app, declareRoute({ ...early, path: '/api/late' }), (c) => c.json({}))).toThrow(/matcher is already built/);
     expect(await (await app.request('/openapi.json')).text()).toBe(first);
+  });
+
+  it('answers its JSON routes with bodies their declared 200 schemas accept', async () => {
+    const worker = await double();
+    const created = gateway({ settings: { adminToken: 'admin-token-0123456789', apiKeys: ['key-0123456789'], workerSharedSecret: secret }, pool: { staticUrls: [worker.url] } });
+    await created.deps.pool.probeStaticWorkers();
+    const app = created.gateway.app;
+    // The credential each route declares it takes.
+    const tokens: Record<string, string> = { adminToken: 'admin-token-0123456789', bearerKey: 'key-0123456789' };
+    const bodies: Record<string, unknown> = { '/api/intent': { text: 'hello there' }, '/api/intent/batch': { texts: ['hello', 'best pizza in town?'] }, '/api/retrieve': { query: 'pizza' } };
+    const checked: string[] = [];
+    for (const route of servedRoutes(app)) {
+      const schema = (route.declaration?.responses[200]?.content?.['application/json'] as { schema?: { safeParse?: unknown } } | undefined)?.schema;
+      const body = bodies[route.path];
+      if (route.path.includes(':') || (route.method === 'post' && body === undefined) || typeof schema?.safeParse !== 'function') continue;
+      const scheme = Object.keys(route.declaration?.security?.[0] ?? {})[0];
+      const credentials: Record<string, string> = scheme === undefined ? {} : { authorization: `Bearer ${tokens[scheme]}` };
+      const init = route.method === 'post' ? postJson(body, credentials) : { headers: credentials };
+      const response = await app.request(route.path, init);
+      expect({ route: route.path, status: response.status }).toEqual({ route: route.path, status: 200 });
+      const parsed = (schema as z.ZodType).safeParse(await response.json());
+      expect({ route: route.path, issues: parsed.error?.issues ?? [] }).toEqual({ route: route.path, issues: [] });
+      checked.push(`${route.method} ${route.path}`);
+    }
+    expect(checked).toEqual(
+      expect.arrayContaining(['get /healthz', 'get /readyz', 'get /api/status', 'get /api/intent/model', 'post /api/intent', 'post /api/retrieve', 'get /v1/models', 'get /ollama/api/tags', 'get /admin/api/overview', 'get /admin/api/analytics']),
+    );
   });
 
   it('describes each route with the schemas its handler is given (the 400 names a field the document constrains)', async () => {
