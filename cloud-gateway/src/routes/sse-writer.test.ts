@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NodeSseWriter } from './sse-writer.js';
+import { NodeSseWriter, sseFrame } from './sse-writer.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -17,7 +17,7 @@ async function stream(keepAliveMs: number, silenceMs: number): Promise<{ body: s
     const writer = new NodeSseWriter(response, keepAliveMs);
     writer.open({ 'content-type': 'text/event-stream' });
     void sleep(silenceMs).then(() => {
-      void writer.write({ type: 'answer-delta', text: 'hello' });
+      void writer.writeFrame(sseFrame({ type: 'answer-delta', text: 'hello' }));
       writer.end();
       const write = response.write.bind(response);
       response.write = ((...args: Parameters<typeof write>) => {
@@ -82,9 +82,9 @@ describe('NodeSseWriter socket writes', () => {
       writer.open({ 'content-type': 'text/event-stream' });
       // The events come a few microtasks later, as from the turn's generator.
       void Promise.resolve().then(() => {
-        void writer.write({ type: 'answer-delta', text: 'a' });
-        void writer.write({ type: 'answer-delta', text: 'b' });
-        void writer.write({ type: 'answer-end', usage: { promptTokens: 1, completionTokens: 2 }, timings: {} });
+        void writer.writeFrame(sseFrame({ type: 'answer-delta', text: 'a' }));
+        void writer.writeFrame(sseFrame({ type: 'answer-delta', text: 'b' }));
+        void writer.writeFrame(sseFrame({ type: 'answer-end', usage: { promptTokens: 1, completionTokens: 2 }, timings: {} }));
         writer.end();
       });
     });
@@ -103,7 +103,7 @@ describe('NodeSseWriter socket writes', () => {
       const writer = new NodeSseWriter(response);
       writer.open({ 'content-type': 'text/event-stream' });
       void firstEventSent.then(() => {
-        void writer.write({ type: 'answer-delta', text: 'late' });
+        void writer.writeFrame(sseFrame({ type: 'answer-delta', text: 'late' }));
         writer.end();
       });
     });

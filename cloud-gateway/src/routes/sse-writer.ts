@@ -13,7 +13,7 @@ export const CLIENT_WRITE_TIMEOUT_MS = 30_000;
 const FLUSH_AT_CHARS = 16 * 1024;
 
 /** One stream event as an SSE frame. `JSON.stringify` never emits a raw newline, so one `data:` line is exact. */
-function sseFrame(event: StreamEvent): string {
+export function sseFrame(event: StreamEvent): string {
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
@@ -88,10 +88,6 @@ export class NodeSseWriter {
       this.wroteSinceKeepAlive = false;
     }, this.keepAliveMs);
     this.keepAliveTimer.unref();
-  }
-
-  write(event: StreamEvent): Promise<void> | undefined {
-    return this.writeFrame(sseFrame(event));
   }
 
   /**

@@ -1,11 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
-import { stream } from 'hono/streaming';
-// The header that tells @hono/node-server the handler has answered on the Node response itself.
-import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import { AppError, ErrorCodeSchema } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
-import { bindNodeResponse, NodeSseWriter } from '../sse-writer.js';
 import type { ChatRequest } from '@review-assistant/shared';
 import type { ChatTurnDeps } from '../../chat/chat-turn.js';
 import { runCompatTurn, type CompatTurnContext, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
@@ -74,83 +69,6 @@ export async function startCompatTurn(
     firstPieceWaitMs,
   );
   return { controller, pieces };
-}
-
-/** One piece of a streamed response body (an SSE event, an NDJSON line); `last` ends the response. */
-export interface Frame {
-  text: string;
-  last?: boolean;
-}
-
-/**
- * Streams `frames` as the response body. The response ends with the last frame, while the turn
- * finishes its bookkeeping (the worker's body, the interaction record) without holding the
- * client. A client that goes away aborts `controller` (and with it the worker request); one that
- * leaves written data unread for `clientWriteTimeoutMs` is disconnected. On Node the frames are
- * written straight to the response (`NodeSseWriter`, as the chat UI's SSE route does: no web
- * stream hops per frame); elsewhere (`app.request()`) through Hono's stream helper.
- */
-export function streamFrames(c: Context<GatewayEnv>, options: StreamFramesOptions, controller: AbortController, frames: AsyncIterable<Frame>): Response {
-  c.header('Content-Type', options.contentType);
-  c.header('Cache-Control', 'no-cache');
-  c.header('X-Accel-Buffering', 'no');
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (outgoing) {
-    // Read `c.res` once the chain has finished: the middleware adds its headers after the handler.
-    setImmediate(() => void relayFramesToNode(outgoing, c.res.headers, options, controller, frames, c.get('logger')));
-    return c.body(null, 200, { [X_ALREADY_SENT]: 'true' });
-  }
-  return stream(c, async (body) => {
-    body.onAbort(() => controller.abort());
-    let open = true;
-    for await (const frame of frames) {
-      if (!open) continue;
-      if (body.aborted || controller.signal.aborted) break;
-      await body.write(frame.text);
-      if (frame.last) {
-        open = false;
-        await body.close();
-      }
-    }
-  });
-}
-
-async function relayFramesToNode(
-  outgoing: ServerResponse,
-  middlewareHeaders: Headers,
-  options: StreamFramesOptions,
-  controller: AbortController,
-  frames: AsyncIterable<Frame>,
-  logger: GatewayEnv['Variables']['logger'],
-): Promise<void> {
-  const writer = new NodeSseWriter(outgoing, options.keepAlive?.everyMs, options.clientWriteTimeoutMs, options.keepAlive?.frame);
-  const headers = bindNodeResponse(outgoing, middlewareHeaders, controller);
-  let open = true;
-  try {
-    writer.open(headers);
-    for await (const frame of frames) {
-      if (!open) continue;
-      if (writer.aborted || controller.signal.aborted) break;
-      const pending = writer.writeFrame(frame.text);
-      if (frame.last) {
-        open = false;
-        writer.end();
-      } else if (pending) await pending;
-    }
-  } catch (error) {
-    logger.warn({ err: error }, 'compatible API stream write failed');
-    controller.abort();
-  } finally {
-    writer.end();
-  }
-}
-
-export interface StreamFramesOptions {
-  contentType: string;
-  /** A frame the client ignores (an SSE comment), sent after `everyMs` without any other (Node only). */
-  keepAlive?: { frame: () => string; everyMs: number };
-  /** @default CLIENT_WRITE_TIMEOUT_MS (Node only) */
-  clientWriteTimeoutMs?: number;
 }
 
 /**
