@@ -61,7 +61,7 @@ describe('intent model artifact', () => {
     const future = rewriteManifest(bytes, (draft) => {
       draft.formatVersion = 99;
     });
-    expect(() => decodeArtifact(future)).toThrow(new RegExp(`format version 99 is not supported.*versions 2 and ${ARTIFACT_FORMAT_VERSION}`));
+    expect(() => decodeArtifact(future)).toThrow(new RegExp(`format version 99 is not supported.*versions 2, 3, ${ARTIFACT_FORMAT_VERSION}`));
   });
 
   it('refuses a manifest whose tensors do not fit the labels', () => {
@@ -72,12 +72,12 @@ describe('intent model artifact', () => {
   });
 });
 
-describe('intent model artifact with word vectors (format 3)', () => {
+describe('intent model artifact with word vectors (format 3 and later)', () => {
   const { bytes, manifest, weights } = tinyArtifact({}, { wordVectors: true });
 
   it('round-trips the word vectors, their source and the word-vector inputs', () => {
     const decoded = decodeArtifact(bytes);
-    expect(decoded.manifest.formatVersion).toBe(3);
+    expect(decoded.manifest.formatVersion).toBe(ARTIFACT_FORMAT_VERSION);
     expect(decoded.manifest.wordVectors).toEqual({ source: tinyWordVectorSource, dims: weights.wordVectors!.dims, words: weights.wordVectors!.words.length });
     expect(decoded.weights.wordVectors!.words).toEqual(weights.wordVectors!.words);
     expect(decoded.weights.wordVectors!.values).toEqual(weights.wordVectors!.values);
@@ -112,5 +112,27 @@ describe('intent model artifact with word vectors (format 3)', () => {
   it('will not write word vectors without their source', () => {
     const { format: _format, formatVersion: _version, tensors: _tensors, networks: _networks, features: _features, wordVectors: _vectors, ...description } = manifest;
     expect(() => encodeArtifact(description, weights)).toThrow(/say where they come from/);
+  });
+});
+
+describe('intent model artifact with logit averaging (format 4)', () => {
+  const { bytes, manifest, weights } = tinyArtifact({}, { wordVectors: true, averaging: 'logits' });
+
+  it('records the averaging in the manifest and predicts the same after decoding', () => {
+    const decoded = decodeArtifact(bytes);
+    expect(decoded.manifest.averaging).toBe('logits');
+    expect(decoded.weights.averaging).toBe('logits');
+    const before = new ArtifactIntentClassifier({ manifest, weights });
+    const after = new ArtifactIntentClassifier(decoded);
+    for (const text of ['howdy', 'thanks for the flight', 'is a storm coming to the bank']) expect(after.predict(text)).toEqual(before.predict(text));
+    // the confidences are those of averaged logits, not of averaged probabilities
+    const probabilityAveraged = new ArtifactIntentClassifier(decodeArtifact(tinyArtifact({}, { wordVectors: true }).bytes));
+    expect(after.predict('howdy').intent.confidence).toBeGreaterThan(probabilityAveraged.predict('howdy').intent.confidence + 0.1);
+  });
+
+  it('reads an artifact without the field (formats 2 and 3) as averaged probabilities', () => {
+    const older = decodeArtifact(tinyArtifact({}, { wordVectors: true }).bytes);
+    expect(older.manifest.averaging).toBeUndefined();
+    expect(older.weights.averaging).toBeUndefined();
   });
 });

@@ -9,15 +9,18 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared';
 import type { IntentModelWeights, MlpNetwork, QuantizedMatrix } from './mlp-model.js';
+import { readsWordVectors, wordVectorInputs } from './text-features.js';
 
 export const ARTIFACT_FORMAT = 'review-assistant.intent-model';
 /** Bump when the layout or the meaning of a field changes; loaders refuse other versions. */
-export const ARTIFACT_FORMAT_VERSION = 3;
+export const ARTIFACT_FORMAT_VERSION = 4;
 /**
- * Versions this reader accepts: 3 adds optional word vectors and word-vector inputs per network;
- * a version 2 artifact is a version 3 artifact without them.
+ * Versions this reader accepts: 3 adds optional word vectors and word-vector inputs per network
+ * (a version 2 artifact is a version 3 artifact without them); 4 adds `averaging` (absent: the
+ * members' probabilities are averaged, as in 2 and 3). A version 3 reader would average the
+ * probabilities of a model tuned for averaged logits, so it must refuse a version 4 file.
  */
-const READABLE_FORMAT_VERSIONS: readonly number[] = [2, 3];
+const READABLE_FORMAT_VERSIONS: readonly number[] = [2, 3, 4];
 const MAGIC = Buffer.from('RAINTENT', 'ascii');
 const CHECKSUM_BYTES = 32;
 
@@ -50,8 +53,8 @@ const FeatureConfigSchema = z.object({
   hashBits: z.number().int().min(8).max(32),
   /** Added in format version 2: character n-grams per word instead of over the whole text. */
   charScope: z.enum(['text', 'words']).optional(),
-  /** Added in format version 3: the network also reads the pooled word vectors. */
-  wordVectors: z.boolean().optional(),
+  /** Added in format version 3: the network also reads the pooled word vectors (`'mean'`: format 4). */
+  wordVectors: z.union([z.boolean(), z.literal('mean')]).optional(),
 });
 
 const WordVectorsManifestSchema = z.object({
@@ -87,6 +90,8 @@ export const ArtifactManifestSchema = z.object({
   }),
   valMetrics: z.record(z.string(), z.number()),
   networks: z.number().int().min(1),
+  /** Format version 4: how the members' outputs are combined (absent: `probabilities`). */
+  averaging: z.enum(['probabilities', 'logits']).optional(),
   /** Format version 3: the packed pretrained word vectors (their source and licence). */
   wordVectors: WordVectorsManifestSchema.optional(),
   tensors: z.array(TensorSchema),
@@ -94,7 +99,7 @@ export const ArtifactManifestSchema = z.object({
 export type ArtifactManifest = z.infer<typeof ArtifactManifestSchema>;
 
 /** The manifest fields the trainer fills in; tensors are laid out by `encodeArtifact`. */
-export type ArtifactDescription = Omit<ArtifactManifest, 'format' | 'formatVersion' | 'tensors' | 'networks' | 'features' | 'wordVectors'> & {
+export type ArtifactDescription = Omit<ArtifactManifest, 'format' | 'formatVersion' | 'tensors' | 'networks' | 'features' | 'wordVectors' | 'averaging'> & {
   /** Required when the weights carry word vectors. */
   wordVectorSource?: WordVectorSource;
 };
@@ -168,6 +173,7 @@ export function encodeArtifact(description: ArtifactDescription, weights: Intent
     ...rest,
     features: weights.networks.map((network) => network.features),
     networks: weights.networks.length,
+    ...(weights.averaging === undefined ? {} : { averaging: weights.averaging }),
     ...(vectors !== undefined && wordVectorSource !== undefined ? { wordVectors: { source: wordVectorSource, dims: vectors.dims, words: vectors.words.length } } : {}),
     tensors: layout,
   };
@@ -259,7 +265,7 @@ export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
   if (!READABLE_FORMAT_VERSIONS.includes(version.data.formatVersion)) {
     throw new ArtifactError(
       'incompatible',
-      `artifact format version ${version.data.formatVersion} is not supported by this gateway (it reads format versions ${READABLE_FORMAT_VERSIONS.join(' and ')}); retrain with npm run train:intent or deploy a matching gateway`,
+      `artifact format version ${version.data.formatVersion} is not supported by this gateway (it reads format versions ${READABLE_FORMAT_VERSIONS.join(', ')}); retrain with npm run train:intent or deploy a matching gateway`,
     );
   }
   const parsed = ArtifactManifestSchema.safeParse(raw);
@@ -283,16 +289,17 @@ export function decodeArtifact(compressed: Uint8Array): DecodedArtifact {
     if (hiddenBias.length !== embedding.cols || outputBias.length !== output.rows) throw new ArtifactError('corrupt', `network ${index} has biases of the wrong size`);
     const features = manifest.features[index]!;
     let vectorInput: QuantizedMatrix | undefined;
-    if (features.wordVectors === true) {
+    if (readsWordVectors(features)) {
       if (manifest.wordVectors === undefined) throw new ArtifactError('incompatible', `network ${index} reads word vectors but the artifact has none`);
       vectorInput = matrix(body, manifest, `${prefix}vectorInput`);
-      if (vectorInput.rows !== 2 * manifest.wordVectors.dims || vectorInput.cols !== embedding.cols) throw new ArtifactError('corrupt', `network ${index}: the word-vector input does not match the vectors or the hidden layer`);
+      if (vectorInput.rows !== wordVectorInputs(features, manifest.wordVectors.dims) || vectorInput.cols !== embedding.cols) throw new ArtifactError('corrupt', `network ${index}: the word-vector input does not match the vectors or the hidden layer`);
     }
     networks.push({ features, featureIds, idf, embedding, output, hiddenBias, outputBias, ...(vectorInput === undefined ? {} : { vectorInput }) });
   }
   const wordVectors = manifest.wordVectors === undefined ? undefined : readWordVectors(body, manifest, manifest.wordVectors);
   if (!manifest.labels.includes(manifest.outOfScopeLabel)) throw new ArtifactError('incompatible', `the labels do not include ${manifest.outOfScopeLabel}`);
-  return { manifest, weights: wordVectors === undefined ? { networks } : { networks, wordVectors }, checksum: actual.toString('hex') };
+  const weights = { networks, ...(manifest.averaging === undefined ? {} : { averaging: manifest.averaging }), ...(wordVectors === undefined ? {} : { wordVectors }) };
+  return { manifest, weights, checksum: actual.toString('hex') };
 }
 
 function readWordVectors(body: Buffer, manifest: ArtifactManifest, info: { dims: number; words: number }): WordVectorTable {

@@ -16,5 +16,5 @@ export {
 export { createArtifactSource, defaultArtifactPath, type ArtifactSource } from './artifact-source.js';
 export type { IntentClassifier, IntentModelInfo, IntentModelStatus, IntentPrediction, IntentService } from './classifier.js';
 export { createIntentService, type IntentServiceOptions, type LoadingIntentService } from './intent-service.js';
-export { quantizeRows, textWords, type IntentModelWeights, type MlpNetwork, type QuantizedMatrix } from './mlp-model.js';
-export { defaultFeatureConfig, extractFeatures, type FeatureConfig, type SparseFeatures } from './text-features.js';
+export { quantizeRows, textWords, type EnsembleAveraging, type IntentModelWeights, type MlpNetwork, type QuantizedMatrix } from './mlp-model.js';
+export { defaultFeatureConfig, extractFeatures, readsWordVectors, wordVectorInputs, type FeatureConfig, type SparseFeatures } from './text-features.js';

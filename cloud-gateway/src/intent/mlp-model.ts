@@ -27,14 +27,24 @@ export interface MlpNetwork {
   outputBias: Float32Array;
   /**
    * With `features.wordVectors`: one row per pooled word-vector input (the mean's dimensions,
-   * then the max's), `hidden` columns, added to the hidden layer.
+   * then the max's unless the network reads the mean alone), `hidden` columns, added to the
+   * hidden layer.
    */
   vectorInput?: QuantizedMatrix | undefined;
 }
 
+/**
+ * How the members' outputs are combined: the mean of their softmax probabilities, or the softmax
+ * of the mean of their logits (the normalised geometric mean of the probabilities: a label needs
+ * every member's support, which separates out-of-scope texts better; artifact format 4).
+ */
+export type EnsembleAveraging = 'probabilities' | 'logits';
+
 /** Everything the classifier needs to score a text. */
 export interface IntentModelWeights {
   networks: MlpNetwork[];
+  /** @default 'probabilities' */
+  averaging?: EnsembleAveraging | undefined;
   /** The packed word vectors the `wordVectors` networks read. */
   wordVectors?: WordVectorTable | undefined;
 }
@@ -169,6 +179,8 @@ export class MlpScorer {
   readonly labels: number;
   private readonly hidden: Float64Array;
   private readonly logits: Float64Array;
+  /** With logit averaging: the members' logits summed, for the current text. */
+  private readonly logitSums: Float64Array;
   /** The output layers dequantised once (labels × hidden floats each, small). */
   private readonly outputs: Float32Array[];
   /** The positive hidden units of the current network, compacted: their indices and values. */
@@ -189,6 +201,7 @@ export class MlpScorer {
     this.labels = first.output.rows;
     this.hidden = new Float64Array(first.embedding.cols);
     this.logits = new Float64Array(this.labels);
+    this.logitSums = new Float64Array(this.labels);
     this.rowIndexes = weights.networks.map(({ featureIds }) => new FeatureRowIndex(featureIds));
     this.outputs = weights.networks.map(({ output }) => dequantize(output));
     this.activeCols = new Int32Array(first.embedding.cols);
@@ -200,23 +213,33 @@ export class MlpScorer {
     this.pooled = new Float32Array(2 * (this.vectors?.dims ?? 0));
   }
 
-  /** Averaged softmax probabilities over the labels. */
+  /** The members' softmax probabilities, averaged (or the softmax of their averaged logits). */
   probabilities(text: string): Float32Array {
     const result = new Float32Array(this.labels);
+    const logits = this.weights.averaging === 'logits';
+    if (logits) this.logitSums.fill(0);
     // normalised once for every network and the word vectors
     const reuse = { normalized: normalizeText(text), counts: this.counts };
     if (this.vectors !== undefined) this.vectors.pool(this.vectors.rowsOf(wordsOf(reuse.normalized), this.wordRows), this.pooled);
     this.weights.networks.forEach((network, index) => {
       // a network over the word vectors alone has no n-gram rows to look up
       const active = network.featureIds.length === 0 ? NO_FEATURES : activeFeatures(text, network, this.active, this.rowIndexes[index], reuse);
-      this.addNetwork(network, this.outputs[index]!, this.vectorInputs[index], active, result);
+      const networkLogits = this.logitsOf(network, this.outputs[index]!, this.vectorInputs[index], active);
+      if (!logits) softmaxInto(networkLogits, 1, networkLogits);
+      const sums = logits ? this.logitSums : result;
+      for (let label = 0; label < this.labels; label += 1) sums[label] = sums[label]! + networkLogits[label]!;
     });
     const members = this.weights.networks.length;
+    if (logits) {
+      softmaxInto(this.logitSums, 1 / members, result);
+      return result;
+    }
     for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
     return result;
   }
 
-  private addNetwork(network: MlpNetwork, output: Float32Array, vectorInput: Float32Array | undefined, active: ActiveFeatures, into: Float32Array): void {
+  /** The network's logits for the current text (a buffer reused by the next call). */
+  private logitsOf(network: MlpNetwork, output: Float32Array, vectorInput: Float32Array | undefined, active: ActiveFeatures): Float64Array {
     const values = network.embedding.values;
     const scales = network.embedding.scales;
     const width = network.embedding.cols;
@@ -234,7 +257,8 @@ export class MlpScorer {
       // hidden[c] += Σᵢ pooled[i] · W[i][c], with W stored transposed: one dot product per hidden
       // unit, accumulated in registers (four partial sums) instead of 2 × dims passes over `hidden`
       const pooled = this.pooled;
-      const inputs = pooled.length;
+      // the mean's inputs come first: a network that reads only the mean stops there
+      const inputs = vectorInput.length / width;
       const unrolledInputs = inputs - (inputs % 4);
       for (let col = 0; col < width; col += 1) {
         const base = col * inputs;
@@ -281,17 +305,23 @@ export class MlpScorer {
       if (index < positive) sum0 += activeHidden[index]! * output[base + activeCols[index]!]!;
       logits[label] = sum0 + sum1;
     }
-    let largest = -Infinity;
-    for (let label = 0; label < labels; label += 1) if (logits[label]! > largest) largest = logits[label]!;
-    let total = 0;
-    for (let label = 0; label < labels; label += 1) {
-      const value = Math.exp(logits[label]! - largest);
-      logits[label] = value;
-      total += value;
-    }
-    const inverse = 1 / total;
-    for (let label = 0; label < labels; label += 1) into[label] = into[label]! + logits[label]! * inverse;
+    return logits;
   }
+}
+
+/** into = softmax(scale × logits); `into` may be `logits`. */
+function softmaxInto(logits: Float64Array, scale: number, into: Float32Array | Float64Array): void {
+  const labels = logits.length;
+  let largest = -Infinity;
+  for (let label = 0; label < labels; label += 1) if (logits[label]! > largest) largest = logits[label]!;
+  let total = 0;
+  for (let label = 0; label < labels; label += 1) {
+    const value = Math.exp((logits[label]! - largest) * scale);
+    into[label] = value;
+    total += value;
+  }
+  const inverse = 1 / total;
+  for (let label = 0; label < labels; label += 1) into[label] = into[label]! * inverse;
 }
 
 function dequantize(matrix: QuantizedMatrix): Float32Array {

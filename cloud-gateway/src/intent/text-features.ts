@@ -21,10 +21,22 @@ export interface FeatureConfig {
    */
   charScope?: 'text' | 'words' | undefined;
   /**
-   * The network also sees the text's pretrained word vectors, mean- and max-pooled (format 3).
+   * The network also sees the text's pretrained word vectors: `true` mean- and max-pooled (format
+   * 3), `'mean'` the mean alone (half the inputs; format 4).
    * @default false
    */
-  wordVectors?: boolean | undefined;
+  wordVectors?: boolean | 'mean' | undefined;
+}
+
+/** Whether a network with these features reads the pooled word vectors. */
+export function readsWordVectors(features: FeatureConfig): boolean {
+  return features.wordVectors === true || features.wordVectors === 'mean';
+}
+
+/** How many pooled word-vector inputs the network reads: the mean's `dims`, then the max's. */
+export function wordVectorInputs(features: FeatureConfig, dims: number): number {
+  if (features.wordVectors === 'mean') return dims;
+  return features.wordVectors === true ? 2 * dims : 0;
 }
 
 export const defaultFeatureConfig: FeatureConfig = { wordNgrams: [1, 2], charMin: 3, charMax: 5, hashBits: 22 };

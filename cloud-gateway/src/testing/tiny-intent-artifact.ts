@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { encodeArtifact, type ArtifactManifest } from '../intent/artifact.js';
-import { quantizeRows, type IntentModelWeights } from '../intent/mlp-model.js';
+import { quantizeRows, type EnsembleAveraging, type IntentModelWeights } from '../intent/mlp-model.js';
 import { extractFeatures, type FeatureConfig } from '../intent/text-features.js';
 import type { WordVectorSource, WordVectorTable } from '@review-assistant/shared';
 
@@ -48,7 +48,7 @@ function tinyWordVectors(labels: string[]): WordVectorTable {
   return { dims, words: entries.map(([word]) => word), values, scales: new Float32Array(entries.length).fill(1 / 127) };
 }
 
-export function tinyWeights(options: { wordVectors?: boolean } = {}): { weights: IntentModelWeights; labels: string[]; domains: Record<string, string> } {
+export function tinyWeights(options: { wordVectors?: boolean; averaging?: EnsembleAveraging } = {}): { weights: IntentModelWeights; labels: string[]; domains: Record<string, string> } {
   const labels = [...tinyIntents.map(([intent]) => intent), 'oos'];
   const hidden = labels.length;
   const rows = tinyIntents.flatMap(([, , keywords], label) => keywords.map((keyword) => ({ id: wordId(keyword), label }))).sort((left, right) => left.id - right.id);
@@ -61,6 +61,7 @@ export function tinyWeights(options: { wordVectors?: boolean } = {}): { weights:
   const outputBias = new Float32Array(labels.length);
   outputBias[labels.length - 1] = 2;
   const weights: IntentModelWeights = {
+    ...(options.averaging === undefined ? {} : { averaging: options.averaging }),
     networks: [
       {
         features,
@@ -96,7 +97,7 @@ export function tinyWeights(options: { wordVectors?: boolean } = {}): { weights:
 
 export function tinyArtifact(
   overrides: Partial<ArtifactManifest> = {},
-  options: { wordVectors?: boolean } = {},
+  options: { wordVectors?: boolean; averaging?: EnsembleAveraging } = {},
 ): { bytes: Buffer; manifest: ArtifactManifest; weights: IntentModelWeights } {
   const { weights, labels, domains } = tinyWeights(options);
   const { bytes, manifest } = encodeArtifact(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArtifactIntentClassifier, textWords } from '@review-assistant/cloud-gateway/intent';
+import { ArtifactIntentClassifier, decodeArtifact, encodeArtifact, textWords } from '@review-assistant/cloud-gateway/intent';
 import { createRandom, type WordVectorTable } from '@review-assistant/shared';
 import { trainIntentModel } from './mlp-trainer.js';
 import { tinyArtifact, tinyOptions, tinyTrainingSet, trainTiny } from '../testing/tiny-intent-training.js';
@@ -56,6 +56,29 @@ describe('training with the word-vector view', () => {
     expect(first.networks[1]!.featureIds).toHaveLength(0);
     expect(second.networks[0]!.vectorInput!.values).toEqual(first.networks[0]!.vectorInput!.values);
     expect(second.networks[1]!.output.values).toEqual(first.networks[1]!.output.values);
+  });
+
+  it('gives a network that reads the mean alone one input per dimension, through an artifact round trip', () => {
+    const meanOnly = { ...options, features: [{ ...tinyOptions.features[0]!, wordVectors: 'mean' as const }, wordVectorOnlyView] };
+    const weights = trainIntentModel(examples, labels.length, meanOnly, vectors);
+    expect(weights.networks.map((network) => network.vectorInput?.rows)).toEqual([dims, 2 * dims]);
+    const description = {
+      version: 'test.mean',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      algorithm: 'test',
+      labels,
+      domains: {},
+      outOfScopeLabel: 'oos',
+      thresholds: { confidence: 0 },
+      training: { dataSha256: {}, seed: 0, examples: examples.length, durationMs: 0, options: {} },
+      valMetrics: {},
+      wordVectorSource: { name: 'random test vectors', licence: 'none', url: 'none' },
+    };
+    const decoded = decodeArtifact(encodeArtifact(description, weights).bytes);
+    expect(decoded.manifest.features[0]!.wordVectors).toBe('mean');
+    const before = new ArtifactIntentClassifier({ manifest: decoded.manifest, weights }, 0);
+    const after = new ArtifactIntentClassifier(decoded, 0);
+    for (const [text] of pairs.slice(0, 20)) expect(after.predict(text)).toEqual(before.predict(text));
   });
 
   it('learns the tiny subset from the word vectors alone', () => {

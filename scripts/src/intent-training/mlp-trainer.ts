@@ -1,4 +1,14 @@
-import { quantizeRows, textWords, type IntentModelWeights, type MlpNetwork, extractFeatures, type FeatureConfig } from '@review-assistant/cloud-gateway/intent';
+import {
+  quantizeRows,
+  readsWordVectors,
+  textWords,
+  wordVectorInputs,
+  type EnsembleAveraging,
+  type IntentModelWeights,
+  type MlpNetwork,
+  extractFeatures,
+  type FeatureConfig,
+} from '@review-assistant/cloud-gateway/intent';
 import { WordVectors, type WordVectorTable, createRandom, shuffleInPlace } from '@review-assistant/shared';
 
 /** One labelled training text; `label` indexes the label list. */
@@ -28,8 +38,15 @@ export interface TrainingOptions {
   minFeatureCount: number;
   /** Label smoothing of the cross-entropy target. */
   labelSmoothing: number;
+  /**
+   * Principal components of the pretrained word vectors kept (build time: the packed vectors are
+   * projected on them, so the pooled inputs shrink to 2 × this). @default all (100)
+   */
+  wordVectorDims?: number | undefined;
   /** Fraction of words left out of the pooled word vectors while training. @default 0.2 */
   wordDropout?: number | undefined;
+  /** How the members' outputs are combined at prediction time. @default 'probabilities' */
+  averaging?: EnsembleAveraging | undefined;
   /** Called after each epoch of each member. */
   onProgress?: (progress: { member: number; epoch: number; loss: number; trainAccuracy: number }) => void;
 }
@@ -90,6 +107,7 @@ function trainNetwork(
   options: TrainingOptions,
   member: number,
   vectors: WordVectors | undefined,
+  vectorInputs: number,
 ): Omit<MlpNetwork, 'features' | 'featureIds' | 'idf'> {
   const random = createRandom(options.seed * 1000 + member);
   const width = options.hidden;
@@ -101,12 +119,12 @@ function trainNetwork(
   const outputRange = Math.sqrt(6 / (width + labels));
   for (let index = 0; index < output.length; index += 1) output[index] = (random() * 2 - 1) * outputRange;
   const outputBias = new Float32Array(labels);
-  // pooled word vectors (mean, then max) → hidden, when this network has the word-vector view
-  const vectorInputs = vectors === undefined ? 0 : 2 * vectors.dims;
+  // pooled word vectors (mean, then max unless it reads the mean alone) → hidden, when this
+  // network has the word-vector view
   const vectorInput = new Float32Array(vectorInputs * width);
   const vectorRange = Math.sqrt(6 / (vectorInputs + width));
   for (let index = 0; index < vectorInput.length; index += 1) vectorInput[index] = (random() * 2 - 1) * vectorRange;
-  const pooled = new Float32Array(vectorInputs);
+  const pooled = new Float32Array(vectors === undefined ? 0 : 2 * vectors.dims);
   const keptWords: number[] = [];
   const keepWord = 1 - (options.wordDropout ?? 0.2);
 
@@ -280,13 +298,14 @@ function trainNetwork(
 
 /** Trains the ensemble; deterministic for a given seed, data order and options. */
 export function trainIntentModel(examples: TrainingExample[], labels: number, options: TrainingOptions, wordVectors?: WordVectorTable): IntentModelWeights {
-  const usesVectors = options.features.some((features) => features.wordVectors === true);
+  const usesVectors = options.features.some(readsWordVectors);
   if (usesVectors && wordVectors === undefined) throw new Error('a network has the word-vector view but no word vectors were given');
   const vectors = usesVectors ? new WordVectors(wordVectors!) : undefined;
   const networks: MlpNetwork[] = options.features.map((features, member) => {
-    const memberVectors = features.wordVectors === true ? vectors : undefined;
+    const memberVectors = readsWordVectors(features) ? vectors : undefined;
     const { featureIds, idf, encoded } = buildVocabulary(examples, features, options, memberVectors);
-    return { features, featureIds, idf, ...trainNetwork(encoded, featureIds.length, labels, options, member, memberVectors) };
+    const inputs = memberVectors === undefined ? 0 : wordVectorInputs(features, memberVectors.dims);
+    return { features, featureIds, idf, ...trainNetwork(encoded, featureIds.length, labels, options, member, memberVectors, inputs) };
   });
-  return usesVectors ? { networks, wordVectors } : { networks };
+  return { networks, ...(options.averaging === undefined ? {} : { averaging: options.averaging }), ...(usesVectors ? { wordVectors } : {}) };
 }

@@ -6,13 +6,23 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArtifactIntentClassifier, ARTIFACT_FORMAT_VERSION, encodeArtifact, type ArtifactManifest, textWords, defaultFeatureConfig, type FeatureConfig } from '@review-assistant/cloud-gateway/intent';
+import {
+  ArtifactIntentClassifier,
+  ARTIFACT_FORMAT_VERSION,
+  encodeArtifact,
+  readsWordVectors,
+  type ArtifactManifest,
+  textWords,
+  defaultFeatureConfig,
+  type FeatureConfig,
+} from '@review-assistant/cloud-gateway/intent';
 import { DiningUtterancesSchema, parseClincFile, parseDomains, type ClincSplit } from './clinc-data.js';
 import { collectPredictions, metricsAt, tuneThreshold, type IntentMetrics } from './evaluation.js';
 import { trainIntentModel, defaultTrainingOptions, type TrainingExample, type TrainingOptions } from './mlp-trainer.js';
 import type { WordVectorTable } from '@review-assistant/shared';
 import { packWordVectors } from '../word-vectors/pack-word-vectors.js';
 import { loadWinkVectors, type SourceVectors } from '../word-vectors/wink-vectors.js';
+import { principalComponents } from './principal-vectors.js';
 
 export const OUT_OF_SCOPE_LABEL = 'oos';
 /** `scripts/data/intent`, resolved from the package root (works from src/ and dist/). */
@@ -53,7 +63,7 @@ export const INTENT_FREQUENT_WORDS = 20_000;
 export const OOS_RECALL_TARGET = 0.63;
 
 function describeFeatures(features: FeatureConfig): string {
-  const vectors = features.wordVectors === true ? 'mean+max word vectors' : '';
+  const vectors = features.wordVectors === 'mean' ? 'mean word vectors' : features.wordVectors === true ? 'mean+max word vectors' : '';
   if (features.wordNgrams.length === 0 && features.charMin > features.charMax) return vectors;
   const grams = `word ${features.wordNgrams.join('/')}-grams + char ${features.charMin}–${features.charMax}-grams${features.charScope === 'words' ? ' within words' : ''}`;
   return vectors === '' ? grams : `${grams} + ${vectors}`;
@@ -73,10 +83,14 @@ export interface TrainingData {
  * words, as a plain (unweighted) mean: for intents, question words such as "how" or "where" carry
  * meaning that smooth-inverse-frequency weights would discount.
  */
-export function packIntentVectors(source: SourceVectors, data: Pick<TrainingData, 'train' | 'dining'>, frequent = INTENT_FREQUENT_WORDS): WordVectorTable {
+export function packIntentVectors(source: SourceVectors, data: Pick<TrainingData, 'train' | 'dining'>, frequent = INTENT_FREQUENT_WORDS, dims?: number): WordVectorTable {
   const pairs = [...data.train.inScope, ...data.train.outOfScope, ...data.dining.train];
-  const { weights: _weights, ...table } = packWordVectors(source, { required: new Set(pairs.flatMap(([text]) => textWords(text))), frequent });
-  return table;
+  const options = { required: new Set(pairs.flatMap(([text]) => textWords(text))), frequent };
+  const { weights: _weights, ...table } = packWordVectors(source, options);
+  if (dims === undefined || dims === source.dims) return table;
+  // the same words, projected on their principal components
+  const { weights: _projectedWeights, ...projected } = packWordVectors(principalComponents(source, table.words, dims), options);
+  return projected;
 }
 
 export async function readTrainingData(dataDirectory = defaultDataDirectory): Promise<TrainingData> {
@@ -139,8 +153,8 @@ export async function trainArtifact(
   const cpuStarted = process.cpuUsage();
   const labels = labelsOf(data.train, data.dining.train);
   const examples = toExamples([...data.train.inScope, ...data.train.outOfScope, ...data.dining.train], labels);
-  const source = options.features.some((features) => features.wordVectors === true) ? await loadVectors() : undefined;
-  const vectors = source === undefined ? undefined : packIntentVectors(source, data);
+  const source = options.features.some(readsWordVectors) ? await loadVectors() : undefined;
+  const vectors = source === undefined ? undefined : packIntentVectors(source, data, INTENT_FREQUENT_WORDS, options.wordVectorDims);
   const weights = trainIntentModel(examples, labels.length, options, vectors);
   const durationMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStarted);
@@ -165,7 +179,7 @@ export async function trainArtifact(
     {
       version: `${ARTIFACT_FORMAT_VERSION}.${createdAt.toISOString().slice(0, 10).replaceAll('-', '')}.${dataHash}.s${options.seed}`,
       createdAt: createdAt.toISOString(),
-      algorithm: `${options.features.length === 1 ? 'one network' : `average of ${options.features.length} networks`}: hashed tf-idf n-grams and pretrained word vectors (${options.features.map(describeFeatures).join('; ')}) → ReLU(${options.hidden}) → softmax; int8 weights; oos class + confidence threshold`,
+      algorithm: `${options.features.length === 1 ? 'one network' : `${options.averaging === 'logits' ? 'averaged logits' : 'average'} of ${options.features.length} networks`}: hashed tf-idf n-grams and pretrained word vectors (${options.features.map(describeFeatures).join('; ')}) → ReLU(${options.hidden}) → softmax; int8 weights; oos class + confidence threshold`,
       labels,
       domains,
       outOfScopeLabel: OUT_OF_SCOPE_LABEL,
