@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Server } from 'node:http';
+import { BUSY_RETRY_AFTER_SECONDS } from './chat/chat-turn.js';
 import { InteractionRecorder } from './chat/turn-recorder.js';
 import type { GatewayDeps } from './deps.js';
 import type { GatewayEnv } from './middleware/gateway-env.js';
@@ -85,6 +86,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
       ['/v1/', openAiErrorShape],
       ['/ollama/', ollamaErrorShape],
     ],
+    // Every route that sheds for a full pool (the chat routes, the compatible APIs, the worker API) says when to come back.
+    retryAfterSeconds: { worker_busy: BUSY_RETRY_AFTER_SECONDS },
   });
   app.onError(errors.onError);
   app.notFound(errors.notFound);

@@ -14,7 +14,7 @@ export type { LogStore } from './logs/log-store.js';
 export { InteractionRecordSchema, type InteractionRecord } from './logs/interaction-record.js';
 export { LocalLogStore } from './logs/local-log-store.js';
 export { DynamoLogStore } from './logs/dynamo-log-store.js';
-export { runChatTurn } from './chat/chat-turn.js';
+export { admitTurn, runChatTurn } from './chat/chat-turn.js';
 export { SSE_KEEP_ALIVE_MS } from './routes/sse-writer.js';
 export type { IntentService, IntentClassifier, IntentPrediction, IntentModelStatus } from './intent/classifier.js';
 export type { RoutingPolicy, RouteDecision } from './routing/policy.js';

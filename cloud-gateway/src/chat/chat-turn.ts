@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { AppError, publicErrorMessage, type ChatRequest, type Route, type StreamEvent } from '@review-assistant/shared';
 import type { IntentPrediction, IntentService } from '../intent/classifier.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
+import type { WorkerReservation } from '../pool/worker-reservation.js';
 import type { RouteDecision, RoutingPolicy } from '../routing/policy.js';
 import type { ChatChannel, ChatTurnOutcome } from './chat-turn-outcome.js';
 import type { TurnRecorder } from './turn-recorder.js';
@@ -20,8 +21,8 @@ export interface ChatTurnContext {
   /** Aborted when the client disconnects or cancels; the worker request is aborted with it. */
   signal: AbortSignal;
   logger: Logger;
-  /** The intent and route already decided for this request (by `overloadRefusal`): not predicted again. */
-  decided?: DecidedRoute;
+  /** What admission (`admitTurn`) decided for this request; the intent is not predicted again. */
+  admitted: AdmittedTurn;
 }
 
 /** A request's predicted intent and the routing policy's decision. */
@@ -29,6 +30,20 @@ export interface DecidedRoute {
   prediction: IntentPrediction;
   decision: RouteDecision;
 }
+
+/** A turn the gateway admitted: its route and, for a worker turn, the pool capacity reserved for it. */
+export interface AdmittedTurn extends DecidedRoute {
+  /**
+   * The slot or queue place taken for a worker turn (none when the pool had no worker to try: the
+   * turn then reports `no_worker`). The turn hands it to the worker stream or releases it, however
+   * it ends; it is also released when the turn's signal aborts, so a turn that never starts (its
+   * client left before the stream opened) gives it back too (a second release is ignored).
+   */
+  reservation?: WorkerReservation;
+}
+
+/** Admission's answer: the turn may run, or is refused before any stream opens. */
+export type TurnAdmission = { admitted: AdmittedTurn; refusal?: never } | { refusal: AppError; admitted?: never };
 
 /** What the turn uses when the intent model is not loaded: low confidence, so the worker answers. */
 const UNKNOWN_PREDICTION: IntentPrediction = {
@@ -67,16 +82,24 @@ function decideRoute(
 export const BUSY_RETRY_AFTER_SECONDS = 2;
 
 /**
- * The `worker_busy` error to answer before any stream is opened when this turn needs a worker and
- * the pool is full; none when the turn may run (the gateway answers small talk and declines
- * itself, so those are never shed). The intent is predicted only when the pool is full, and then
- * handed back (`decided`) for the turn to use instead of predicting it again.
+ * Admits a chat turn, synchronously, before any stream opens: predicts its intent and route and,
+ * when it needs a worker, reserves a slot or a queue place for it in the pool (`WorkerPool.admit`),
+ * so a burst cannot pass the check all at once and then find no room. Refuses with `worker_busy`
+ * when every worker is full; the gateway answers small talk and declines itself, so those are
+ * never refused. Every chat channel admits its turns here and hands `admitted` to `runChatTurn`
+ * with the same `signal` (the one that follows the client): when it aborts, the reservation goes
+ * back whether or not the turn ever started.
  */
-export function overloadRefusal(deps: Pick<ChatTurnDeps, 'intent' | 'policy' | 'pool'>, request: ChatRequest, logger: Logger): { refusal?: AppError; decided?: DecidedRoute } {
-  if (!deps.pool.saturated()) return {};
+export function admitTurn(deps: Pick<ChatTurnDeps, 'intent' | 'policy' | 'pool'>, request: Pick<ChatRequest, 'message' | 'history'>, logger: Logger, signal: AbortSignal): TurnAdmission {
   const decided = decideRoute(deps, request, logger);
-  if (decided.decision.route !== 'worker') return { decided };
-  return { refusal: new AppError('worker_busy', `every worker is busy; retry in ${BUSY_RETRY_AFTER_SECONDS} s`) };
+  if (decided.decision.route !== 'worker') return { admitted: decided };
+  const admission = deps.pool.admit();
+  if (admission.kind === 'busy') return { refusal: new AppError('worker_busy', `every worker is busy; retry in ${BUSY_RETRY_AFTER_SECONDS} s`) };
+  if (admission.kind === 'no-worker') return { admitted: decided };
+  const { reservation } = admission;
+  if (signal.aborted) reservation.release();
+  else signal.addEventListener('abort', () => reservation.release(), { once: true });
+  return { admitted: { ...decided, reservation } };
 }
 
 /**
@@ -86,7 +109,9 @@ export function overloadRefusal(deps: Pick<ChatTurnDeps, 'intent' | 'policy' | '
  */
 export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, context: ChatTurnContext): AsyncGenerator<StreamEvent> {
   const started = performance.now();
-  const { prediction, decision } = context.decided ?? decideRoute(deps, request, context.logger);
+  const { prediction, decision } = context.admitted;
+  // Held until the worker stream takes it over (`openChat`); released below if the turn ends first.
+  let reservation = context.admitted.reservation;
   const recording = deps.recorder.start({
     requestId: context.requestId,
     sessionId: request.sessionId,
@@ -125,8 +150,10 @@ export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, con
       return;
     }
     let stream;
+    const reserved = reservation;
+    reservation = undefined;
     try {
-      stream = await deps.pool.openChat(request, { requestId: context.requestId, signal: context.signal, intent: prediction.intent.name });
+      stream = await deps.pool.openChat(request, { requestId: context.requestId, signal: context.signal, intent: prediction.intent.name }, reserved);
     } catch (error) {
       if (context.signal.aborted) return;
       const failure = error instanceof AppError ? error : new AppError('worker_unavailable', 'the worker request failed', { cause: error });
@@ -140,6 +167,7 @@ export async function* runChatTurn(deps: ChatTurnDeps, request: ChatRequest, con
       yield note(event);
     }
   } finally {
+    reservation?.release();
     // A turn the client abandoned counts as cancelled unless it had already failed.
     if (context.signal.aborted && outcome.kind === 'ok') outcome = { kind: 'cancelled' };
     recording.finish(outcome);

@@ -29,21 +29,22 @@ export class CircuitOpenError extends WorkerCallError {
 }
 
 /**
- * Runs `attempt` on the best worker and, when it fails with a retryable error before any output,
- * once more on the next best. An open circuit rejects without touching the network and does not
- * use up the retry. When no worker is left: the last real failure, else `worker_busy` (every
- * worker full) or `no_worker`.
+ * Runs `attempt` on `first` (the worker capacity was reserved on at admission) or the best worker
+ * and, when it fails with a retryable error before any output, once more on the next best. An open
+ * circuit rejects without touching the network and does not use up the retry. When no worker is
+ * left: the last real failure, else `worker_busy` (every worker full) or `no_worker`.
  */
 export async function withFailover<T>(
   workers: () => PooledWorker[],
   signal: AbortSignal | undefined,
   attempt: (worker: PooledWorker) => Promise<T>,
+  first?: PooledWorker,
 ): Promise<T> {
   const tried = new Set<PooledWorker>();
   let lastError: unknown;
   let attempts = 0;
   while (attempts < 2) {
-    const worker = pickWorker(workers(), tried);
+    const worker = first && !tried.has(first) ? first : pickWorker(workers(), tried);
     if (!worker) break;
     tried.add(worker);
     try {

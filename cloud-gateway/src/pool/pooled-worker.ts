@@ -59,9 +59,14 @@ export class PooledWorker {
     return (this.slots.active + this.slots.queued) / this.slots.limit;
   }
 
-  /** Whether a new request may be tried here (an open breaker still decides whether to probe). */
+  /** Whether requests may be sent here at all, room aside (an open breaker still decides whether to probe). */
+  get accepting(): boolean {
+    return this.breaker.state !== CircuitState.Isolated && this.state !== 'stopping';
+  }
+
+  /** Whether a new request may be tried here: it accepts requests and has a slot or a queue place free. */
   get eligible(): boolean {
-    return this.breaker.state !== CircuitState.Isolated && this.state !== 'stopping' && !this.slots.full;
+    return this.accepting && !this.slots.full;
   }
 
   /** Counts as "up" for the status badge and metrics. */

@@ -429,4 +429,56 @@ describe('WorkerPool', () => {
     const results = await Promise.all([0, 1].map((index) => pool.callJson('/v1/retrieve', { query: 'pasta' }, { requestId: `j${index}` })));
     for (const result of results) expect(result).toMatchObject({ workerId: 'static-2', body: { results: [{ id: 'r1' }] } });
   });
+
+  describe('admission (reserving capacity before a turn starts)', () => {
+    const counters = (pool: WorkerPool) => pool.snapshot().map((snapshot) => [snapshot.active, snapshot.queue]);
+
+    it('reserves a slot, then a queue place, then reports busy; releasing gives each back', async () => {
+      const worker = await double();
+      const pool = new WorkerPool({ staticUrls: [worker.url], secret, concurrency: 1, maxQueue: 1 });
+      const running = pool.admit();
+      const queued = pool.admit();
+      expect([running.kind, queued.kind, pool.admit().kind]).toEqual(['reserved', 'reserved', 'busy']);
+      expect(counters(pool)).toEqual([[1, 1]]);
+      if (queued.kind === 'reserved') queued.reservation.release();
+      if (running.kind === 'reserved') running.reservation.release();
+      expect(counters(pool)).toEqual([[0, 0]]);
+      expect(new WorkerPool({ secret }).admit().kind).toBe('no-worker');
+    });
+
+    it('sends the turn to the worker its capacity was reserved on, and frees it when the stream ends', async () => {
+      const first = await double();
+      const second = await double();
+      const pool = new WorkerPool({ staticUrls: [first.url, second.url], secret });
+      const admissions = [pool.admit(), pool.admit()];
+      const reservations = admissions.map((admission) => (admission.kind === 'reserved' ? admission.reservation : undefined));
+      // least-loaded first: one reservation on each worker
+      expect(reservations.map((reservation) => reservation?.worker.id).sort()).toEqual(['static-1', 'static-2']);
+      // the second one reserved static-2, which is now as loaded as static-1: it still goes there
+      const stream = await pool.openChat({ message: 'hi' }, { requestId: 'reserved' }, reservations[1]);
+      expect(stream.workerId).toBe(reservations[1]?.worker.id);
+      await collect(stream.events);
+      reservations[0]?.release();
+      expect(counters(pool)).toEqual([[0, 0], [0, 0]]);
+    });
+
+    it('gives a queued reservation the slot when the running turn ends, and gives it back when the call fails', async () => {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const worker = await double({ beforeEvent: (index) => (index === 1 ? held : undefined) });
+      const pool = new WorkerPool({ staticUrls: [worker.url], secret, concurrency: 1, maxQueue: 1 });
+      const [running, queued] = [pool.admit(), pool.admit()].map((admission) => (admission.kind === 'reserved' ? admission.reservation : undefined));
+      const stream = await pool.openChat({ message: 'one' }, { requestId: '1' }, running);
+      const waiting = pool.openChat({ message: 'two' }, { requestId: '2' }, queued);
+      expect(counters(pool)).toEqual([[1, 1]]);
+      worker.setFault('http-error');
+      release();
+      await collect(stream.events);
+      await expect(waiting).rejects.toMatchObject({ code: 'internal', message: /failed/ });
+      expect(counters(pool)).toEqual([[0, 0]]);
+      expect(worker.calls.map((call) => call.requestId)).toEqual(['1', '2']);
+    });
+  });
 });

@@ -1,8 +1,9 @@
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { AppError, type BackendKind, type ChatRequest, type Heartbeat, type StreamEvent } from '@review-assistant/shared';
-import { withFailover, CircuitOpenError } from './failover.js';
+import { withFailover, CircuitOpenError, pickWorker } from './failover.js';
 import { PoolMembers } from './pool-members.js';
 import type { PooledWorker } from './pooled-worker.js';
+import type { Release, SlotReservation } from './semaphore.js';
 import { MemoryWorkerRegistry } from './registry/memory-worker-registry.js';
 import type { WorkerRegistry } from './registry/worker-registry.js';
 import { relayStream } from './relay.js';
@@ -11,6 +12,7 @@ import type { WorkerSnapshot } from './types.js';
 import { WorkerCallError } from './worker-call-error.js';
 import { createFetchTransport, createNodeHttpTransport, type WorkerTransport } from './worker-transport.js';
 import { WorkerUrlPolicy } from './worker-url-policy.js';
+import { WorkerReservation, type PoolAdmission } from './worker-reservation.js';
 
 export type { WorkerCallContext } from './signed-client.js';
 
@@ -82,6 +84,8 @@ export interface PoolAvailability {
   ready: number;
   backend: BackendKind | null;
 }
+
+const NO_WORKERS: ReadonlySet<PooledWorker> = new Set();
 
 /** Ids of static workers (`static-1`, ...); heartbeats may not claim them. */
 const RESERVED_ID_PREFIX = 'static-';
@@ -176,13 +180,19 @@ export class WorkerPool {
   }
 
   /**
-   * True when the pool is full: at least one worker is busy to its limit (every slot taken and its
-   * queue full) and no worker could take another request. A new worker turn would be refused with
-   * `worker_busy`, so the chat route sheds it before opening a stream.
+   * Admits a chat turn by reserving, synchronously, a slot or a queue place on the worker
+   * `openChat` would try first (the least-loaded eligible one), so turns arriving in the same
+   * instant cannot all pass a check and then find no room. `busy` when every worker that accepts
+   * requests is full (the chat routes shed the turn with 503 `worker_busy` before any stream opens);
+   * `no-worker` when none could be tried (e.g. before the registry was first read). Hand the
+   * reservation to `openChat`, or release it.
    */
-  saturated(): boolean {
+  admit(): PoolAdmission {
     const all = this.members.list();
-    return all.some((worker) => worker.slots.full) && !all.some((worker) => worker.eligible);
+    const worker = pickWorker(all, NO_WORKERS);
+    const slot = worker?.slots.reserve();
+    if (worker && slot) return { kind: 'reserved', reservation: new WorkerReservation(worker, slot) };
+    return all.some((candidate) => candidate.slots.full) ? { kind: 'busy' } : { kind: 'no-worker' };
   }
 
   /** Reads the registry now (tests, and after start-up). */
@@ -211,11 +221,27 @@ export class WorkerPool {
     );
   }
 
-  /** Opens a chat stream on the least-loaded worker, retrying once elsewhere before the first event. */
-  async openChat(request: ChatRequest, context: WorkerCallContext): Promise<WorkerChatStream> {
-    const body = JSON.stringify(request);
-    await this.refreshQuietly();
-    return withFailover(() => this.members.list(), context.signal, (worker) => this.openChatOn(worker, body, context));
+  /**
+   * Opens a chat stream on the least-loaded worker (first on the `reservation`'s worker, when it
+   * still accepts requests), retrying once elsewhere before the first event. The reservation's slot
+   * goes to the stream (freed when the worker's stream ends); on failure it has been released.
+   */
+  async openChat(request: ChatRequest, context: WorkerCallContext, reservation?: WorkerReservation): Promise<WorkerChatStream> {
+    try {
+      const body = JSON.stringify(request);
+      await this.refreshQuietly();
+      const reserved = reservation && reservation.worker.accepting && this.members.list().includes(reservation.worker) ? reservation : undefined;
+      if (!reserved) reservation?.release();
+      return await withFailover(
+        () => this.members.list(),
+        context.signal,
+        (worker) => this.openChatOn(worker, body, context, worker === reserved?.worker ? reserved.slot : undefined),
+        reserved?.worker,
+      );
+    } catch (error) {
+      reservation?.release();
+      throw error;
+    }
   }
 
   /** A JSON call (`/v1/embed`, `/v1/retrieve`, `/v1/generate`) on the least-loaded worker, with one failover. */
@@ -236,8 +262,8 @@ export class WorkerPool {
     });
   }
 
-  private async openChatOn(worker: PooledWorker, body: string, context: WorkerCallContext): Promise<WorkerChatStream> {
-    const release = await this.acquire(worker, context.signal);
+  private async openChatOn(worker: PooledWorker, body: string, context: WorkerCallContext, reserved: SlotReservation | undefined): Promise<WorkerChatStream> {
+    const release = await this.acquire(worker, context.signal, reserved);
     let opened: OpenedStream;
     try {
       opened = await worker.breaker.execute(() => this.client.openChat(worker, body, context));
@@ -258,9 +284,12 @@ export class WorkerPool {
     };
   }
 
-  private async acquire(worker: PooledWorker, signal: AbortSignal | undefined) {
+  /** A slot on `worker`: the one `reserved` at admission (waiting in the queue if need be), else a new one. */
+  private async acquire(worker: PooledWorker, signal: AbortSignal | undefined, reserved?: SlotReservation): Promise<Release> {
     try {
-      return await worker.slots.acquire(signal, this.queueTimeoutMs);
+      if (!reserved) return await worker.slots.acquire(signal, this.queueTimeoutMs);
+      await reserved.slot(signal, this.queueTimeoutMs);
+      return () => reserved.release();
     } catch (error) {
       if (signal?.aborted) throw new AppError('cancelled', 'the request was cancelled');
       throw error instanceof AppError ? error : new AppError('worker_busy', `worker ${worker.id} is busy`);

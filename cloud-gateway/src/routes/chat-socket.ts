@@ -6,7 +6,7 @@ import {
   type StreamEvent,
   type WsServerMessage,
 } from '@review-assistant/shared';
-import { runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
+import { admitTurn, runChatTurn, type AdmittedTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
@@ -99,11 +99,11 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
       const fail = (ws: WSContext, turnId: string | null, code: string, message: string, retryable = false) =>
         send(ws, { turnId, event: { type: 'error', code, message, retryable } });
 
-      const runTurn = async (ws: WSContext, turnId: string, controller: AbortController, request: Parameters<typeof runChatTurn>[1]) => {
+      const runTurn = async (ws: WSContext, turnId: string, controller: AbortController, request: Parameters<typeof runChatTurn>[1], admitted: AdmittedTurn) => {
         turnCount += 1;
         const requestId = `${socketId}-${turnCount}`;
         try {
-          const turn = runChatTurn(options.turn, request, { requestId, channel: 'ws', signal: controller.signal, logger: logger.child({ requestId }) });
+          const turn = runChatTurn(options.turn, request, { requestId, channel: 'ws', signal: controller.signal, logger: logger.child({ requestId }), admitted });
           for await (const event of turn) {
             if (controller.signal.aborted) break;
             await send(ws, { turnId, event: event satisfies StreamEvent });
@@ -176,7 +176,15 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
               await fail(ws, command.turnId, 'rate_limited', `too many chat messages; retry in ${decision.retryAfterSeconds} s`, true);
               return;
             }
-            await runTurn(ws, command.turnId, turn.controller, command.request);
+            // The same admission as POST /api/chat: beyond capacity the turn is refused before it
+            // starts (one retryable worker_busy event, no intent), and an admitted one holds its slot.
+            const { refusal, admitted } = admitTurn(options.turn, command.request, logger, turn.controller.signal);
+            if (refusal) {
+              if (current === turn) current = undefined;
+              await fail(ws, command.turnId, refusal.code, refusal.message, true);
+              return;
+            }
+            await runTurn(ws, command.turnId, turn.controller, command.request, admitted);
           };
           void admit().catch((error: unknown) => logger.error({ err: error }, 'websocket turn failed'));
         },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { WsServerMessageSchema, type StreamEvent, type WsServerMessage } from '@review-assistant/shared';
-import { createTestGateway, keywordIntentService, readSse, type TestGateway } from '../testing/gateway-harness.js';
+import type WebSocket from 'ws';
+import type { StreamEvent, WsServerMessage } from '@review-assistant/shared';
+import { createTestGateway, keywordIntentService, openChatSocket, readSse, type TestGateway } from '../testing/gateway-harness.js';
 import { startWorkerDouble, type WorkerDouble, type WorkerDoubleOptions } from '../testing/worker-double.js';
 import { hashSessionId } from '../logs/interaction-record.js';
 import { IntentRoutingPolicy } from '../routing/intent-routing-policy.js';
@@ -254,15 +254,9 @@ describe('POST /api/chat (SSE)', () => {
 
 describe('WS /ws/chat', () => {
   async function connect(url: string): Promise<{ socket: WebSocket; messages: WsServerMessage[] }> {
-    const socket = new WebSocket(`${url.replace('http', 'ws')}/ws/chat`);
-    const messages: WsServerMessage[] = [];
-    socket.on('message', (data) => messages.push(WsServerMessageSchema.parse(JSON.parse(String(data)))));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    cleanups.push(async () => socket.close());
-    return { socket, messages };
+    const opened = await openChatSocket(url);
+    cleanups.push(async () => opened.socket.close());
+    return opened;
   }
 
   it('streams the same events as SSE, tagged with the turn id', async () => {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { AppError, ChatRequestSchema, StreamEventSchema } from '@review-assistant/shared';
-import { BUSY_RETRY_AFTER_SECONDS, overloadRefusal, runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
+import { admitTurn, runChatTurn, type ChatTurnDeps } from '../chat/chat-turn.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { clientIp } from '../middleware/rate-limit.js';
@@ -48,15 +48,13 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono<GatewayEnv> {
     },
     (c) => {
       const request = c.req.valid('json');
-      // Beyond capacity, shed with 503 and Retry-After before the stream opens (clients and load
-      // balancers read the status; an error event inside a 200 stream looks like a served request).
-      const { refusal, decided } = overloadRefusal(options.turn, request, c.get('logger'));
-      if (refusal) {
-        c.header('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
-        throw refusal;
-      }
       const controller = new AbortController();
-      const turnContext = { requestId: c.get('requestId'), channel: 'sse' as const, signal: controller.signal, logger: c.get('logger'), ...(decided ? { decided } : {}) };
+      // Beyond capacity, shed with 503 and Retry-After (the error renderer's) before the stream
+      // opens: clients and load balancers read the status, and an error event inside a 200 stream
+      // looks like a served request. An admitted worker turn holds its reserved capacity from here.
+      const { refusal, admitted } = admitTurn(options.turn, request, c.get('logger'), controller.signal);
+      if (refusal) throw refusal;
+      const turnContext = { requestId: c.get('requestId'), channel: 'sse' as const, signal: controller.signal, logger: c.get('logger'), admitted };
       return streamFrames(c, { contentType: 'text/event-stream', clientWriteTimeoutMs: options.clientWriteTimeoutMs }, controller, runChatTurn(options.turn, request, turnContext), sseEventFrame);
     },
   );

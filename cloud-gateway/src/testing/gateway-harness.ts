@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import type { StreamEvent } from '@review-assistant/shared';
+import WebSocket from 'ws';
+import { WsServerMessageSchema, type StreamEvent, type WsServerMessage } from '@review-assistant/shared';
 import { createApp, type GatewayApp } from '../app.js';
 import { listenGateway } from '../http-server.js';
 import type { GatewayDeps, GatewaySettings } from '../deps.js';
@@ -152,4 +153,16 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   for await (const { event, data } of readServerSentEvents(body)) {
     if (data) yield { event, data: JSON.parse(data) as StreamEvent };
   }
+}
+
+/** Opens `WS /ws/chat` on a listening gateway; `messages` collects what it sends, parsed. Close the socket when done. */
+export async function openChatSocket(url: string): Promise<{ socket: WebSocket; messages: WsServerMessage[] }> {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws/chat`);
+  const messages: WsServerMessage[] = [];
+  socket.on('message', (data) => messages.push(WsServerMessageSchema.parse(JSON.parse(String(data)))));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  return { socket, messages };
 }

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { AppError, ErrorCodeSchema } from '@review-assistant/shared';
 import type { GatewayEnv } from '../../middleware/gateway-env.js';
 import type { ChatRequest } from '@review-assistant/shared';
-import type { ChatTurnDeps } from '../../chat/chat-turn.js';
+import { admitTurn, type ChatTurnDeps } from '../../chat/chat-turn.js';
 import { runCompatTurn, type CompatTurnContext, type CompatTurnEnd, type CompatTurnPiece } from './compat-turn.js';
 
 /** An error piece as a typed error (codes from the worker outside the catalogue count as `worker_unavailable`). */
@@ -52,9 +52,10 @@ export interface CompatTurnStart extends Pick<CompatTurnContext, 'channel' | 'st
 }
 
 /**
- * Starts a compatible API's turn for the request of `c`: the turn follows the client
- * (`clientAbort`), carries the request's id and logger, and fails as an HTTP error when its first
- * piece is an error (`firstPieceOrThrow`). Returns the pieces and the controller that stops them.
+ * Starts a compatible API's turn for the request of `c`: admitted like the chat UI's (beyond
+ * capacity a 503 `worker_busy` with Retry-After, thrown before the turn starts), following the
+ * client (`clientAbort`), carrying the request's id and logger, and failing as an HTTP error when
+ * its first piece is an error (`firstPieceOrThrow`). Returns the pieces and the controller that stops them.
  */
 export async function startCompatTurn(
   c: Context<GatewayEnv>,
@@ -63,9 +64,11 @@ export async function startCompatTurn(
   start: CompatTurnStart,
 ): Promise<{ controller: AbortController; pieces: AsyncGenerator<CompatTurnPiece> }> {
   const controller = clientAbort(c);
+  const { refusal, admitted } = admitTurn(deps, request, c.get('logger'), controller.signal);
+  if (refusal) throw refusal;
   const { firstPieceWaitMs, ...context } = start;
   const pieces = await firstPieceOrThrow(
-    runCompatTurn(deps, request, { ...context, requestId: c.get('requestId'), signal: controller.signal, logger: c.get('logger') }),
+    runCompatTurn(deps, request, { ...context, requestId: c.get('requestId'), signal: controller.signal, logger: c.get('logger'), admitted }),
     firstPieceWaitMs,
   );
   return { controller, pieces };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChatRequest, Route, SourceItem } from '@review-assistant/shared';
-import { runChatTurn, type ChatTurnDeps } from '../../chat/chat-turn.js';
+import { runChatTurn, type AdmittedTurn, type ChatTurnDeps } from '../../chat/chat-turn.js';
 import type { ChatChannel } from '../../chat/chat-turn-outcome.js';
 import { CitationNumbering } from './citation-numbering.js';
 import { StopSequences } from './stop-sequences.js';
@@ -15,6 +15,8 @@ export interface CompatTurnContext {
   stop?: readonly string[];
   /** The client's token budget; an answer that used all of it ends with `length`. */
   maxTokens?: number;
+  /** What admission (`admitTurn`) decided for the request. */
+  admitted: AdmittedTurn;
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -58,7 +60,7 @@ export async function* runCompatTurn(deps: ChatTurnDeps, request: ChatRequest, c
     wroteText = true;
     return [{ type: 'text', text }];
   };
-  const turn = runChatTurn(deps, request, { requestId: context.requestId, channel: context.channel, signal: context.signal, logger: context.logger });
+  const turn = runChatTurn(deps, request, { requestId: context.requestId, channel: context.channel, signal: context.signal, logger: context.logger, admitted: context.admitted });
   for await (const event of turn) {
     if (event.type === 'intent') route = event.route;
     else if (event.type === 'sources') numbering = new CitationNumbering(event.items);
