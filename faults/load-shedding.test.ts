@@ -9,8 +9,8 @@ import { canarySecret, startGatewayProcess, tempDir } from './support/stack.js';
 /**
  * Bounded load on loopback against the compiled gateway. Beyond capacity the gateway sheds with
  * 429 or 503 and a Retry-After header, in the error shape; every request it admits still gets a
- * complete answer. (A burst that arrives while the pool still has room is admitted up to its
- * capacity; the turns beyond that get a retryable worker_busy event: see docs/SECURITY.md.)
+ * complete answer. A burst that arrives while the pool still has room is admitted exactly up to
+ * its capacity (admission reserves a slot or a queue place per turn) and the rest is shed the same way.
  */
 
 const SECRET = canarySecret('load');
@@ -52,6 +52,23 @@ afterAll(async () => {
 
 
 describe('load beyond capacity', () => {
+  it(`admits exactly ${CONCURRENCY} running + ${QUEUE} queued of ${CLIENTS} chats sent at once into an idle pool; the rest 503 with Retry-After, none a 200 carrying worker_busy`, async () => {
+    const ask = (index: number) => startChat(gateway.url, 'Which restaurant has the friendliest staff?', { headers: { 'x-forwarded-for': `198.51.100.${index + 101}` } });
+    const burst = await Promise.all(Array.from({ length: CLIENTS }, (_, index) => ask(index)));
+    await Promise.all(burst.map((stream) => stream.finished));
+    const streamed = burst.filter((stream) => stream.status === 200);
+    const shed = burst.filter((stream) => stream.status !== 200);
+    const inStreamErrors = streamed.flatMap((stream) => stream.events.filter((event) => event.type === 'error'));
+    expect(inStreamErrors).toEqual([]);
+    expect(streamed).toHaveLength(CONCURRENCY + QUEUE);
+    for (const stream of streamed) expect(stream.events.at(-1)?.type).toBe('answer-end');
+    for (const stream of shed) {
+      expect(stream.status).toBe(503);
+      expect(Number(stream.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    console.info(`[faults] chat burst: ${CLIENTS} chats at once from ${CLIENTS} addresses into ${CONCURRENCY} running + ${QUEUE} queued: ${streamed.length} answered, ${shed.length} shed with 503 + Retry-After, 0 in-stream worker_busy`);
+  });
+
   it(`sheds chats beyond ${CONCURRENCY} running + ${QUEUE} queued with 503 and Retry-After; admitted chats complete`, async () => {
     const ask = (index: number) => startChat(gateway.url, 'Which restaurant has the friendliest staff?', { headers: { 'x-forwarded-for': `198.51.100.${index + 1}` } });
     // capacity first: these turns take every slot and queue place of the worker (each answer ~1 s)
