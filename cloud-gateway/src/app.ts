@@ -77,7 +77,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     await next();
   });
   app.use(securityHeaders());
-  if (deps.settings.https) app.use(requireHttps(deps.settings.https, edge));
+  if (deps.settings.https?.required) app.use(requireHttps(deps.settings.https, edge));
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);
   app.use(requestBodyLimit(deps.settings.maxBodyBytes));

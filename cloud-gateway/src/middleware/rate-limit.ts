@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { GatewayEnv } from './gateway-env.js';
 import type { TrustedEdge } from './trusted-edge.js';
+import { requestHeader } from '@review-assistant/shared/edge';
 
 export interface RateDecision {
   allowed: boolean;
@@ -65,7 +66,7 @@ export class TokenBucketLimiter {
  * load balancer that appends it) the last address in X-Forwarded-For.
  */
 export function clientIp(c: Context<GatewayEnv>, trustProxy: boolean): string {
-  return c.get('viewerAddress') ?? clientAddress(c.req.header('x-forwarded-for'), c.env?.incoming?.socket?.remoteAddress, trustProxy);
+  return c.get('viewerAddress') ?? clientAddress(trustProxy ? requestHeader(c, 'x-forwarded-for') : undefined, c.env?.incoming?.socket?.remoteAddress, trustProxy);
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;

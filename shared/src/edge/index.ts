@@ -7,5 +7,6 @@ export { readRequestBody, requestBodyLimit } from './request-body.js';
 export { signatureMiddleware, signatureVerified, type SignatureMiddlewareOptions, type SignatureVariables } from './signature-middleware.js';
 export { describeIssues, jsonBody, parseJsonBody, parseQuery, type ParseJsonBodyOptions } from './json-body.js';
 export { requestContext, routeLabel, type FinishedRequest, type RequestContextOptions, type RequestContextVariables, type RequestLogger } from './request-context.js';
+export { requestHeader } from './request-header.js';
 export { setResponseHeaders } from './response-headers.js';
 export { createErrorRenderer, errorResponse, toErrorResponse, type ErrorLogger, type ErrorRendererOptions, type ErrorShape, type ErrorShapes } from './error-renderer.js';

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import { readRequestBody } from './request-body.js';
+import { requestHeader } from './request-header.js';
 
 /** The one issue formatter: each problem of a failed zod parse as `path: message` (at most 5). */
 export function describeIssues(error: z.ZodError): string {
@@ -30,7 +31,7 @@ export interface ParseJsonBodyOptions {
  * with zod (400 `validation_failed` naming each field, the issues also in `details`).
  */
 export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S, options: ParseJsonBodyOptions = {}): Promise<z.output<S>> {
-  const type = c.req.header('content-type');
+  const type = requestHeader(c, 'content-type');
   if (type === undefined ? !options.allowMissingContentType : !JSON_TYPE.test(type)) {
     throw new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
   }

@@ -1,6 +1,9 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { requestContext, type FinishedRequest, type RequestLogger } from './request-context.js';
+import { newRequestId, requestContext, type FinishedRequest, type RequestLogger } from './request-context.js';
+import { requestHeader } from './request-header.js';
 
 function recordingLogger(lines: Record<string, unknown>[], bindings: Record<string, unknown> = {}): RequestLogger {
   return {
@@ -31,5 +34,41 @@ describe('requestContext', () => {
       expect.objectContaining({ requestId: replaced.headers.get('x-request-id'), route: '/items/:id' }),
     ]);
     expect(finished.map((request) => `${request.route} ${request.status}`)).toEqual(['/items/:id 200', '/items/:id 200', '/stream 200']);
+  });
+});
+
+describe('newRequestId', () => {
+  it('makes distinct ids in UUID layout that the request context accepts back from a client', () => {
+    const ids = Array.from({ length: 1000 }, () => newRequestId());
+    expect(new Set(ids).size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('requestHeader', () => {
+  it('reads a header from the Node request as Headers.get would (any case, repeated values joined), and from app.request()', async () => {
+    const app = new Hono();
+    app.get('/', (c) => c.json({ id: requestHeader(c, 'X-Request-Id') ?? null, forwarded: requestHeader(c, 'x-forwarded-for') ?? null, missing: requestHeader(c, 'x-nope') ?? null }));
+    // The Node request reaches the app as `c.env.incoming`, as @hono/node-server passes it.
+    const server = createServer((incoming, outgoing) => {
+      void Promise.resolve(app.fetch(new Request('http://127.0.0.1/'), { incoming, outgoing })).then(async (response) => outgoing.end(await response.text()));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const request = httpRequest({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', path: '/', headers: ['host', '127.0.0.1', 'x-request-id', 'abc', 'x-forwarded-for', '1.1.1.1', 'X-Forwarded-For', '2.2.2.2'] }, (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve(text));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      expect(JSON.parse(body)).toEqual({ id: 'abc', forwarded: '1.1.1.1, 2.2.2.2', missing: null });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const viaRequest = await app.request('/', { headers: { 'x-request-id': 'def' } });
+    expect(await viaRequest.json()).toEqual({ id: 'def', forwarded: null, missing: null });
   });
 });
