@@ -1,6 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import {
+  publicErrorMessage,
   WsClientMessageSchema,
   WsServerMessageSchema,
   type StreamEvent,
@@ -46,7 +47,7 @@ const chatSocketRoute = declareRoute({
   path: '/ws/chat',
   summary: 'Chat over WebSocket',
   description:
-    'Client messages (JSON text, at most 256 KiB): `{type: "chat", turnId, request: ChatRequest}` starts a turn, `{type: "cancel", turnId}` aborts it (and the worker request). Server messages: `{turnId, event: StreamEvent}`, the same events as /api/chat. Upgrades from origins outside CORS_ORIGINS and beyond the connection caps are refused.',
+    'Client messages (JSON text, at most 256 KiB): `{type: "chat", turnId, request: ChatRequest}` starts a turn, `{type: "cancel", turnId}` aborts it (and the worker request). Server messages: `{turnId, event: StreamEvent}`, the same events as /api/chat. When the worker pool is full a turn is refused before it starts with one retryable `worker_busy` error event. Upgrades from origins outside CORS_ORIGINS and beyond the connection caps are refused.',
   tags: ['chat'],
   responses: {
     101: jsonResponse('Switching protocols; each server message is one of these', WsServerMessageSchema),
@@ -181,7 +182,7 @@ export function createChatSocketRoutes(options: ChatSocketRoutesOptions): Hono<G
             const { refusal, admitted } = admitTurn(options.turn, command.request, logger, turn.controller.signal);
             if (refusal) {
               if (current === turn) current = undefined;
-              await fail(ws, command.turnId, refusal.code, refusal.message, true);
+              await fail(ws, command.turnId, refusal.code, publicErrorMessage(refusal.code, refusal.message), true);
               return;
             }
             await runTurn(ws, command.turnId, turn.controller, command.request, admitted);
