@@ -21,6 +21,9 @@ import { WorkerPool } from './pool/worker-pool.js';
 import { WorkerUrlPolicy } from './pool/worker-url-policy.js';
 import { IntentRoutingPolicy } from './routing/intent-routing-policy.js';
 import type { RoutingPolicy } from './routing/policy.js';
+import { collectStartUpGarbage } from './start-up-gc.js';
+
+const mebibytes = (bytes: number) => Math.round(bytes / 2 ** 17) / 8;
 
 export interface StartGatewayOptions {
   /** Replaces the artifact-backed intent service (tests, benchmarks). */
@@ -73,8 +76,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     breakerHalfOpenMs: config.breakerHalfOpenMs,
   });
   pool.startSweeping();
-  const intent =
-    options.intent ?? createIntentService({ uri: config.intentModelUri, cacheDir: join(resolve(config.dataDir), 'cache'), logger: logger.child({ component: 'intent' }) });
+  const loadingIntent = options.intent
+    ? undefined
+    : createIntentService({ uri: config.intentModelUri, cacheDir: join(resolve(config.dataDir), 'cache'), logger: logger.child({ component: 'intent' }) });
+  const intent = options.intent ?? loadingIntent!;
   const metrics = new GatewayMetrics({ listWorkers: () => pool.snapshot(), defaultMetrics: true });
   const deps: GatewayDeps = {
     settings: {
@@ -130,6 +135,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const url = `http://${host}:${address.port}`;
   void pool.probeStaticWorkers();
   logger.info({ url, workers: config.workerUrls.length, logStore: deps.logStore.provider }, `gateway listening on ${url}`);
+  void collectStartUpGarbage(loadingIntent?.loaded ?? Promise.resolve()).then((collected) => {
+    if (collected) logger.info({ rssMiB: mebibytes(collected.rssAfter), rssBeforeMiB: mebibytes(collected.rssBefore) }, 'start-up garbage collected');
+  });
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000) => {

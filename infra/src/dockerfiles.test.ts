@@ -5,8 +5,10 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { NonceCache, verifyRequest } from '@review-assistant/shared';
+import { GATEWAY_NODE_OPTIONS, NonceCache, verifyRequest } from '@review-assistant/shared';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bootOptions } from './testing/boot-options.js';
+import { renderGatewayEnvironment } from './user-data.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -128,6 +130,15 @@ describe.each(images)('$file', async ({ file, workspace, port }) => {
       expect(ignore, `${source} is excluded`).not.toContain(`/${topLevel}`);
       expect(ignore, `${source} is excluded`).not.toContain(topLevel);
     }
+  });
+});
+
+describe('cloud-gateway/Dockerfile runtime', () => {
+  it('starts the gateway with the production Node flags, the ones the EC2 unit uses (shared GATEWAY_NODE_OPTIONS)', async () => {
+    const dockerfile = parseDockerfile(await readFile(`${repoRoot}cloud-gateway/Dockerfile`, 'utf8'));
+    const env = instructionsOf(dockerfile.stages.at(-1) as Stage, 'ENV').map((instruction) => instruction.args).join(' ');
+    expect(/NODE_OPTIONS="([^"]*)"/.exec(env)?.[1]).toBe(GATEWAY_NODE_OPTIONS);
+    expect(renderGatewayEnvironment(bootOptions('alb'))).toContain(`NODE_OPTIONS=${GATEWAY_NODE_OPTIONS}\n`);
   });
 });
 

@@ -1,3 +1,4 @@
+import { GATEWAY_NODE_OPTIONS } from '@review-assistant/shared';
 import type { IngressMode } from './stack-config.js';
 
 /** Everything the boot script needs to know. Values may be CDK tokens (resolved at deploy time). */
@@ -57,19 +58,6 @@ export type InstancePaths = ReturnType<typeof instancePaths>;
 export const INSTANCE_PATHS: InstancePaths = instancePaths();
 
 const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
-
-/**
- * V8's old-space limit for the gateway. The gateway aims for an RSS under 120 MB; the limit leaves
- * room for spikes (500 concurrent streams) while keeping the 1 GiB instance out of swap-less OOM.
- */
-export const GATEWAY_HEAP_LIMIT_MB = 192;
-
-/**
- * V8's young-generation cap (MiB per semi-space). Node's default lets each semi-space grow to
- * 16 MiB under a burst of short-lived stream objects; capped at 4 MiB, the gateway's peak RSS with
- * 500 concurrent chat streams stays well under 150 MB (docs/GATEWAY.md, BENCHMARKS.md).
- */
-export const GATEWAY_SEMI_SPACE_MB = 4;
 
 /**
  * The systemd unit of the gateway. Secrets are fetched by a privileged `ExecStartPre` into a
@@ -135,7 +123,8 @@ export function renderGatewayUnit(options: Pick<GatewayBootOptions, 'ingress' | 
 export function renderGatewayEnvironment(options: GatewayBootOptions, paths: InstancePaths = INSTANCE_PATHS): string {
   const entries: [string, string][] = [
     ['NODE_ENV', 'production'],
-    ['NODE_OPTIONS', `--max-old-space-size=${GATEWAY_HEAP_LIMIT_MB} --max-semi-space-size=${GATEWAY_SEMI_SPACE_MB}`],
+    // the production Node flags (heap caps, --expose-gc for the start-up collection): shared/src/gateway-node-flags.ts
+    ['NODE_OPTIONS', GATEWAY_NODE_OPTIONS],
     ['HOST', options.host],
     ['PORT', String(options.port)],
     ['DATA_DIR', paths.dataDir],

@@ -11,6 +11,7 @@ export * from './version.js';
 export * from './gateway-api.js';
 export * from './seeded-random.js';
 export * from './table-definitions.js';
+export * from './gateway-node-flags.js';
 export * from './word-vectors.js';
 export * from './word-vector-file.js';
 export * from './malformed-requests.js';

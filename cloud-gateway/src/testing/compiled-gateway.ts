@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { GATEWAY_NODE_FLAGS } from '@review-assistant/shared';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The Node flags production starts the gateway with (cloud-gateway/Dockerfile, infra user data). */
-export const PRODUCTION_NODE_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=4'] as const;
+export const PRODUCTION_NODE_FLAGS = GATEWAY_NODE_FLAGS;
 
 /** Compiles the gateway and its dependencies (`tsc -b cloud-gateway`; quick when nothing changed). */
 export async function buildGateway(): Promise<void> {
@@ -22,16 +23,19 @@ export interface CompiledGateway {
   child: ChildProcess;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Everything the process wrote to stdout (its log lines) so far. */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts `node <production flags> cloud-gateway/dist/server.js` as production does, on a free
- * port with its own DATA_DIR, and reads its URL from the start-up log line.
+ * port with its own DATA_DIR, and reads its URL from the start-up log line. `extraNodeFlags` come
+ * after the production ones (e.g. {@link moduleLogFlags}).
  */
-export async function startCompiledGateway(env: Record<string, string> = {}): Promise<CompiledGateway> {
+export async function startCompiledGateway(env: Record<string, string> = {}, options: { extraNodeFlags?: string[] } = {}): Promise<CompiledGateway> {
   const dataDir = await mkdtemp(join(tmpdir(), 'compiled-gateway-'));
-  const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, join(root, 'cloud-gateway', 'dist', 'server.js')], {
+  const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, ...(options.extraNodeFlags ?? []), join(root, 'cloud-gateway', 'dist', 'server.js')], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -39,6 +43,10 @@ export async function startCompiledGateway(env: Record<string, string> = {}): Pr
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
+  });
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
   });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -52,24 +60,22 @@ export async function startCompiledGateway(env: Record<string, string> = {}): Pr
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      let buffer = '';
       const timer = setTimeout(() => reject(new Error(`the compiled gateway did not start within 60 s: ${stderr}`)), 60_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        const match = /gateway listening on (http:\/\/[\d.:]+)/.exec(buffer);
+      const onData = () => {
+        const match = /gateway listening on (http:\/\/[\d.:]+)/.exec(stdout);
         if (match?.[1]) {
           clearTimeout(timer);
-          child.stdout?.removeAllListeners('data');
-          child.stdout?.resume();
+          child.stdout?.off('data', onData);
           resolve(match[1]);
         }
-      });
+      };
+      child.stdout?.on('data', onData);
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`the compiled gateway exited with ${code}: ${stderr}`));
       });
     });
-    return { url, port: Number(new URL(url).port), child, stderr: () => stderr, stop };
+    return { url, port: Number(new URL(url).port), child, stderr: () => stderr, stdout: () => stdout, stop };
   } catch (error) {
     await stop();
     throw error;

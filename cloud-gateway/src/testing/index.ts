@@ -8,6 +8,7 @@ export * from './compiled-gateway.js';
 export * from './dynalite-server.js';
 export * from './dynamo-fault-proxy.js';
 export * from './gateway-harness.js';
+export * from './module-log.js';
 export { readServerSentEvents, type ServerSentMessage } from '../ui/client/sse-parser.js';
 export * from './s3-double.js';
 export * from './tiny-intent-artifact.js';

@@ -10,12 +10,12 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { startCompiledGateway, startWorkerDouble, type CompiledGateway } from '@review-assistant/cloud-gateway/testing';
+import { PRODUCTION_NODE_FLAGS, startCompiledGateway, startWorkerDouble, type CompiledGateway } from '@review-assistant/cloud-gateway/testing';
 import type { BenchSection } from './types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const secret = 'bench-secret-0123456789abcdef';
-const PRODUCTION_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=4'];
+const PRODUCTION_FLAGS = PRODUCTION_NODE_FLAGS;
 const TURNS = 1000;
 const INTENT_CALLS = 2000;
 const WARMUP = 200;

@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createSignedFetch, readNdjson } from '@review-assistant/shared';
+import { createSignedFetch, GATEWAY_NODE_OPTIONS, readNdjson } from '@review-assistant/shared';
 import { readServerSentEvents, startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
 import { gatewayCpu } from './gateway-cpu.js';
 import { percentile, type BenchSection } from './types.js';
@@ -22,8 +22,8 @@ const root = join(here, '..', '..', '..');
 const secret = 'bench-secret-0123456789abcdef';
 const OVERHEAD_PAIRS = 1000;
 const WARMUP_PAIRS = 100;
-/** What production runs with (cloud-gateway/Dockerfile, infra/src/user-data.ts). */
-export const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=4';
+/** What production runs with (shared/src/gateway-node-flags.ts: the Dockerfile and the EC2 unit). */
+export const PRODUCTION_NODE_OPTIONS = GATEWAY_NODE_OPTIONS;
 const CONCURRENT_STREAMS = 500;
 
 interface Timing {
@@ -228,11 +228,13 @@ interface ConcurrencyResult {
   idleRss: number;
   peakRss: number;
   peakSampled: number;
+  /** CPU time (user + system) the gateway spent on the burst, ms. */
+  burstCpuMs: number;
   workerCalls: number;
   mode: string;
 }
 
-async function concurrencyRun(compiled: boolean, nodeOptions: string): Promise<ConcurrencyResult> {
+export async function concurrencyRun(compiled: boolean, nodeOptions: string): Promise<ConcurrencyResult> {
   // 20 tokens, 50 ms apart: each stream lasts about a second, so all 500 overlap.
   const tokens = Array.from({ length: 20 }, (_, index) => `token${index} `).join('');
   const worker = await startWorkerDouble({ secret, answer: tokens, tokenDelayMs: 50 });
@@ -264,9 +266,11 @@ async function concurrencyRun(compiled: boolean, nodeOptions: string): Promise<C
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     })();
+    const cpuBefore = await cpuMs(gateway.child.pid!);
     const started = performance.now();
     const results = await Promise.allSettled(Array.from({ length: CONCURRENT_STREAMS }, () => viaGateway(gateway.url)));
     const wallMs = performance.now() - started;
+    const burstCpuMs = (await cpuMs(gateway.child.pid!)) - cpuBefore;
     sampling = false;
     await sampler;
     const peakRss = await procStatus(gateway.child.pid!, 'VmHWM');
@@ -281,6 +285,7 @@ async function concurrencyRun(compiled: boolean, nodeOptions: string): Promise<C
       idleRss,
       peakRss,
       peakSampled,
+      burstCpuMs,
       workerCalls: worker.calls.length,
       mode: gateway.mode,
     };
