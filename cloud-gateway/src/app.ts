@@ -10,7 +10,7 @@ import { requestContext } from './middleware/request-context.js';
 import { FailedAttempts } from './middleware/token-auth.js';
 import { requireHttps } from './middleware/require-https.js';
 import { TrustedEdge, viewerAddressFromEdge } from './middleware/trusted-edge.js';
-import { corsPolicy, securityHeaders } from './middleware/security-headers.js';
+import { corsPolicy } from './middleware/security-headers.js';
 import { createAdminRoutes } from './routes/admin.js';
 import { recentRequestsView } from './admin/recent-requests-view.js';
 import { readAnalytics } from './logs/analytics.js';
@@ -68,15 +68,10 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     recorder: new InteractionRecorder({ logStore: deps.logStore, metrics: deps.metrics, logMessages: deps.settings.logMessages }),
   };
 
-  app.use(requestContext(deps.logger, deps.metrics));
+  // Request id, logger, security headers, the failed-credential counter, request log and metrics.
+  app.use(requestContext(deps.logger, deps.metrics, new FailedAttempts(deps.settings.trustProxy)));
   // before every per-IP count (rate limits, failed credentials): the viewer CloudFront reports
   if (edge) app.use(viewerAddressFromEdge(edge));
-  const failedAttempts = new FailedAttempts(deps.settings.trustProxy);
-  app.use(async (c, next) => {
-    c.set('failedAttempts', failedAttempts);
-    await next();
-  });
-  app.use(securityHeaders());
   if (deps.settings.https?.required) app.use(requireHttps(deps.settings.https, edge));
   const cors = corsPolicy(deps.settings.corsOrigins);
   if (cors) app.use('/api/*', cors);

@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { setResponseHeaders } from '@review-assistant/shared/edge';
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -17,9 +16,10 @@ const CONTENT_SECURITY_POLICY = [
  * The headers of every response: a CSP without inline script (the UI and Swagger UI load only
  * same-origin files), no framing, no MIME sniffing, a strict referrer policy, and the rest of the
  * set Hono's `secureHeaders` sends by default (same values), computed once instead of per request.
- * A route may override one (the admin pages set a stricter CSP).
+ * A route may override one (the admin pages set a stricter CSP). The request context sets them
+ * (`middleware/request-context.ts`).
  */
-const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['Content-Security-Policy', CONTENT_SECURITY_POLICY],
   ['Cross-Origin-Opener-Policy', 'same-origin'],
   ['Cross-Origin-Resource-Policy', 'same-origin'],
@@ -33,13 +33,6 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['X-Permitted-Cross-Domain-Policies', 'none'],
   ['X-XSS-Protection', '0'],
 ];
-
-export function securityHeaders(): MiddlewareHandler {
-  return async (c, next) => {
-    setResponseHeaders(c, SECURITY_HEADERS);
-    await next();
-  };
-}
 
 /** CORS is closed unless origins are configured: then only those origins, only for the API. */
 export function corsPolicy(origins: readonly string[]): MiddlewareHandler | undefined {

@@ -29,6 +29,10 @@ export interface FinishedRequest {
 
 export interface RequestContextOptions {
   logger: RequestLogger;
+  /** Headers every response carries besides `X-Request-Id` (e.g. security headers), set with it in one step; a route may override one. */
+  responseHeaders?: readonly (readonly [string, string])[];
+  /** Called once per request before the route runs, e.g. to set the app's own context variables. */
+  onStart?: (c: Context) => void;
   /** Called once per request after the response is ready (metrics). */
   onFinish?: (request: FinishedRequest) => void;
 }
@@ -64,19 +68,23 @@ export function routeLabel(c: Context): string {
 /**
  * The one request context of both services: the request id (the client's `X-Request-Id` when it
  * is short and safe, else a new one, `newRequestId`; returned in `X-Request-Id`), a child logger carrying it
- * (`c.var.logger`), then one log line per request (method, route, path, status, ms, request id)
- * and `onFinish` for metrics.
+ * (`c.var.logger`), the headers every response carries, then one log line per request (method,
+ * route, path, status, ms, request id) and `onFinish` for metrics. One middleware rather than one
+ * per concern: each step of Hono's chain costs an async call per request.
  */
 export function requestContext(options: RequestContextOptions): MiddlewareHandler {
+  const responseHeaders = options.responseHeaders ?? [];
   return async (c, next) => {
     const started = performance.now();
     const given = requestHeader(c, 'x-request-id');
     const requestId = given !== undefined && SAFE_REQUEST_ID.test(given) ? given : newRequestId();
     const context = c as Context<{ Variables: RequestContextVariables }>;
     context.set('requestId', requestId);
+    setResponseHeaders(c, responseHeaders);
     setResponseHeaders(c, [['X-Request-Id', requestId]]);
     const logger = options.logger.child({ requestId });
     context.set('logger', logger);
+    options.onStart?.(c);
     await next();
     const ms = performance.now() - started;
     const route = routeLabel(c);
