@@ -209,7 +209,7 @@ async function overhead(compiled: boolean): Promise<BenchSection> {
         `| TCP connections the worker double saw (gateway keep-alive plus direct calls) | ${new Set(worker.calls.map((call) => call.connection)).size} for ${worker.calls.length} requests |`,
         '',
         `Targets: difference p50 ≤ 1 ms, p99 ≤ 5 ms. Time to first event: p50 ${ms(p50First)} (${p50First <= 1 ? 'met' : 'missed'}), p99 ${ms(p99First)} (${p99First <= 5 ? 'met' : 'missed'}); total: p50 ${ms(p50Total)} (${p50Total <= 1 ? 'met' : 'missed'}), p99 ${ms(p99Total)} (${p99Total <= 5 ? 'met' : 'missed'}). Machine load average during the run: ${load.toFixed(1)} on ${cpus().length} cores${load > cpus().length ? ' (oversubscribed: the extra process hop waits for a core, which inflates the difference; the CPU time per turn is the load-independent cost of the gateway itself)' : ''}.`,
-        'The difference includes what a real deployment pays too: SSE framing, intent prediction and routing, request signing (HMAC-SHA256 over the body), the extra loopback hop and stream validation of every event with zod. Client, gateway and worker double share the same 2 cores with whatever else runs on the machine, so the p99 is noisy.',
+        'The difference includes what a real deployment pays too: SSE framing, intent prediction and routing, request signing (HMAC-SHA256 over the body), the extra loopback hop and the validation of every relayed event (`parseStreamEvent`). Client, gateway and worker double share the same 2 cores with whatever else runs on the machine, so the p99 is noisy.',
       ].join('\n'),
     };
   } finally {
