@@ -14,6 +14,10 @@ export const GATEWAY_NODE_FLAGS = [
   // Lets the gateway run one full collection when start-up has settled (cloud-gateway/src/start-up-gc.ts):
   // the intent model's load garbage would otherwise stay resident in a quiet gateway.
   '--expose-gc',
+  // One V8 background thread instead of four (concurrent marking, sweeping and compiling): a
+  // t3.micro has two vCPUs; each thread kept its own malloc arena and stacks, about 4-7 MiB of RSS,
+  // with no measured cost in CPU per chat turn or per 500-stream burst.
+  '--v8-pool-size=1',
 ] as const;
 
 /** {@link GATEWAY_NODE_FLAGS} as one `NODE_OPTIONS` value. */

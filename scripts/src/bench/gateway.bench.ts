@@ -234,7 +234,7 @@ interface ConcurrencyResult {
   mode: string;
 }
 
-export async function concurrencyRun(compiled: boolean, nodeOptions: string): Promise<ConcurrencyResult> {
+async function concurrencyRun(compiled: boolean, nodeOptions: string): Promise<ConcurrencyResult> {
   // 20 tokens, 50 ms apart: each stream lasts about a second, so all 500 overlap.
   const tokens = Array.from({ length: 20 }, (_, index) => `token${index} `).join('');
   const worker = await startWorkerDouble({ secret, answer: tokens, tokenDelayMs: 50 });
@@ -302,14 +302,14 @@ async function concurrency(compiled: boolean): Promise<BenchSection> {
   const results: ConcurrencyResult[] = [];
   for (const nodeOptions of variants) results.push(await concurrencyRun(compiled, nodeOptions));
   const row = (result: ConcurrencyResult) =>
-    `| \`${result.nodeOptions}\` | ${result.completed} / ${CONCURRENT_STREAMS} | ${result.failures.length}${result.failures.length ? ` (${result.failures.slice(0, 2).join('; ')})` : ''} | ${ms(result.wallMs)} | ${ms(percentile(result.totals, 50))} / ${ms(percentile(result.totals, 99))} | ${mib(result.idleRss)} | **${mib(result.peakRss)}** ${result.peakRss < 150 * 2 ** 20 ? '(met)' : '(missed)'} |`;
+    `| \`${result.nodeOptions}\` | ${result.completed} / ${CONCURRENT_STREAMS} | ${result.failures.length}${result.failures.length ? ` (${result.failures.slice(0, 2).join('; ')})` : ''} | ${ms(result.wallMs)} | ${ms(result.burstCpuMs)} | ${ms(percentile(result.totals, 50))} / ${ms(percentile(result.totals, 99))} | ${mib(result.idleRss)} | **${mib(result.peakRss)}** ${result.peakRss < 150 * 2 ** 20 ? '(met)' : '(missed)'} |`;
   return {
     title: 'Gateway under 500 concurrent chat streams',
     markdown: [
       `${CONCURRENT_STREAMS} chat streams opened at once against one slow worker double (20 tokens, 50 ms apart: ≈1 s per stream alone). Gateway: ${results[0]?.mode}, a separate child process; RSS from \`/proc/<pid>/status\` (peak = VmHWM, target < 150 MiB). One run per V8 setting:`,
       '',
-      '| NODE_OPTIONS | completed with `answer-end` | unexpected errors | wall time, all streams | per-stream total p50 / p99 | RSS idle after warm-up | peak RSS |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| NODE_OPTIONS | completed with `answer-end` | unexpected errors | wall time, all streams | gateway CPU for the burst (user + system, /proc) | per-stream total p50 / p99 | RSS idle after warm-up | peak RSS |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
       ...results.map(row),
       '',
       `Settings for this run: \`WORKER_CONCURRENCY=${CONCURRENT_STREAMS}\` (default 8 per worker: one double stands in for a fleet of real workers, each of which would get only a few streams; with the default the extra streams would wait in the per-worker queue or get \`worker_busy\`) and the per-IP chat rate limit lifted (every client here is 127.0.0.1). Everything else is the production default, including info-level request logs and the local JSONL interaction log. \`--max-semi-space-size\` caps V8's young generation (default up to 16 MiB per semi-space on x64): under a burst of short-lived stream objects the default lets it grow, and that growth is most of the peak.`,
@@ -317,24 +317,56 @@ async function concurrency(compiled: boolean): Promise<BenchSection> {
   };
 }
 
-interface ModelMemory {
+/** One way of starting the gateway in the memory table. */
+interface MemoryVariant {
   label: string;
+  compiled: boolean;
+  nodeOptions: string;
+  /** false: INTENT_MODEL_URI names a missing file (the gateway's base memory, without the model). */
+  model: boolean;
+  runs: number;
+  /** Also measure CPU per chat turn (the flags' cost) and the RSS after those turns. */
+  cpu: boolean;
+}
+
+interface MemoryRun {
   rss: number;
   peak: number;
   ready: boolean;
   version: string | null;
   message: string | null;
+  cpuPerTurnMs?: number;
+  rssAfterTurns?: number;
 }
 
-/** RSS of an idle gateway with the bundled intent model loaded, after 200 intent calls and 8 chat turns. */
-async function memoryWithModel(label: string, compiled: boolean, nodeOptions: string): Promise<ModelMemory> {
-  const worker = await startWorkerDouble({ secret });
+const CPU_TURNS = 300;
+/** The flags production ran with before the start-up collection and the one-thread pool (same run, for the before/after). */
+const PREVIOUS_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=4';
+const RSS_TARGET_BYTES = 120e6;
+
+/**
+ * RSS of an idle gateway after /readyz turned 200, 200 intent calls and 8 chat turns, plus one
+ * second to settle; with `cpu`, then CPU per chat turn over 500 more turns and the RSS after them.
+ */
+async function memoryRun(variant: MemoryVariant): Promise<MemoryRun> {
+  const answer = Array.from({ length: 20 }, (_, index) => `token${index} `).join('');
+  const worker = await startWorkerDouble({ secret, answer });
   const dataDir = await mkdtemp(join(tmpdir(), 'gateway-bench-'));
   // The production environment: the real bundled model (default INTENT_MODEL_URI), production NODE_ENV, info logs.
   // 200 intent calls from one address: above the default per-IP intent budget (INTENT_RATE_LIMIT_BURST=150).
   const gateway = await startGatewayChild(
-    { WORKER_URLS: worker.url, WORKER_SHARED_SECRET: secret, DATA_DIR: dataDir, NODE_OPTIONS: nodeOptions, INTENT_RATE_LIMIT_BURST: '1000', INTENT_RATE_LIMIT_PER_MINUTE: '100000' },
-    compiled,
+    {
+      WORKER_URLS: worker.url,
+      WORKER_SHARED_SECRET: secret,
+      DATA_DIR: dataDir,
+      NODE_OPTIONS: variant.nodeOptions,
+      INTENT_RATE_LIMIT_BURST: '1000',
+      INTENT_RATE_LIMIT_PER_MINUTE: '100000',
+      ...(variant.model ? {} : { INTENT_MODEL_URI: join(dataDir, 'no-model.bin.gz') }),
+      // the CPU turns come after the production per-IP chat burst (CHAT_RATE_LIMIT_BURST=10), which the idle figure keeps
+      ...(variant.cpu ? { CHAT_RATE_LIMIT_BURST: '100000', CHAT_RATE_LIMIT_PER_MINUTE: '1000000' } : {}),
+    },
+    variant.compiled,
   );
   try {
     let readiness: { intentModel: { ready: boolean; version: string | null; message: string | null } } | undefined;
@@ -351,17 +383,25 @@ async function memoryWithModel(label: string, compiled: boolean, nodeOptions: st
       if (response.status !== 200) throw new Error(`intent call answered ${response.status}`);
       await response.arrayBuffer();
     }
-    // Within the production per-IP chat burst (CHAT_RATE_LIMIT_BURST=10), which this run keeps.
     for (let index = 0; index < 8; index += 1) await viaGateway(gateway.url);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    return {
-      label,
+    const result: MemoryRun = {
       rss: await procStatus(gateway.child.pid!, 'VmRSS'),
       peak: await procStatus(gateway.child.pid!, 'VmHWM'),
       ready: readiness?.intentModel.ready ?? false,
       version: readiness?.intentModel.version ?? null,
       message: readiness?.intentModel.message ?? null,
     };
+    if (variant.cpu) {
+      for (let index = 0; index < 50; index += 1) await viaGateway(gateway.url);
+      const before = await cpuMs(gateway.child.pid!);
+      for (let index = 0; index < CPU_TURNS; index += 1) await viaGateway(gateway.url);
+      result.cpuPerTurnMs = ((await cpuMs(gateway.child.pid!)) - before) / CPU_TURNS;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      result.rssAfterTurns = await procStatus(gateway.child.pid!, 'VmRSS');
+      result.peak = await procStatus(gateway.child.pid!, 'VmHWM');
+    }
+    return result;
   } finally {
     await gateway.stop();
     await worker.close();
@@ -369,24 +409,44 @@ async function memoryWithModel(label: string, compiled: boolean, nodeOptions: st
   }
 }
 
+const median = (values: number[]) => percentile(values, 50);
+
 async function memory(compiled: boolean): Promise<BenchSection> {
-  const runs: ModelMemory[] = [];
-  if (compiled) {
-    runs.push(await memoryWithModel(`compiled \`node cloud-gateway/dist/server.js\`, \`${PRODUCTION_NODE_OPTIONS}\` (production)`, true, PRODUCTION_NODE_OPTIONS));
-    runs.push(await memoryWithModel('compiled, no NODE_OPTIONS', true, ''));
+  const production = `\`${PRODUCTION_NODE_OPTIONS}\` (production)`;
+  const variants: MemoryVariant[] = [
+    { label: `compiled, ${production}`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: true, runs: 3, cpu: true },
+    { label: `compiled, \`${PREVIOUS_NODE_OPTIONS}\` (the previous production flags: no start-up collection, four V8 threads)`, compiled: true, nodeOptions: PREVIOUS_NODE_OPTIONS, model: true, runs: 3, cpu: true },
+    { label: `compiled, ${production}, **without the intent model** (the gateway's base)`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: false, runs: 3, cpu: false },
+    { label: 'compiled, no NODE_OPTIONS', compiled: true, nodeOptions: '', model: true, runs: 1, cpu: false },
+    { label: `tsx \`npm run gateway\` (development), ${production}`, compiled: false, nodeOptions: PRODUCTION_NODE_OPTIONS, model: true, runs: 1, cpu: false },
+  ].filter((variant) => compiled || !variant.compiled);
+  const runs = new Map<MemoryVariant, MemoryRun[]>(variants.map((variant) => [variant, []]));
+  // Interleaved rounds: machine noise and drift hit every variant alike.
+  for (let round = 0; round < Math.max(...variants.map((variant) => variant.runs)); round += 1) {
+    for (const variant of variants) if (round < variant.runs) runs.get(variant)!.push(await memoryRun(variant));
   }
-  runs.push(await memoryWithModel(`tsx \`npm run gateway\` (development), \`${PRODUCTION_NODE_OPTIONS}\``, false, PRODUCTION_NODE_OPTIONS));
-  const production = runs[0]!;
+  const first = runs.get(variants[0]!)![0]!;
+  const row = (variant: MemoryVariant) => {
+    const results = runs.get(variant)!;
+    const rss = results.map((result) => result.rss);
+    const worst = Math.max(...rss);
+    const loaded = results.every((result) => result.ready) ? 'yes' : variant.model ? `no: ${results.find((result) => !result.ready)?.message ?? 'unknown'}` : 'no (base)';
+    const spread = results.length > 1 ? ` (${mib(Math.min(...rss))}–${mib(worst)})` : '';
+    const verdict = variant.model ? ` ${worst < RSS_TARGET_BYTES ? '(met)' : '(missed)'}` : '';
+    const after = variant.cpu ? mib(median(results.map((result) => result.rssAfterTurns!))) : '—';
+    const cpu = variant.cpu ? ms(median(results.map((result) => result.cpuPerTurnMs!))) : '—';
+    return `| ${variant.label} | ${loaded} | ${results.length} | **${mib(median(rss))}**${spread}${verdict} | ${after} | ${mib(Math.max(...results.map((result) => result.peak)))} | ${cpu} |`;
+  };
   return {
     title: 'Gateway memory with the intent model',
     markdown: [
-      `The gateway as a child process with the bundled intent model (\`cloud-gateway/models/intent-model.bin.gz\`, version ${production.version ?? 'not loaded'}), \`NODE_ENV=production\`, one static worker double; measured idle after /readyz turned 200, 200 \`POST /api/intent\` calls and 8 chat turns, plus one second to settle. RSS from \`/proc/<pid>/status\` (target < 120 MB = 114.4 MiB).`,
+      `The gateway as a child process with the bundled intent model (\`cloud-gateway/models/intent-model.bin.gz\`, version ${first.version ?? 'not loaded'}), \`NODE_ENV=production\`, one static worker double; RSS measured idle after /readyz turned 200, 200 \`POST /api/intent\` calls and 8 chat turns, plus one second to settle. RSS from \`/proc/<pid>/status\`; target < 120 MB = 114.4 MiB, **met only if every run of the row is under it** (the idle RSS of one start differs from the next by whether V8 ran a full collection after the model loaded). Rows with CPU then run ${CPU_TURNS} more chat turns (worker double: 20 deltas, no delay): gateway CPU per turn (user + system from /proc, median of the runs) and the RSS one second after them. Runs of the rows are interleaved.`,
       '',
-      '| how the gateway runs | model loaded | RSS | peak RSS (VmHWM) |',
-      '| --- | --- | --- | --- |',
-      ...runs.map((run) => `| ${run.label} | ${run.ready ? 'yes' : `no: ${run.message ?? 'unknown'}`} | **${mib(run.rss)}** ${run.rss < 120e6 ? '(met)' : '(missed)'} | ${mib(run.peak)} |`),
+      '| how the gateway runs | model loaded | runs | idle RSS: median (min–max) | RSS after the CPU turns | peak RSS (VmHWM, all runs) | CPU per chat turn |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...variants.map(row),
       '',
-      'Production runs the compiled gateway (the Docker image and the EC2 unit start `node cloud-gateway/dist/server.js`); `npm run gateway` goes through tsx, whose loader and TypeScript transform add tens of MiB and are not part of the deployed process.',
+      'Production runs the compiled gateway (the Docker image and the EC2 unit start `node cloud-gateway/dist/server.js` with the flags of `shared/src/gateway-node-flags.ts`); `--expose-gc` lets it run one full collection once the intent model has loaded (`cloud-gateway/src/start-up-gc.ts`) and `--v8-pool-size=1` keeps one V8 background thread instead of four: the difference between the first two rows. `npm run gateway` goes through tsx, whose loader and TypeScript transform add tens of MiB and are not part of the deployed process.',
     ].join('\n'),
   };
 }
