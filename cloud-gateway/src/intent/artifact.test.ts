@@ -23,6 +23,13 @@ describe('intent model artifact', () => {
     });
   });
 
+  it('views the 4-byte tensors in place, as it does the int8 ones: the writer aligns them', () => {
+    expect(manifest.tensors.every((tensor) => tensor.offset % 4 === 0)).toBe(true);
+    const network = decodeArtifact(bytes).weights.networks[0]!;
+    const inflated = network.embedding.values.buffer;
+    for (const tensor of [network.featureIds, network.idf, network.embedding.scales, network.hiddenBias, network.outputBias]) expect(tensor.buffer).toBe(inflated);
+  });
+
   it('also reads the already inflated content', () => {
     expect(decodeArtifact(gunzipSync(bytes)).manifest).toEqual(manifest);
   });

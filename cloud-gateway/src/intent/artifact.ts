@@ -159,7 +159,10 @@ function tensorsOf(weights: IntentModelWeights): Array<{ name: string; shape: nu
 export function encodeArtifact(description: ArtifactDescription, weights: IntentModelWeights): { bytes: Buffer; manifest: ArtifactManifest } {
   const tensors = tensorsOf(weights);
   let offset = 0;
+  // every tensor starts on a multiple of 4 bytes (zero padding between them), so that a reader can
+  // view its float32 and uint32 tensors in place instead of copying them
   const layout = tensors.map((tensor) => {
+    offset = alignUp(offset);
     const entry = { name: tensor.name, dtype: dtypeOf(tensor.data), shape: tensor.shape, offset, length: tensor.data.byteLength };
     offset += tensor.data.byteLength;
     return entry;
@@ -177,14 +180,20 @@ export function encodeArtifact(description: ArtifactDescription, weights: Intent
     ...(vectors !== undefined && wordVectorSource !== undefined ? { wordVectors: { source: wordVectorSource, dims: vectors.dims, words: vectors.words.length } } : {}),
     tensors: layout,
   };
-  const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const json = Buffer.from(JSON.stringify(manifest), 'utf8');
+  // JSON may end in spaces: they pad the manifest so that the tensors start 4-byte aligned in the file
+  const header = MAGIC.length + 4 + json.length;
+  const manifestBytes = Buffer.concat([json, Buffer.alloc(alignUp(header) - header, ' ')]);
   const length = Buffer.alloc(4);
   length.writeUInt32LE(manifestBytes.length, 0);
-  const body = Buffer.concat(tensors.map((tensor) => Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)));
+  const body = Buffer.alloc(offset);
+  tensors.forEach((tensor, index) => body.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), layout[index]!.offset));
   const content = Buffer.concat([MAGIC, length, manifestBytes, body]);
   const checksum = createHash('sha256').update(content).digest();
   return { bytes: gzipSync(Buffer.concat([content, checksum]), { level: 9 }), manifest };
 }
+
+const alignUp = (offset: number): number => Math.ceil(offset / 4) * 4;
 
 function readTensor(body: Buffer, manifest: ArtifactManifest, name: string, dtype: Dtype): TensorData {
   const entry = manifest.tensors.find((tensor) => tensor.name === name);
@@ -194,10 +203,12 @@ function readTensor(body: Buffer, manifest: ArtifactManifest, name: string, dtyp
   const elements = entry.shape.reduce((product, size) => product * size, 1);
   const width = dtype === 'int8' || dtype === 'uint8' ? 1 : 4;
   if (elements * width !== entry.length) throw new ArtifactError('corrupt', `tensor ${name} has ${entry.length} bytes for shape ${entry.shape.join('×')}`);
-  // int8 tensors (nearly all of the bytes) are views into the decompressed buffer, no copy;
-  // 4-byte types are copied into a fresh ArrayBuffer because their offsets need not be aligned.
-  if (dtype === 'int8') return new Int8Array(body.buffer, body.byteOffset + entry.offset, entry.length);
-  if (dtype === 'uint8') return new Uint8Array(body.buffer, body.byteOffset + entry.offset, entry.length);
+  // tensors are views into the decompressed buffer, no copy; 4-byte types only when aligned
+  // (artifacts written before tensors were aligned get a copy)
+  const start = body.byteOffset + entry.offset;
+  if (dtype === 'int8') return new Int8Array(body.buffer, start, entry.length);
+  if (dtype === 'uint8') return new Uint8Array(body.buffer, start, entry.length);
+  if (start % 4 === 0) return dtype === 'float32' ? new Float32Array(body.buffer, start, elements) : new Uint32Array(body.buffer, start, elements);
   const copy = new Uint8Array(body.subarray(entry.offset, entry.offset + entry.length)).slice().buffer;
   if (dtype === 'float32') return new Float32Array(copy);
   return new Uint32Array(copy);
