@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSignedFetch, GATEWAY_NODE_OPTIONS, readNdjson } from '@review-assistant/shared';
 import { readServerSentEvents, startWorkerDouble, type WorkerDouble } from '@review-assistant/cloud-gateway/testing';
+import { node22Binary, NODE22_VERSION } from '@review-assistant/infra/testing';
 import { gatewayCpu } from './gateway-cpu.js';
 import { percentile, type BenchSection } from './types.js';
 
@@ -49,11 +50,11 @@ export async function buildGateway(): Promise<boolean> {
 }
 
 /** Starts `server.ts` (compiled, as in production; tsx if the build failed) on port 0 and reads its URL from the log. */
-export async function startGatewayChild(env: Record<string, string>, compiled: boolean): Promise<GatewayChild> {
+export async function startGatewayChild(env: Record<string, string>, compiled: boolean, nodeBinary: string = process.execPath): Promise<GatewayChild> {
   const args = compiled
     ? [join(root, 'cloud-gateway', 'dist', 'server.js')]
     : ['--import', 'tsx', '--conditions=development', join(root, 'cloud-gateway', 'src', 'server.ts')];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(nodeBinary, args, {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -327,6 +328,8 @@ interface MemoryVariant {
   runs: number;
   /** Also measure CPU per chat turn (the flags' cost) and the RSS after those turns. */
   cpu: boolean;
+  /** The Node binary; unset: the one running the bench. */
+  node?: string;
 }
 
 interface MemoryRun {
@@ -367,6 +370,7 @@ async function memoryRun(variant: MemoryVariant): Promise<MemoryRun> {
       ...(variant.cpu ? { CHAT_RATE_LIMIT_BURST: '100000', CHAT_RATE_LIMIT_PER_MINUTE: '1000000' } : {}),
     },
     variant.compiled,
+    variant.node,
   );
   try {
     let readiness: { intentModel: { ready: boolean; version: string | null; message: string | null } } | undefined;
@@ -413,12 +417,30 @@ const median = (values: number[]) => percentile(values, 50);
 
 async function memory(compiled: boolean): Promise<BenchSection> {
   const production = `\`${PRODUCTION_NODE_OPTIONS}\` (production)`;
+  const previous = `\`${PREVIOUS_NODE_OPTIONS}\` (the previous production flags: no start-up collection, four V8 threads)`;
+  // Production runs Node 22 (the Docker image, the EC2 unit): its rows decide; this machine's Node beside them.
+  let node22: string | undefined;
+  let node22Note = '';
+  try {
+    node22 = await node22Binary(join(root, '.cache', 'node22'));
+  } catch (error) {
+    node22Note = ` Node ${NODE22_VERSION} could not be fetched (\`npm pack node-${process.platform}-${process.arch}@${NODE22_VERSION}\`: ${(error as Error).message.slice(0, 200)}), so its rows are missing: the rows below are Node ${process.version} only and production's figure is not measured.`;
+  }
+  const here = `Node ${process.version}`;
+  const n22 = `Node ${NODE22_VERSION}`;
   const variants: MemoryVariant[] = [
-    { label: `compiled, ${production}`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: true, runs: 3, cpu: true },
-    { label: `compiled, \`${PREVIOUS_NODE_OPTIONS}\` (the previous production flags: no start-up collection, four V8 threads)`, compiled: true, nodeOptions: PREVIOUS_NODE_OPTIONS, model: true, runs: 3, cpu: true },
-    { label: `compiled, ${production}, **without the intent model** (the gateway's base)`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: false, runs: 3, cpu: false },
-    { label: 'compiled, no NODE_OPTIONS', compiled: true, nodeOptions: '', model: true, runs: 1, cpu: false },
-    { label: `tsx \`npm run gateway\` (development), ${production}`, compiled: false, nodeOptions: PRODUCTION_NODE_OPTIONS, model: true, runs: 1, cpu: false },
+    ...(node22
+      ? [
+          { label: `${n22} (production's Node), compiled, ${production}`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: true, runs: 3, cpu: true, node: node22 },
+          { label: `${n22}, compiled, ${previous}`, compiled: true, nodeOptions: PREVIOUS_NODE_OPTIONS, model: true, runs: 3, cpu: true, node: node22 },
+          { label: `${n22}, compiled, ${production}, **without the intent model** (the gateway's base)`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: false, runs: 3, cpu: false, node: node22 },
+        ]
+      : []),
+    { label: `${here}, compiled, ${production}`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: true, runs: 3, cpu: !node22 },
+    { label: `${here}, compiled, ${previous}`, compiled: true, nodeOptions: PREVIOUS_NODE_OPTIONS, model: true, runs: 3, cpu: !node22 },
+    ...(node22 ? [] : [{ label: `${here}, compiled, ${production}, **without the intent model** (the gateway's base)`, compiled: true, nodeOptions: PRODUCTION_NODE_OPTIONS, model: false, runs: 3, cpu: false }]),
+    { label: `${here}, compiled, no NODE_OPTIONS`, compiled: true, nodeOptions: '', model: true, runs: 1, cpu: false },
+    { label: `${here}, tsx \`npm run gateway\` (development), ${production}`, compiled: false, nodeOptions: PRODUCTION_NODE_OPTIONS, model: true, runs: 1, cpu: false },
   ].filter((variant) => compiled || !variant.compiled);
   const runs = new Map<MemoryVariant, MemoryRun[]>(variants.map((variant) => [variant, []]));
   // Interleaved rounds: machine noise and drift hit every variant alike.
@@ -440,13 +462,13 @@ async function memory(compiled: boolean): Promise<BenchSection> {
   return {
     title: 'Gateway memory with the intent model',
     markdown: [
-      `The gateway as a child process with the bundled intent model (\`cloud-gateway/models/intent-model.bin.gz\`, version ${first.version ?? 'not loaded'}), \`NODE_ENV=production\`, one static worker double; RSS measured idle after /readyz turned 200, 200 \`POST /api/intent\` calls and 8 chat turns, plus one second to settle. RSS from \`/proc/<pid>/status\`; target < 120 MB = 114.4 MiB, **met only if every run of the row is under it** (the idle RSS of one start differs from the next by whether V8 ran a full collection after the model loaded). Rows with CPU then run ${CPU_TURNS} more chat turns (worker double: 20 deltas, no delay): gateway CPU per turn (user + system from /proc, median of the runs) and the RSS one second after them. Runs of the rows are interleaved.`,
+      `The gateway as a child process with the bundled intent model (\`cloud-gateway/models/intent-model.bin.gz\`, version ${first.version ?? 'not loaded'}), \`NODE_ENV=production\`, one static worker double; RSS measured idle after /readyz turned 200, 200 \`POST /api/intent\` calls and 8 chat turns, plus one second to settle. RSS from \`/proc/<pid>/status\`; target < 120 MB = 114.4 MiB, **met only if every run of the row is under it** (the idle RSS of one start differs from the next by whether V8 ran a full collection after the model loaded). Rows with CPU then run ${CPU_TURNS} more chat turns (worker double: 20 deltas, no delay): gateway CPU per turn (user + system from /proc, median of the runs) and the RSS one second after them. Runs of the rows are interleaved.${node22Note}`,
       '',
       '| how the gateway runs | model loaded | runs | idle RSS: median (min–max) | RSS after the CPU turns | peak RSS (VmHWM, all runs) | CPU per chat turn |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...variants.map(row),
       '',
-      'Production runs the compiled gateway (the Docker image and the EC2 unit start `node cloud-gateway/dist/server.js` with the flags of `shared/src/gateway-node-flags.ts`); `--expose-gc` lets it run one full collection once the intent model has loaded (`cloud-gateway/src/start-up-gc.ts`) and `--v8-pool-size=1` keeps one V8 background thread instead of four: the difference between the first two rows. `npm run gateway` goes through tsx, whose loader and TypeScript transform add tens of MiB and are not part of the deployed process.',
+      `Production runs the compiled gateway on Node 22 (the Docker image and the EC2 unit start \`node cloud-gateway/dist/server.js\` with the flags of \`shared/src/gateway-node-flags.ts\`), so the ${NODE22_VERSION} rows are the ones the target is about (the real binary from the npm registry, as in the release smoke test; the same gateway on this machine's Node ${process.version} is beside them). \`--expose-gc\` lets it run one full collection once the intent model has loaded (\`cloud-gateway/src/start-up-gc.ts\`) and \`--v8-pool-size=1\` keeps one V8 background thread instead of four: the difference between the production rows and the previous-flags rows. \`npm run gateway\` goes through tsx, whose loader and TypeScript transform add tens of MiB and are not part of the deployed process.`,
     ].join('\n'),
   };
 }
