@@ -88,9 +88,11 @@ async function echoCall(url: string): Promise<void> {
   await response.arrayBuffer();
 }
 
-async function requestsPerSecond(url: string): Promise<{ average: number; errors: number }> {
+/** autocannon against `url`; also the CPU the server process at `pid` spent per request meanwhile. */
+async function requestsPerSecond(url: string, pid: number): Promise<{ average: number; errors: number; cpuMs: number; requests: number }> {
+  const before = await cpuMs(pid);
   const result = await autocannon({ url, connections: 10, duration: AUTOCANNON_SECONDS });
-  return { average: result.requests.average, errors: result.errors + result.non2xx + result.timeouts };
+  return { average: result.requests.average, errors: result.errors + result.non2xx + result.timeouts, cpuMs: (await cpuMs(pid)) - before, requests: result.requests.total };
 }
 
 const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -127,13 +129,21 @@ export async function gatewayCpu(): Promise<BenchSection> {
     const healthz: number[] = [];
     const helloRps: number[] = [];
     let errors = 0;
+    const healthzCpu = { ms: 0, requests: 0 };
+    const helloCpu = { ms: 0, requests: 0 };
     for (let round = 0; round < 2; round += 1) {
-      const gatewayRun = await requestsPerSecond(`${gatewayUrl}/healthz`);
-      const helloRun = await requestsPerSecond(`${helloUrl}/`);
+      const gatewayRun = await requestsPerSecond(`${gatewayUrl}/healthz`, pid);
+      const helloRun = await requestsPerSecond(`${helloUrl}/`, hello.child.pid!);
       healthz.push(gatewayRun.average);
       helloRps.push(helloRun.average);
       errors += gatewayRun.errors + helloRun.errors;
+      healthzCpu.ms += gatewayRun.cpuMs;
+      healthzCpu.requests += gatewayRun.requests;
+      helloCpu.ms += helloRun.cpuMs;
+      helloCpu.requests += helloRun.requests;
     }
+    const healthzCpuUs = (healthzCpu.ms * 1000) / healthzCpu.requests;
+    const helloCpuUs = (helloCpu.ms * 1000) / helloCpu.requests;
     const healthzAverage = healthz.reduce((sum, value) => sum + value, 0) / healthz.length;
     const helloAverage = helloRps.reduce((sum, value) => sum + value, 0) / helloRps.length;
     const ratio = healthzAverage / helloAverage;
@@ -148,8 +158,9 @@ export async function gatewayCpu(): Promise<BenchSection> {
         `| CPU per chat turn (intent, routing, signing, relaying 22 events as SSE, request log, interaction record) | ${ms(perTurn)} | — | — | ≤ ${TARGETS.cpuPerTurnMs} ms: ${met(perTurn <= TARGETS.cpuPerTurnMs)} |`,
         `| CPU per \`POST /api/intent\` (prediction included) vs a JSON echo | ${ms(perIntent)} | ${ms(perEcho)} | ${(perIntent / perEcho).toFixed(2)} × | ≤ ${TARGETS.cpuPerIntentMs} ms: ${met(perIntent <= TARGETS.cpuPerIntentMs)} |`,
         `| \`GET /healthz\` req/s vs hello-world \`GET /\` (autocannon, 10 connections, ${AUTOCANNON_SECONDS} s × 2 interleaved) | ${healthzAverage.toFixed(0)} | ${helloAverage.toFixed(0)} | ${(ratio * 100).toFixed(0)} % | ≥ ${TARGETS.healthzRatio * 100} %: ${met(ratio >= TARGETS.healthzRatio)} |`,
+        `| for scale: server CPU per request during those runs (hello-world ÷ gateway, what the req/s ratio would be if both servers were CPU-bound) | ${healthzCpuUs.toFixed(1)} µs | ${helloCpuUs.toFixed(1)} µs | ${((helloCpuUs / healthzCpuUs) * 100).toFixed(0)} % | — |`,
         '',
-        `Errors or non-2xx answers during the throughput runs: ${errors}. Machine load average during the run: ${load.toFixed(1)} on ${cpus().length} cores (the machine is shared with other jobs: the req/s figures move with the load, the ratio much less, the CPU-time figures hardly at all). autocannon runs in this process on the same cores, so both req/s figures are client-bound alike.`,
+        `Errors or non-2xx answers during the throughput runs: ${errors}. Machine load average during the run: ${load.toFixed(1)} on ${cpus().length} cores (the machine is shared with other jobs: the req/s figures and their ratio move with the load, the CPU-time figures much less). autocannon runs in this process on the same cores, so how far each req/s figure is client-bound depends on the load; the CPU-per-request row is the steadier comparison.`,
       ].join('\n'),
     };
   } finally {
