@@ -81,7 +81,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
     const context = c as Context<{ Variables: RequestContextVariables }>;
     context.set('requestId', requestId);
     setResponseHeaders(c, responseHeaders);
-    setResponseHeaders(c, [['X-Request-Id', requestId]]);
+    setResponseHeaders(c, [['x-request-id', requestId]]);
     const logger = options.logger.child({ requestId });
     context.set('logger', logger);
     options.onStart?.(c);
