@@ -327,6 +327,13 @@ describe('gateway app: metrics and docs', () => {
     expect(document.paths['/admin/api/analytics']?.get?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'query', name: 'from' })]));
   });
 
+  it('routes with Hono\'s RegExpRouter: no route pair makes SmartRouter fall back to the slower TrieRouter', async () => {
+    const app = gateway().gateway.app;
+    // SmartRouter picks its router on the first match
+    expect((await app.request('/healthz')).status).toBe(200);
+    expect(app.router.name).toBe('SmartRouter + RegExpRouter');
+  });
+
   it('serves Swagger UI from local files with an external initializer (no inline script, no CDN)', async () => {
     const app = gateway().gateway.app;
     const page = await (await app.request('/docs')).text();

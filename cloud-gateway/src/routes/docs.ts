@@ -15,19 +15,12 @@ const openApiRoute = declareRoute({
   responses: { 200: jsonResponse('OpenAPI document', z.record(z.string(), z.unknown())) },
 });
 const docsPageRoute = declareRoute({ method: 'get', path: '/docs', summary: 'Swagger UI for this document', tags: ['docs'], responses: { 200: contentResponse('HTML page', 'text/html') } });
-const initializerRoute = declareRoute({
-  method: 'get',
-  path: '/docs/assets/init.js',
-  summary: 'Swagger UI start-up script (external: the CSP forbids inline script)',
-  tags: ['docs'],
-  responses: { 200: contentResponse('Script', 'text/javascript') },
-});
 const docsAssetRoute = declareRoute({
   method: 'get',
   path: '/docs/assets/{file}',
-  summary: 'Swagger UI files from the local swagger-ui-dist package (no CDN)',
+  summary: 'Swagger UI files from the local swagger-ui-dist package (no CDN), and its start-up script init.js (external: the CSP forbids inline script)',
   tags: ['docs'],
-  request: { params: z.object({ file: z.enum(['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png']) }) },
+  request: { params: z.object({ file: z.enum(['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'init.js']) }) },
   responses: { 200: contentResponse('Stylesheet, script or icon', 'application/octet-stream'), ...errorResponses([404]) },
 });
 
@@ -81,12 +74,15 @@ export function createDocsRoutes(documented: Hono<any, any, any>): Hono<GatewayE
     return c.body(text, 200, { 'content-type': 'application/json' });
   });
   addRoute(routes, docsPageRoute, (c) => c.html(docsPage));
-  addRoute(routes, initializerRoute, (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
-    return c.body(initializer);
-  });
+  // init.js is served by the `:file` route, not a static route beside it: a static path that a
+  // parameter route also matches makes Hono's SmartRouter give up its RegExpRouter for the slower
+  // TrieRouter, for every request to the gateway (about 1 µs more per /healthz).
   addRoute(routes, docsAssetRoute, async (c) => {
     const file = c.req.param('file') ?? '';
+    if (file === 'init.js') {
+      c.header('Content-Type', 'text/javascript; charset=utf-8');
+      return c.body(initializer);
+    }
     const type = swaggerAssets.get(file);
     if (!type) return c.notFound();
     let content = assets.get(file);
