@@ -413,6 +413,19 @@ describe('gateway app: credentials and private endpoints', () => {
     expect((await fetch(`${url}/metrics`, { headers: { forwarded: 'for=203.0.113.5' } })).status).toBe(403);
   });
 
+  it('judges /metrics loopback by the socket peer alone, never by an address a header names', async () => {
+    const edgeSecret = 'edge-secret-0123456789abcdef-random';
+    const open = gateway({ settings: { trustProxy: true, edgeSecrets: [edgeSecret] } });
+    const url = await open.listen();
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    // behind a trusted proxy, X-Forwarded-For naming loopback is still the proxy's (or the client's) word
+    expect((await fetch(`${url}/metrics`, { headers: { 'x-forwarded-for': '127.0.0.1' } })).status).toBe(403);
+    // the edge secret and a loopback viewer address, from a remote peer (app.request: no loopback socket)
+    const remote = await open.gateway.app.request('/metrics', { headers: { 'x-origin-verify': edgeSecret, 'cloudfront-viewer-address': '127.0.0.1:1' } });
+    expect(remote.status).toBe(403);
+    expect((await fetch(`${url}/metrics`, { headers: { 'x-origin-verify': edgeSecret, 'cloudfront-viewer-address': '127.0.0.1:1' } })).status).toBe(403);
+  });
+
   it('holds the per-key limit on the worker API routes too (one budget per key)', async () => {
     const key = 'a-long-enough-api-key-02';
     const app = gateway({ settings: { apiKeys: [key], apiKeyRateLimitPerMinute: 1, apiKeyRateLimitBurst: 2 } }).gateway.app;

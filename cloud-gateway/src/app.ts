@@ -88,7 +88,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.notFound(errors.notFound);
 
   app.route('/', createHealthRoutes({ intent: deps.intent, pool: deps.pool }));
-  app.route('/', createMetricsRoutes(deps.metrics, { token: deps.settings.metricsToken, trustProxy: deps.settings.trustProxy }));
+  app.route('/', createMetricsRoutes(deps.metrics, { token: deps.settings.metricsToken }));
   const intentLimiter = createLimiter({ name: 'intent', perMinute: deps.settings.intentRateLimitPerMinute, burst: deps.settings.intentRateLimitBurst }, deps.rateLimitStore, deps.logger);
   const intentRoutes = createIntentRoutes({ intent: deps.intent, limiter: intentLimiter, trustProxy: deps.settings.trustProxy });
   // The document describes every route mounted on `app` (read when it is first asked for).

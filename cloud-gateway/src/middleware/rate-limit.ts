@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { GatewayEnv } from './gateway-env.js';
 import type { TrustedEdge } from './trusted-edge.js';
 import { requestHeader } from '@review-assistant/shared/edge';
+import { limiterKey } from './limiter-key.js';
 
 export interface RateDecision {
   allowed: boolean;
@@ -61,12 +62,13 @@ export class TokenBucketLimiter {
 }
 
 /**
- * The client address used for rate limiting: the viewer's address a trusted edge reported on this
- * request (see `viewerAddressFromEdge`), else the socket's peer, or with `trustProxy` (behind a
- * load balancer that appends it) the last address in X-Forwarded-For.
+ * The key per-IP limits count a client under (`limiterKey`: an IPv6 /64, IPv4-mapped as IPv4) of the
+ * viewer's address a trusted edge reported on this request (see `viewerAddressFromEdge`), else the
+ * socket's peer, or with `trustProxy` (behind a load balancer that appends it) the last address in
+ * X-Forwarded-For. Not for access decisions (loopback): the edge and the proxy name the address.
  */
 export function clientIp(c: Context<GatewayEnv>, trustProxy: boolean): string {
-  return c.get('viewerAddress') ?? clientAddress(trustProxy ? requestHeader(c, 'x-forwarded-for') : undefined, c.env?.incoming?.socket?.remoteAddress, trustProxy);
+  return limiterKey(c.get('viewerAddress') ?? clientAddress(trustProxy ? requestHeader(c, 'x-forwarded-for') : undefined, c.env?.incoming?.socket?.remoteAddress, trustProxy));
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
@@ -82,7 +84,7 @@ export function incomingClientIp(incoming: IncomingMessage, trustProxy: boolean,
     const value = incoming.headers[name];
     return Array.isArray(value) ? value.join(',') : value;
   };
-  return edge?.viewerAddress(header) ?? clientAddress(header('x-forwarded-for'), incoming.socket.remoteAddress, trustProxy);
+  return limiterKey(edge?.viewerAddress(header) ?? clientAddress(header('x-forwarded-for'), incoming.socket.remoteAddress, trustProxy));
 }
 
 function clientAddress(forwardedFor: string | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {

@@ -19,9 +19,16 @@ function gateway(policy: HttpsPolicy, edge: TrustedEdge | null = new TrustedEdge
   app.use(requireHttps(policy, edge ?? undefined));
   app.onError(createErrorRenderer<GatewayEnv>().onError);
   app.all('*', (c) => c.text('served'));
-  /** A request as @hono/node-server hands it over: with the socket's peer address. */
-  return (path: string, headers: Record<string, string> = {}, remoteAddress = '198.51.100.7') =>
-    app.request(path, { headers }, { incoming: { socket: { remoteAddress } } } as never);
+  /**
+   * A request as @hono/node-server hands it over: with Node's parsed request (the socket's peer
+   * address, the headers; `requestOnlyHeaders`: headers that only the WHATWG Request carries).
+   */
+  return (path: string, headers: Record<string, string> = {}, remoteAddress = '198.51.100.7', requestOnlyHeaders: Record<string, string> = headers) =>
+    app.request(path, { headers: requestOnlyHeaders }, { incoming: { socket: { remoteAddress }, headers: lowerCaseNames(headers) } } as never);
+}
+
+function lowerCaseNames(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 describe('requireHttps', () => {
@@ -41,6 +48,11 @@ describe('requireHttps', () => {
     expect((await request('/api/embed', viaEdge)).status).toBe(200);
     // during a rotation, edge locations that still send the previous secret
     expect((await request('/api/embed', { ...viaEdge, 'x-origin-verify': previousEdgeSecret })).status).toBe(200);
+  });
+
+  it("reads the edge's headers from Node's parsed request, not from a WHATWG Headers built per request", async () => {
+    expect((await request('/admin', viaEdge, undefined, {})).status).toBe(200);
+    expect((await request('/admin', {}, undefined, viaEdge)).status).toBe(403);
   });
 
   it('does not believe a client that sends the forwarded-protocol header itself', async () => {

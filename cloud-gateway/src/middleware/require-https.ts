@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '@review-assistant/shared';
+import { requestHeader } from '@review-assistant/shared/edge';
 import type { GatewayEnv } from './gateway-env.js';
 import { isLoopbackAddress } from './rate-limit.js';
 import { EDGE_SECRET_HEADER, type TrustedEdge } from './trusted-edge.js';
@@ -36,9 +37,9 @@ export function requireHttps(policy: HttpsPolicy, edge?: TrustedEdge): Middlewar
     const socket = c.env?.incoming?.socket;
     const encrypted = socket !== undefined && 'encrypted' in socket && socket.encrypted === true;
     if (encrypted || isLoopbackAddress(socket?.remoteAddress)) return next();
-    if (policy.trustProxy && fromEdge(c.req.header(EDGE_SECRET_HEADER))) {
+    if (policy.trustProxy && fromEdge(requestHeader(c, EDGE_SECRET_HEADER))) {
       // an edge appends its own value; the last one is the edge's
-      const protocol = c.req.header(policy.forwardedProtoHeader)?.split(',').at(-1)?.trim().toLowerCase();
+      const protocol = requestHeader(c, policy.forwardedProtoHeader)?.split(',').at(-1)?.trim().toLowerCase();
       if (protocol === 'https') return next();
     }
     throw new AppError('forbidden', 'this endpoint is served over HTTPS only; use the https:// address');

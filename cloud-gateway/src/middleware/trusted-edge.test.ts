@@ -12,7 +12,11 @@ describe('parseViewerAddress', () => {
     expect(parseViewerAddress('198.51.100.10:46532')).toBe('198.51.100.10');
     expect(parseViewerAddress('2001:db8:85a3::8a2e:370:7334:46532')).toBe('2001:db8:85a3::8a2e:370:7334');
     expect(parseViewerAddress('[2001:db8::1]:443')).toBe('2001:db8::1');
-    expect(parseViewerAddress('203.0.113.9:1, 198.51.100.10:46532')).toBe('198.51.100.10');
+  });
+
+  it('trusts no value of a multi-valued header (a viewer smuggled its own copy past the edge)', () => {
+    expect(parseViewerAddress('203.0.113.9:1, 198.51.100.10:46532')).toBeUndefined();
+    expect(parseViewerAddress('198.51.100.10:46532,')).toBeUndefined();
   });
 
   it('refuses anything that is not <ip>:<port>', () => {
@@ -62,6 +66,29 @@ describe('per-IP limits behind CloudFront and the load balancer (mode=ha)', () =
     // another viewer, same edge address in X-Forwarded-For: its own bucket
     expect(await intent(viewer('203.0.113.77:51000'))).toBe(200);
     expect(await intent(viewer('[2001:db8::5]:51000'))).toBe(200);
+  });
+
+  it('counts the IPv6 viewers of one /64 as one client, and IPv4-mapped viewers as their IPv4 address', async () => {
+    const intent = await start();
+    const viewer = (address: string) => ({ 'cloudfront-viewer-address': address, 'x-origin-verify': EDGE_SECRET });
+    expect(await intent(viewer('2001:db8:1:2::1:40001'))).toBe(200);
+    expect(await intent(viewer('2001:db8:1:2:aaaa:bbbb:cccc:dddd:40002'))).toBe(200);
+    // a new address in the same /64 does not get a new budget
+    expect(await intent(viewer('[2001:db8:1:2::99]:40003'))).toBe(429);
+    // the next /64 does
+    expect(await intent(viewer('2001:db8:1:3::1:40004'))).toBe(200);
+    expect(await intent(viewer('198.51.100.20:1'))).toBe(200);
+    expect(await intent(viewer('::ffff:198.51.100.20:2'))).toBe(200);
+    expect(await intent(viewer('198.51.100.20:3'))).toBe(429);
+  });
+
+  it('keys a request whose CloudFront-Viewer-Address has more than one value as if it had none', async () => {
+    const intent = await start();
+    // each request claims another viewer after a comma: all of them count against the edge's key
+    const smuggled = (index: number) => ({ 'cloudfront-viewer-address': `198.51.100.${index}:1, 203.0.113.${index}:2`, 'x-origin-verify': EDGE_SECRET });
+    expect(await intent(smuggled(1))).toBe(200);
+    expect(await intent(smuggled(2))).toBe(200);
+    expect(await intent(smuggled(3))).toBe(429);
   });
 
   it('ignores a CloudFront-Viewer-Address sent without the edge secret (a direct caller cannot pick its bucket)', async () => {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
+import { requestHeader } from '@review-assistant/shared/edge';
 import type { GatewayEnv } from './gateway-env.js';
 import { SecretSet } from './token-auth.js';
 
@@ -13,14 +14,17 @@ export const EDGE_SECRET_HEADER = 'x-origin-verify';
  */
 export const VIEWER_ADDRESS_HEADER = 'cloudfront-viewer-address';
 
-/** The address part of a `CloudFront-Viewer-Address` value, or undefined when it is not `<ip>:<port>`. */
+/**
+ * The address part of a `CloudFront-Viewer-Address` value, or undefined when it is not one
+ * `<ip>:<port>`. CloudFront sends a single value; more than one (a viewer's own copy that reached
+ * the origin beside the edge's) is not trusted at all, and the request is keyed as without the header.
+ */
 export function parseViewerAddress(value: string | undefined): string | undefined {
-  // an edge that appends to a viewer's own copy of the header puts its value last
-  const last = value?.split(',').at(-1)?.trim();
-  if (!last) return undefined;
-  const colon = last.lastIndexOf(':');
-  if (colon <= 0 || !/^\d{1,5}$/.test(last.slice(colon + 1))) return undefined;
-  let address = last.slice(0, colon);
+  const single = value?.trim();
+  if (!single || single.includes(',')) return undefined;
+  const colon = single.lastIndexOf(':');
+  if (colon <= 0 || !/^\d{1,5}$/.test(single.slice(colon + 1))) return undefined;
+  let address = single.slice(0, colon);
   if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
   return isIP(address) === 0 ? undefined : address;
 }
@@ -59,7 +63,7 @@ export class TrustedEdge {
  */
 export function viewerAddressFromEdge(edge: TrustedEdge): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const address = edge.viewerAddress((name) => c.req.header(name));
+    const address = edge.viewerAddress((name) => requestHeader(c, name));
     if (address !== undefined) c.set('viewerAddress', address);
     await next();
   };

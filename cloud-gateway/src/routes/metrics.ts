@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import { AppError } from '@review-assistant/shared';
+import { requestHeader } from '@review-assistant/shared/edge';
 import type { GatewayMetrics } from '../metrics.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
-import { clientIp, isLoopbackAddress } from '../middleware/rate-limit.js';
+import { isLoopbackAddress } from '../middleware/rate-limit.js';
+import { EDGE_SECRET_HEADER, VIEWER_ADDRESS_HEADER } from '../middleware/trusted-edge.js';
 import { requireToken, SecretSet } from '../middleware/token-auth.js';
 import { addRoute, declareRoute } from './route-declaration.js';
 import { contentResponse, errorResponses, METRICS_TOKEN } from './route-responses.js';
@@ -10,9 +12,10 @@ import { contentResponse, errorResponses, METRICS_TOKEN } from './route-response
 export interface MetricsRoutesOptions {
   /** `METRICS_TOKEN`; unset: loopback clients only. */
   token: string | undefined;
-  /** Judge loopback by the client address X-Forwarded-For names (behind a proxy on the same host). */
-  trustProxy: boolean;
 }
+
+/** Headers a proxy or the edge adds: a request carrying one was forwarded, whatever its socket. */
+const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', VIEWER_ADDRESS_HEADER, EDGE_SECRET_HEADER];
 
 const metricsRoute = declareRoute({
   method: 'get',
@@ -36,10 +39,11 @@ export function createMetricsRoutes(metrics: GatewayMetrics, options: MetricsRou
   const routes = new Hono<GatewayEnv>();
   const secrets = new SecretSet(options.token === undefined ? [] : [options.token]);
   addRoute(routes, metricsRoute, async (c) => {
-    // A same-host proxy (Caddy) makes every public request look like loopback: a request that was
-    // forwarded counts as loopback only when the proxy is trusted to name the client.
-    const forwarded = !options.trustProxy && (c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined);
-    if (forwarded || !isLoopbackAddress(clientIp(c, options.trustProxy))) {
+    // Loopback is the socket's own peer, never an address a header names (X-Forwarded-For, the
+    // edge's viewer address): those are the client's word, or the edge's, not the host's. A same-host
+    // proxy (Caddy) makes every public request come from loopback, so a forwarded request never counts.
+    const forwarded = FORWARDING_HEADERS.some((name) => requestHeader(c, name) !== undefined);
+    if (forwarded || !isLoopbackAddress(c.env?.incoming?.socket?.remoteAddress)) {
       if (secrets.size === 0) throw new AppError('forbidden', 'metrics are served to loopback clients only; set METRICS_TOKEN to read them remotely');
       requireToken(c, { secrets, realm: 'metrics', missing: 'metrics need Authorization: Bearer <METRICS_TOKEN>', invalid: 'invalid metrics token' });
     }
