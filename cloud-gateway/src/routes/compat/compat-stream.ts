@@ -36,7 +36,11 @@ export async function firstPieceOrThrow(pieces: AsyncGenerator<CompatTurnPiece>,
   const waited = Number.isFinite(waitMs) ? new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs))) : new Promise<null>(() => undefined);
   const settled = await Promise.race([first.then((result) => ({ result })), waited]);
   clearTimeout(timer);
-  if (settled && !settled.result.done && settled.result.value.type === 'error') throw pieceError(settled.result.value);
+  if (settled && !settled.result.done && settled.result.value.type === 'error') {
+    // the turn's own `finally` (the gauge, the interaction record) runs only when it is closed
+    void pieces.return(undefined);
+    throw pieceError(settled.result.value);
+  }
   return (async function* () {
     const result = settled ? settled.result : await first;
     if (result.done) return;

@@ -181,6 +181,22 @@ describe('OpenAI-compatible API through the openai SDK', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(502);
   });
 
+  it('finishes the turn of a 503 no_worker: the active-streams gauge is back to 0 and the interaction is recorded', async () => {
+    const gateway = createTestGateway({ settings: { apiKeys: [KEY] } });
+    await gateway.listen();
+    cleanups.push(() => gateway.close());
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    const error = await client.chat.completions.create({ model: 'review-assistant', messages: question }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    expect((error as InstanceType<typeof OpenAI.APIError>).code ?? JSON.stringify((error as InstanceType<typeof OpenAI.APIError>).error)).toMatch(/no_worker/);
+    await waitForRecord(gateway);
+    expect(gateway.deps.logStore.records).toHaveLength(1);
+    const gauge = await gateway.deps.metrics.activeStreams.get();
+    expect(gauge.values.map((sample) => sample.value)).toEqual(gauge.values.map(() => 0));
+    expect(gauge.values.length).toBeGreaterThan(0);
+  });
+
   it('embeds through the worker, as floats and as the SDK\'s default base64', async () => {
     const { client } = await setup();
     const asFloats = await client.embeddings.create({ model: 'review-assistant-embed', input: 'fresh pasta', encoding_format: 'float' });
