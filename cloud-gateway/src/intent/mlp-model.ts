@@ -1,4 +1,5 @@
 import { WordVectors, type WordVectorTable } from '@review-assistant/shared';
+import { FeatureCounts } from './feature-counts.js';
 import { countFeatures, normalizeText, type FeatureConfig } from './text-features.js';
 
 /** A row-wise int8-quantised matrix: value(r, c) = values[r * cols + c] * scales[r]. */
@@ -135,16 +136,16 @@ export interface ActiveFeatures {
 /**
  * Looks up the text's hashed n-grams in the network's rows. Pass `into` to reuse buffers (the
  * scorer does, so a prediction allocates almost nothing); they grow when a text needs more.
- * `normalized` says the text is already normalised, `counts` is a map to reuse for the counting.
+ * `normalized` says the text is already normalised, `counts` is a table to reuse for the counting.
  */
 export function activeFeatures(
   text: string,
   weights: Pick<MlpNetwork, 'features' | 'featureIds' | 'idf'>,
   into?: ActiveFeatures,
   rowIndex?: FeatureRowIndex,
-  reuse?: { normalized: string; counts: Map<number, number> },
+  reuse?: { normalized: string; counts: FeatureCounts },
 ): ActiveFeatures {
-  const counts = countFeatures(reuse?.normalized ?? normalizeText(text), weights.features, reuse?.counts ?? new Map());
+  const counts = countFeatures(reuse?.normalized ?? normalizeText(text), weights.features, reuse?.counts ?? new FeatureCounts());
   const target = into ?? { rows: new Int32Array(counts.size), values: new Float32Array(counts.size), count: 0 };
   if (target.rows.length < counts.size) {
     target.rows = new Int32Array(counts.size * 2);
@@ -155,7 +156,12 @@ export function activeFeatures(
   const idf = weights.idf;
   let count = 0;
   let norm = 0;
-  for (const [id, occurrences] of counts) {
+  const ids = counts.ids;
+  const occurrencesOf = counts.counts;
+  // first-seen order, as the Map it replaced iterated: the float sums below come out the same
+  for (let entry = 0; entry < counts.size; entry += 1) {
+    const id = ids[entry]!;
+    const occurrences = occurrencesOf[entry]!;
     const row = rowIndex === undefined ? findRow(featureIds, id) : rowIndex.rowOf(id);
     if (row < 0) continue;
     // sublinear tf; most grams occur once, and ln 1 = 0 needs no call
@@ -192,7 +198,7 @@ export class MlpScorer {
   private readonly vectors: WordVectors | undefined;
   private readonly pooled: Float32Array;
   private readonly wordRows: number[] = [];
-  private readonly counts = new Map<number, number>();
+  private readonly counts = new FeatureCounts(1024);
 
   constructor(private readonly weights: IntentModelWeights) {
     const first = weights.networks[0];

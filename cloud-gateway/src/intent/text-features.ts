@@ -1,3 +1,5 @@
+import { FeatureCounts } from './feature-counts.js';
+
 /**
  * Turns a text into hashed sparse features: word uni-/bi-grams and character n-grams of the
  * whole normalised text. Hashing (FNV-1a, 32 bit) needs no vocabulary at prediction time; the
@@ -76,15 +78,10 @@ export interface SparseFeatures {
 }
 
 export function extractFeatures(text: string, config: FeatureConfig): SparseFeatures {
-  const counts = countFeatures(normalizeText(text), config, new Map());
-  const ids = new Uint32Array(counts.size);
+  const counts = countFeatures(normalizeText(text), config, new FeatureCounts());
+  const ids = counts.ids.slice(0, counts.size);
   const weights = new Float32Array(counts.size);
-  let index = 0;
-  for (const [id, count] of counts) {
-    ids[index] = id;
-    weights[index] = 1 + Math.log(count);
-    index += 1;
-  }
+  for (let index = 0; index < counts.size; index += 1) weights[index] = 1 + Math.log(counts.counts[index]!);
   return { ids, weights };
 }
 
@@ -92,13 +89,10 @@ export function extractFeatures(text: string, config: FeatureConfig): SparseFeat
  * Counts the hashed n-grams of an already normalised text into `counts` (cleared first), which
  * the scorer reuses across networks and predictions; sublinear weights are 1 + ln(count).
  */
-export function countFeatures(normalized: string, config: FeatureConfig, counts: Map<number, number>): Map<number, number> {
+export function countFeatures(normalized: string, config: FeatureConfig, counts: FeatureCounts): FeatureCounts {
   counts.clear();
   const mask = config.hashBits >= 32 ? 0xffffffff : (1 << config.hashBits) - 1;
-  const add = (hash: number): void => {
-    const id = (hash & mask) >>> 0;
-    counts.set(id, (counts.get(id) ?? 0) + 1);
-  };
+  const add = (hash: number): void => counts.add((hash & mask) >>> 0);
   const words = normalized.length === 0 ? [] : normalized.split(' ');
   const padded = ['<s>', ...words, '</s>'];
   for (const order of config.wordNgrams) {
