@@ -16,6 +16,8 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
 export interface ParseJsonBodyOptions {
@@ -37,7 +39,8 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S, 
   }
   // Under a route's own limit the bytes are decoded here: `c.req.text()` after another reader
   // would rebuild the body through a WHATWG Response and its web stream, a cost per request.
-  const text = options.maxBytes === undefined ? await c.req.text() : (await readRequestBody(c, options.maxBytes)).toString('utf8');
+  // A leading byte order mark is dropped, as `c.req.text()` (the WHATWG UTF-8 decode) drops it.
+  const text = options.maxBytes === undefined ? await c.req.text() : withoutBom((await readRequestBody(c, options.maxBytes)).toString('utf8'));
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { newRequestId, requestContext, type FinishedRequest, type RequestLogger } from './request-context.js';
+import { newRequestId, requestContext, requestIdMaker, type FinishedRequest, type RequestLogger } from './request-context.js';
 import { requestHeader } from './request-header.js';
 
 function recordingLogger(lines: Record<string, unknown>[], bindings: Record<string, unknown> = {}): RequestLogger {
@@ -42,6 +42,16 @@ describe('newRequestId', () => {
     const ids = Array.from({ length: 1000 }, () => newRequestId());
     expect(new Set(ids).size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
+  it('does not reveal how many ids a process made: each maker counts from its own random offset', () => {
+    const counters = Array.from({ length: 8 }, () => requestIdMaker()().slice(-12));
+    // eight fresh makers (as eight processes): their first counters differ, and none starts at 1
+    expect(new Set(counters).size).toBe(8);
+    expect(counters).not.toContain('000000000001');
+    const make = requestIdMaker();
+    const ids = Array.from({ length: 1000 }, () => make());
+    expect(new Set(ids).size).toBe(1000);
   });
 });
 

@@ -40,20 +40,27 @@ export interface RequestContextOptions {
 /** Request ids we accept from clients: short, and only characters that are safe in logs and headers. */
 const SAFE_REQUEST_ID = /^[\w\-=.:]{1,128}$/;
 
-/** 80 random bits per process, in the first 20 hex digits of every id it makes. */
-const processPrefix = randomBytes(10).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})$/, '$1-$2-$3-$4-');
-let issued = 0;
+const COUNTER_LIMIT = 2 ** 48;
 
 /**
- * A new request id in UUID layout (8-4-4-4-12 hex digits): the process's random prefix and a
- * counter, unique across the gateways and workers that share a log (a collision needs two
- * processes drawing the same 80 bits) at the price of a string concatenation. Request ids label
- * logs and records; nothing uses them as a secret, so they need not be unguessable.
+ * A request id maker: ids in UUID layout (8-4-4-4-12 hex digits), 80 random bits drawn once (the
+ * first 20 hex digits) and a 48-bit counter that starts at a random offset, so the ids a client
+ * reads in `X-Request-Id` do not tell how many requests the process served. Unique across the
+ * gateways and workers that share a log (a collision needs two makers drawing the same 80 bits)
+ * at the price of a string concatenation. Request ids label logs and records; nothing uses them as
+ * a secret, so they need not be unguessable.
  */
-export function newRequestId(): string {
-  issued += 1;
-  return processPrefix + issued.toString(16).padStart(12, '0');
+export function requestIdMaker(): () => string {
+  const prefix = randomBytes(10).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})$/, '$1-$2-$3-$4-');
+  let counter = randomBytes(6).readUIntBE(0, 6);
+  return () => {
+    counter = counter === COUNTER_LIMIT - 1 ? 0 : counter + 1;
+    return prefix + counter.toString(16).padStart(12, '0');
+  };
 }
+
+/** A new request id from this process's maker (`requestIdMaker`). */
+export const newRequestId: () => string = requestIdMaker();
 
 /** The route pattern that handled the request (bounded label set for metrics and logs). */
 export function routeLabel(c: Context): string {
