@@ -8,7 +8,8 @@
 # dynamic references (context edgeSecretVersion); the gateway reads it from SSM at every start.
 # No value is ever printed, logged or passed on a command line (values go to the CLI through a
 # file readable only by this user). Environment: PARAMETER_PREFIX (default /review-assistant,
-# the stack's parameterPrefix), AWS_REGION. Needs the AWS CLI v2.
+# the stack's parameterPrefix), AWS_REGION, GATE_TIMEOUT_SECONDS / GATE_INTERVAL_SECONDS (the
+# readiness gate after each restart, infra/scripts/gateway-restart.sh). Needs the AWS CLI v2 and curl.
 #
 # Rotation without a gap (docs/DEPLOY.md, "Rotate the edge secret"):
 #   1. rotate: the current value becomes <prefix>/EDGE_SECRET_PREVIOUS, a new version of
@@ -24,14 +25,22 @@ stack=${2:-ReviewAssistantGateway}
 prefix=${PARAMETER_PREFIX:-/review-assistant}
 current="$prefix/EDGE_SECRET"
 previous="$prefix/EDGE_SECRET_PREVIOUS"
-unit=review-assistant-gateway.service
+# stack_output, in_service_instances, run_on_instance, wait_instance_ready, unit
+. "$(dirname "${BASH_SOURCE[0]}")/gateway-restart.sh"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 chmod 700 "$scratch"
 
+# exists <name>: whether the parameter exists; stops the script when the CLI fails (expired
+# credentials, no access), which must not read as "absent"
 exists() {
-  aws ssm get-parameters --names "$1" --query 'length(Parameters)' --output text | grep -qx 1
+  local count
+  if ! count=$(aws ssm get-parameters --names "$1" --query 'length(Parameters)' --output text); then
+    echo "edge-secret: could not read $1 (the AWS CLI failed: credentials, region, permissions?)" >&2
+    exit 1
+  fi
+  [ "$count" = 1 ]
 }
 
 # put <name> <file> [--overwrite]: the value is read by the CLI from the file (file://)
@@ -47,24 +56,23 @@ new_value() {
   [ "$(wc -c < "$scratch/new")" -eq 64 ] || { echo "edge-secret: could not read /dev/urandom" >&2; exit 1; }
 }
 
-# Restarts the gateway on every instance in service, one at a time, so it reads the parameters again.
+# Restarts the gateway on every instance in service, one at a time, so it reads the parameters
+# again; each must serve again (healthy target / gate) before the next one restarts.
 restart_gateways() {
-  local group instances instance command
-  group=$(aws cloudformation describe-stacks --stack-name "$stack" \
-    --query "Stacks[0].Outputs[?OutputKey=='AutoScalingGroupName'].OutputValue" --output text)
-  instances=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$group" \
-    --query "AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId" --output text)
-  if [ -z "$instances" ] || [ "$instances" = None ]; then
+  local group instances instance
+  group=$(stack_output AutoScalingGroupName)
+  instances=$(in_service_instances "$group")
+  if [ -z "$instances" ]; then
     echo "edge-secret: no instance in service in $group; new instances read the parameters when they start"
     return 0
   fi
   for instance in $instances; do
-    command=$(aws ssm send-command --instance-ids "$instance" --document-name AWS-RunShellScript \
-      --comment "review assistant: edge secret $action" --parameters "{\"commands\":[\"systemctl restart $unit\"]}" \
-      --query Command.CommandId --output text)
-    aws ssm wait command-executed --command-id "$command" --instance-id "$instance" \
+    run_on_instance "$instance" "review assistant: edge secret $action" "{\"commands\":[\"systemctl restart $unit\"]}" \
       || { echo "edge-secret: restarting the gateway on $instance failed" >&2; return 1; }
     echo "edge-secret: restarted the gateway on $instance"
+    wait_instance_ready "$instance" \
+      || { echo "edge-secret: the gateway on $instance did not become ready after the restart; stopping (the other instances were not restarted)" >&2; return 1; }
+    echo "edge-secret: the gateway on $instance is ready"
   done
 }
 
@@ -92,7 +100,7 @@ case "$action" in
     new_value
     version=$(put "$current" "$scratch/new" --overwrite)
     echo "edge-secret: wrote version $version of $current; the old value is in $previous"
-    restart_gateways
+    restart_gateways || { echo "edge-secret: version $version of $current is written; once every gateway serves again (docs/DEPLOY.md), set \"edgeSecretVersion\": $version in infra/cdk.json, deploy, then run: edge-secret.sh finish $stack" >&2; exit 1; }
     echo "edge-secret: next: set \"edgeSecretVersion\": $version in infra/cdk.json (context), deploy, then run: edge-secret.sh finish $stack"
     ;;
   finish)

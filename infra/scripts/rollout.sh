@@ -9,7 +9,8 @@
 #      that the restarted process runs the uploaded release: the SHA-256 of the tarball, which the
 #      instance's prepare script writes into the release directory (RELEASE.sha256), read through
 #      /proc/<main pid>/cwd, the directory the running process was started in. Nothing new is
-#      exposed publicly.
+#      exposed publicly. Before the next instance, wait until this one serves again
+#      (infra/scripts/gateway-restart.sh: a healthy load balancer target in mode=ha, else the gate)
 #   4. gate: GET <GatewayUrl>/readyz must answer 200 three times in a row within GATE_TIMEOUT_SECONDS
 #   5. on failure (restart, release check or gate): restore the previous version as the current
 #      object, restart and check again, exit 1
@@ -19,22 +20,17 @@ set -euo pipefail
 
 stack=${1:?usage: rollout.sh <stack-name> <release.tgz>}
 release=${2:?usage: rollout.sh <stack-name> <release.tgz>}
-gate_timeout=${GATE_TIMEOUT_SECONDS:-300}
-gate_interval=${GATE_INTERVAL_SECONDS:-5}
-unit=review-assistant-gateway.service
+# stack_output, in_service_instances, run_on_instance, wait_instance_ready, gate_url, unit
+. "$(dirname "${BASH_SOURCE[0]}")/gateway-restart.sh"
 
 [ -f "$release" ] || { echo "rollout: $release does not exist (npm run package:gateway -w infra)" >&2; exit 2; }
 release_sha256=$(sha256sum "$release" | cut -d' ' -f1)
 # the commit the release was built from (RELEASE.json), for the log only: the digest is the check
 release_commit=$(tar -xzOf "$release" ./RELEASE.json 2>/dev/null | sed -n 's/.*"commit": *"\([^"]*\)".*/\1/p' || true)
 
-output() {
-  aws cloudformation describe-stacks --stack-name "$stack" \
-    --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
-}
-release_uri=$(output ReleaseUri)
-group=$(output AutoScalingGroupName)
-gateway_url=$(output GatewayUrl)
+release_uri=$(stack_output ReleaseUri)
+group=$(stack_output AutoScalingGroupName)
+gateway_url=$(stack_output GatewayUrl)
 bucket=${release_uri#s3://}
 bucket=${bucket%%/*}
 key=${release_uri#s3://"$bucket"/}
@@ -54,16 +50,12 @@ restart_parameters='{"commands":["set -e","systemctl restart '"$unit"'","pid=$(s
 
 # restart_all <expected sha256>
 restart_all() {
-  local expected=$1 instances instance command output running commit
-  instances=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$group" \
-    --query "AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId" --output text)
-  [ -n "$instances" ] && [ "$instances" != None ] || { echo "rollout: no instance in service in $group" >&2; return 1; }
-  # one at a time: with several instances the load balancer keeps serving from the others
+  local expected=$1 instances instance output running commit
+  instances=$(in_service_instances "$group") || return 1
+  [ -n "$instances" ] || { echo "rollout: no instance in service in $group" >&2; return 1; }
+  # one at a time, each back in service before the next: the others keep serving meanwhile
   for instance in $instances; do
-    command=$(aws ssm send-command --instance-ids "$instance" --document-name AWS-RunShellScript \
-      --comment "review assistant rollout" --parameters "$restart_parameters" \
-      --query Command.CommandId --output text)
-    if ! aws ssm wait command-executed --command-id "$command" --instance-id "$instance"; then
+    if ! run_on_instance "$instance" "review assistant rollout" "$restart_parameters"; then
       echo "rollout: restart on $instance failed" >&2
       return 1
     fi
@@ -76,25 +68,14 @@ restart_all() {
     fi
     commit=$(printf '%s\n' "$output" | sed -n 's/.*"commit": *"\([^"]*\)".*/\1/p' | tail -n 1)
     echo "rollout: restarted the gateway on $instance; it runs release $running (commit ${commit:-unknown})"
-  done
-}
-
-gate() {
-  local deadline healthy=0
-  deadline=$((SECONDS + gate_timeout))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if curl -fsS -o /dev/null --max-time 10 "$gateway_url/readyz"; then
-      healthy=$((healthy + 1))
-      [ "$healthy" -ge 3 ] && return 0
-    else
-      healthy=0
+    if ! wait_instance_ready "$instance"; then
+      echo "rollout: the gateway on $instance did not become ready after the restart" >&2
+      return 1
     fi
-    sleep "$gate_interval"
   done
-  return 1
 }
 
-if restart_all "$release_sha256" && gate; then
+if restart_all "$release_sha256" && gate_url "$gateway_url"; then
   echo "rollout: $gateway_url is ready on the new release"
   exit 0
 fi
@@ -111,7 +92,7 @@ trap 'rm -f "$previous_file"' EXIT
 aws s3api get-object --bucket "$bucket" --key "$key" --version-id "$previous" "$previous_file" >/dev/null
 previous_sha256=$(sha256sum "$previous_file" | cut -d' ' -f1)
 echo "rollout: restored version $previous (sha256 $previous_sha256) as the current release; restarting" >&2
-if restart_all "$previous_sha256" && gate; then
+if restart_all "$previous_sha256" && gate_url "$gateway_url"; then
   echo "rollout: rolled back; $gateway_url is ready on the previous release" >&2
 else
   echo "rollout: rollback did not pass the gate either; look at the instances (docs/DEPLOY.md)" >&2

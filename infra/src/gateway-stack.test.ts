@@ -441,6 +441,8 @@ describe('GatewayStack (defaults: one t3.micro behind CloudFront, HTTPS without 
     expect(render(outputs['GatewayUrl']?.['Value'] as Json)).toBe(`https://\${${distribution}.DomainName}`);
     expect(outputs['BucketName']?.['Value']).toEqual({ Ref: bucket });
     expect(outputs['TableName']?.['Value']).toEqual({ Ref: table });
+    // one instance, no load balancer: the restart scripts gate on GatewayUrl instead
+    expect(outputs['TargetGroupArn']).toBeUndefined();
   });
 });
 
@@ -473,6 +475,12 @@ describe('GatewayStack in the load-balanced mode (mode=ha)', () => {
     const group = Object.values(resources).find((resource) => resource.Type === 'AWS::AutoScaling::AutoScalingGroup');
     expect(group?.Properties).toMatchObject({ MinSize: '2', MaxSize: '4', HealthCheckType: 'ELB' });
     expect(group?.Properties?.['VPCZoneIdentifier']).toHaveLength(2);
+  });
+
+  it('outputs the target group, in which the restart scripts wait for each restarted instance', () => {
+    const output = template.findOutputs('TargetGroupArn')['TargetGroupArn'];
+    const targetGroup = Object.keys(resources).find((id) => resources[id]?.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(output?.['Value']).toEqual({ Ref: targetGroup });
   });
 
   it('scales on CPU with target tracking', () => {
@@ -607,6 +615,8 @@ describe('GatewayStack deploy access and pipeline', () => {
       StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': { Ref: Object.keys(resources).find((id) => resources[id]?.Type === 'AWS::AutoScaling::AutoScalingGroup') } },
     });
     expect(bySid['PublishAndRollBackReleases']?.resources[0]).toMatch(/\/releases\/\*$/);
+    // the restart scripts wait for each instance to be a healthy target (mode=ha)
+    expect(asList(statements.find((statement) => statement.Sid === 'FollowRollout')?.Action)).toContain('elasticloadbalancing:DescribeTargetHealth');
     expect(bySid['UseCdkBootstrapRoles']?.resources[0]).toContain(':role/cdk-hnb659fds-*-');
     expect(Object.keys(bySid).sort()).toEqual(['FollowRollout', 'ListReleaseVersions', 'PublishAndRollBackReleases', 'ReadStackOutputs', 'RunRolloutOnGatewayInstances', 'RunShellScriptDocument', 'UseCdkBootstrapRoles']);
   });

@@ -115,6 +115,7 @@ export class GatewayStack extends Stack {
     if (registryTable) new CfnOutput(this, 'WorkerRegistryTableName', { value: registryTable.tableName, description: 'DynamoDB table of the shared worker registry' });
     new CfnOutput(this, 'LogGroupName', { value: logGroup.logGroupName });
     new CfnOutput(this, 'AutoScalingGroupName', { value: autoScalingGroup.autoScalingGroupName });
+    if (targetGroup) new CfnOutput(this, 'TargetGroupArn', { value: targetGroup.targetGroupArn, description: 'Target group of the gateways (mode=ha); the rollout and edge-secret scripts wait for each restarted instance to be healthy in it' });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: alarms.dashboard.dashboardName });
     new CfnOutput(this, 'SecretParameters', {

@@ -47,7 +47,8 @@ export function rolloutStatements(stack: Stack, target: RolloutTarget): iam.Poli
     // Read-only calls without resource-level permissions (AWS requires "*").
     new iam.PolicyStatement({
       sid: 'FollowRollout',
-      actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'autoscaling:DescribeAutoScalingGroups'],
+      // DescribeTargetHealth: infra/scripts/gateway-restart.sh waits for each restarted instance (mode=ha)
+      actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth'],
       resources: ['*'],
     }),
     new iam.PolicyStatement({

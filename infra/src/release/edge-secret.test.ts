@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,31 +17,55 @@ interface FakeState {
   instances: string[];
   restarts: string[];
   calls: string[][];
+  outputs?: Record<string, string>;
+  unready?: string[];
+  readFails?: boolean;
 }
 
 const CURRENT = '/review-assistant/EDGE_SECRET';
 const PREVIOUS = '/review-assistant/EDGE_SECRET_PREVIOUS';
+const TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/gateway/0123456789abcdef';
+
+/** The restarts and readiness waits in the order the script ran them: "restart i-one", "ready i-one". */
+function restartSteps(state: FakeState): string[] {
+  return state.calls.flatMap((call) => {
+    const id = (name: string) => call[call.indexOf(name) + 1]?.replace(/^Id=/, '');
+    if (call[1] === 'send-command') return [`restart ${id('--instance-ids')}`];
+    if (call[0] === 'elbv2' && call[2] === 'target-in-service') return [`ready ${id('--targets')}`];
+    return [];
+  });
+}
 
 /** infra/scripts/edge-secret.sh against a fake AWS CLI that keeps parameters and their versions. */
 describe('edge-secret.sh (create, rotate, finish)', () => {
   let directory: string;
+  let server: Server;
+  let readyStatus = 200;
+  let gatewayUrl: string;
   const stateFile = () => join(directory, 'state.json');
   const readState = async () => JSON.parse(await readFile(stateFile(), 'utf8')) as FakeState;
+  const patchState = async (patch: Partial<FakeState>) => writeFile(stateFile(), JSON.stringify({ ...(await readState()), calls: [], restarts: [], ...patch }));
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'edge-secret-'));
     await mkdir(join(directory, 'bin'));
     await copyFile(fakeAws, join(directory, 'bin', 'aws'));
     await chmod(join(directory, 'bin', 'aws'), 0o755);
-    await writeFile(stateFile(), JSON.stringify({ parameters: {}, instances: ['i-one', 'i-two'], restarts: [], calls: [] }));
+    // mode=ha: two instances behind the load balancer's target group
+    await writeFile(stateFile(), JSON.stringify({ parameters: {}, instances: ['i-one', 'i-two'], restarts: [], calls: [], outputs: { TargetGroupArn: TARGET_GROUP } }));
+    // the public /readyz of the one-instance mode (no target group)
+    server = createServer((request, response) => response.writeHead(request.url === '/readyz' ? readyStatus : 404).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
     await rm(directory, { recursive: true, force: true });
   });
 
   async function edgeSecret(...args: string[]) {
-    const env = { PATH: `${join(directory, 'bin')}:${process.env['PATH'] ?? ''}`, FAKE_AWS_STATE: stateFile() };
+    const env = { PATH: `${join(directory, 'bin')}:${process.env['PATH'] ?? ''}`, FAKE_AWS_STATE: stateFile(), GATE_TIMEOUT_SECONDS: '2', GATE_INTERVAL_SECONDS: '0.1' };
     const result = await run('bash', [script, ...args], { env }).then(
       ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
@@ -82,6 +108,8 @@ describe('edge-secret.sh (create, rotate, finish)', () => {
     expect(state.parameters[CURRENT]?.[1]).toMatch(/^[0-9a-f]{64}$/);
     expect(state.parameters[CURRENT]?.[1]).not.toBe(before);
     expect(state.restarts).toEqual(['i-one', 'i-two']);
+    // each gateway is a healthy target again before the next one restarts
+    expect(restartSteps(state)).toEqual(['restart i-one', 'ready i-one', 'restart i-two', 'ready i-two']);
     expect(output).toContain('"edgeSecretVersion": 2');
     expectNoValueShown(state, output);
   });
@@ -98,6 +126,42 @@ describe('edge-secret.sh (create, rotate, finish)', () => {
     expect(code, output).toBe(0);
     expect(state.parameters[PREVIOUS]).toBeUndefined();
     expect(state.restarts).toEqual(['i-one', 'i-two', 'i-one', 'i-two']);
+    expect(restartSteps(state).slice(-4)).toEqual(['restart i-one', 'ready i-one', 'restart i-two', 'ready i-two']);
     expectNoValueShown(state, output);
+  });
+
+  it('stops, without restarting the next gateway, when a restarted one does not become a healthy target', async () => {
+    await patchState({ parameters: { ...(await readState()).parameters, [PREVIOUS]: ['0'.repeat(64)] }, unready: ['i-one'] });
+    const { code, output, state } = await edgeSecret('finish');
+    expect(code).toBe(1);
+    expect(output).toContain('the gateway on i-one did not become ready');
+    expect(state.restarts).toEqual(['i-one']);
+    await patchState({ unready: [] });
+  });
+
+  it('stops on a failing AWS CLI instead of reading it as "no parameter"', async () => {
+    await patchState({ parameters: { ...(await readState()).parameters, [PREVIOUS]: ['0'.repeat(64)] }, readFails: true });
+    const finish = await edgeSecret('finish');
+    expect(finish.code).toBe(1);
+    expect(finish.output).toContain('could not read /review-assistant/EDGE_SECRET_PREVIOUS');
+    expect(finish.output).not.toContain('no rotation to finish');
+    const create = await edgeSecret('create');
+    expect(create.code).toBe(1);
+    expect(create.state.calls.some((call) => call[1] === 'put-parameter')).toBe(false);
+    await patchState({ readFails: false });
+  });
+
+  it('with one instance (no target group) waits for <GatewayUrl>/readyz after the restart and stops when it stays unready', async () => {
+    readyStatus = 200;
+    await patchState({ parameters: { ...(await readState()).parameters, [PREVIOUS]: ['0'.repeat(64)] }, instances: ['i-one'], outputs: { GatewayUrl: gatewayUrl } });
+    const ready = await edgeSecret('finish');
+    expect(ready.code, ready.output).toBe(0);
+    expect(ready.output).toContain('the gateway on i-one is ready');
+
+    readyStatus = 503;
+    await patchState({ parameters: { ...(await readState()).parameters, [PREVIOUS]: ['0'.repeat(64)] } });
+    const unready = await edgeSecret('finish');
+    expect(unready.code).toBe(1);
+    expect(unready.output).toContain('the gateway on i-one did not become ready');
   });
 });

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // A stand-in for the AWS CLI calls of infra/scripts/edge-secret.sh, keeping its state in the JSON
 // file $FAKE_AWS_STATE: { parameters: { name: [values by version] }, instances: [ids],
-// restarts: [instance ids], calls: [argv] }. put-parameter reads `--value file://…` as the CLI
+// restarts: [instance ids], calls: [argv], outputs?: { key: value }, unready?: [instance ids],
+// readFails?: boolean }. An instance in `unready` never becomes a healthy load balancer target
+// (elbv2 wait target-in-service gives up with 255, as the CLI's waiter does); `readFails` makes
+// get-parameters fail as with expired credentials. put-parameter reads `--value file://…` as the CLI
 // does (the file's bytes, verbatim) and refuses an existing name without --overwrite.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -19,7 +22,8 @@ const fail = (message) => {
 };
 
 if (service === 'ssm' && command === 'get-parameters') {
-  out = String(state.parameters[option('--names')] ? 1 : 0);
+  if (state.readFails) fail('An error occurred (ExpiredTokenException) when calling the GetParameters operation: The security token included in the request is expired');
+  else out = String(state.parameters[option('--names')] ? 1 : 0);
 } else if (service === 'ssm' && command === 'get-parameter') {
   const versions = state.parameters[option('--name')];
   if (!versions) fail('An error occurred (ParameterNotFound)');
@@ -37,7 +41,14 @@ if (service === 'ssm' && command === 'get-parameters') {
   if (!state.parameters[option('--name')]) fail('An error occurred (ParameterNotFound)');
   else delete state.parameters[option('--name')];
 } else if (service === 'cloudformation' && command === 'describe-stacks') {
-  out = 'gateway-group';
+  const key = /OutputKey=='(\w+)'/.exec(option('--query'))[1];
+  out = { AutoScalingGroupName: 'gateway-group', ...state.outputs }[key] ?? 'None';
+} else if (service === 'elbv2' && command === 'wait' && args[2] === 'target-in-service') {
+  if (option('--target-group-arn') !== state.outputs?.TargetGroupArn) fail('TargetGroupNotFound');
+  else if ((state.unready ?? []).includes(option('--targets').replace(/^Id=/, ''))) {
+    console.error('Waiter TargetInService failed: Max attempts exceeded');
+    code = 255;
+  }
 } else if (service === 'autoscaling') {
   out = state.instances.length ? state.instances.join('\t') : 'None';
 } else if (service === 'ssm' && command === 'send-command') {

@@ -1,0 +1,68 @@
+# Sourced by infra/scripts/rollout.sh and infra/scripts/edge-secret.sh (not run on its own):
+# restarts the gateway on one instance with SSM Run Command and waits until that instance serves
+# again, so that the next instance is restarted only while another one is ready (mode=ha: the load
+# balancer always has a healthy target; `aws ssm wait command-executed` returns as soon as
+# `systemctl restart` returns, before the intent model is loaded and /readyz passes).
+# The caller sets: stack, and GATE_TIMEOUT_SECONDS / GATE_INTERVAL_SECONDS (defaults 300 / 5).
+# Needs the AWS CLI v2 and curl.
+
+gate_timeout=${GATE_TIMEOUT_SECONDS:-300}
+gate_interval=${GATE_INTERVAL_SECONDS:-5}
+unit=review-assistant-gateway.service
+
+# stack_output <key>: one output of the stack, empty when the stack has no such output
+stack_output() {
+  local value
+  value=$(aws cloudformation describe-stacks --stack-name "$stack" \
+    --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue | [0]" --output text) || return 1
+  [ "$value" = None ] && value=
+  printf '%s\n' "$value"
+}
+
+# in_service_instances <group>: the ids of the group's instances in service (none: empty)
+in_service_instances() {
+  local instances
+  instances=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$1" \
+    --query "AutoScalingGroups[0].Instances[?LifecycleState=='InService'].InstanceId" --output text) || return 1
+  [ "$instances" = None ] && instances=
+  printf '%s\n' "$instances"
+}
+
+# gate_url <url>: <url>/readyz answers 200 three times in a row within gate_timeout seconds
+gate_url() {
+  local deadline healthy=0
+  deadline=$((SECONDS + gate_timeout))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if curl -fsS -o /dev/null --max-time 10 "$1/readyz"; then
+      healthy=$((healthy + 1))
+      [ "$healthy" -ge 3 ] && return 0
+    else
+      healthy=0
+    fi
+    sleep "$gate_interval"
+  done
+  return 1
+}
+
+# run_on_instance <instance> <comment> <Run Command parameters JSON>: sends the command, waits for
+# it to end successfully and sets `command` to its id (for get-command-invocation)
+run_on_instance() {
+  command=$(aws ssm send-command --instance-ids "$1" --document-name AWS-RunShellScript \
+    --comment "$2" --parameters "$3" --query Command.CommandId --output text) || return 1
+  aws ssm wait command-executed --command-id "$command" --instance-id "$1"
+}
+
+# wait_instance_ready <instance>: with a load balancer (output TargetGroupArn, mode=ha) until the
+# instance is a healthy target again (the same /readyz health check), else (one instance) until
+# <GatewayUrl>/readyz passes the gate. Fails when it does not come back.
+wait_instance_ready() {
+  local target_group url
+  target_group=$(stack_output TargetGroupArn) || return 1
+  if [ -n "$target_group" ]; then
+    # the CLI's waiter polls every 15 s, 40 times (10 minutes), and exits 255 when it gives up
+    aws elbv2 wait target-in-service --target-group-arn "$target_group" --targets "Id=$1"
+  else
+    url=$(stack_output GatewayUrl) || return 1
+    gate_url "$url"
+  fi
+}
