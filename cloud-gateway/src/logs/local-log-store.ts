@@ -30,11 +30,16 @@ interface LocalCursor {
 export class LocalLogStore implements LogStore {
   readonly provider = 'local';
   readonly directory: string;
-  private madeDirectory = false;
+  private readonly write: WriteSync;
   private current: { file: string; fd: number } | undefined;
+  /** A file whose last write stopped part way through a line: the next record there starts on a new line. */
+  private cutFile: string | undefined;
+  private closed = false;
 
-  constructor(dataDir: string) {
+  /** `options.write`: the synchronous write (a test injects a failing disk). */
+  constructor(dataDir: string, options: { write?: WriteSync } = {}) {
     this.directory = join(dataDir, 'logs');
+    this.write = options.write ?? writeSync;
   }
 
   fileFor(createdAt: string): string {
@@ -42,12 +47,20 @@ export class LocalLogStore implements LogStore {
   }
 
   append(record: InteractionRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the local log store is closed'));
+    const file = this.fileFor(record.createdAt);
+    const line = Buffer.from(`${this.cutFile === file ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
+    let written = 0;
     try {
-      const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-      const fd = this.fdFor(this.fileFor(record.createdAt));
-      for (let written = 0; written < line.length; ) written += writeSync(fd, line, written);
+      const fd = this.fdFor(file);
+      while (written < line.length) written += this.write(fd, line, written);
+      if (this.cutFile === file) this.cutFile = undefined;
       return Promise.resolve();
     } catch (error) {
+      // A failed write (ENOSPC, EIO) drops the fd, so the next record reopens the file; a line it
+      // left half written is ended by the next record's leading newline (the reader skips the half).
+      if (written > 0) this.cutFile = file;
+      this.dropCurrent();
       return Promise.reject(error);
     }
   }
@@ -99,6 +112,11 @@ export class LocalLogStore implements LogStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.dropCurrent();
+  }
+
+  private dropCurrent(): void {
     const current = this.current;
     this.current = undefined;
     if (current) closeSync(current.fd);
@@ -122,15 +140,24 @@ export class LocalLogStore implements LogStore {
 
   private fdFor(file: string): number {
     if (this.current?.file === file) return this.current.fd;
-    if (!this.madeDirectory) {
-      mkdirSync(this.directory, { recursive: true });
-      this.madeDirectory = true;
-    }
-    const fd = openSync(file, 'a');
+    const fd = openCreatingDirectory(file, this.directory);
     const previous = this.current;
     this.current = { file, fd };
     if (previous) closeSync(previous.fd);
     return fd;
+  }
+}
+
+type WriteSync = (fd: number, buffer: Buffer, offset: number) => number;
+
+/** Opens `file` for appending, making its directory when it is missing (first use, or deleted since). */
+function openCreatingDirectory(file: string, directory: string): number {
+  try {
+    return openSync(file, 'a');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(directory, { recursive: true });
+    return openSync(file, 'a');
   }
 }
 

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +118,50 @@ describe('LocalLogStore', () => {
     await appendFile(join(dataDir, 'c', 'logs', 'interactions-2026-11-23.jsonl'), '{"requestId":"cut-off');
     expect((await store.recent(5)).map((item) => item.requestId)).toEqual(['r29', 'r28', 'r27', 'r26', 'r25']);
     expect(await store.recent(100)).toHaveLength(30);
+  });
+
+  it('after a write that failed part way (ENOSPC), starts the next record on a new line of a reopened file', async () => {
+    let failNext = false;
+    let short = false;
+    // as a filling disk does: a short write of 10 bytes of the line, then ENOSPC
+    const write = (fd: number, buffer: Buffer, offset: number) => {
+      if (!failNext) return writeSync(fd, buffer, offset);
+      if (short) {
+        failNext = short = false;
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      short = true;
+      return writeSync(fd, buffer, offset, 10);
+    };
+    const store = new LocalLogStore(join(dataDir, 'e'), { write });
+    await store.append(record({ requestId: 'before' }));
+    failNext = true;
+    await expect(store.append(record({ requestId: 'cut' }))).rejects.toMatchObject({ code: 'ENOSPC' });
+    await store.append(record({ requestId: 'after' }));
+    await store.close();
+    const lines = (await readFile(join(dataDir, 'e', 'logs', 'interactions-2026-11-21.jsonl'), 'utf8')).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe('{"requestI');
+    expect([lines[0], lines[2]].map((line) => JSON.parse(line!).requestId)).toEqual(['before', 'after']);
+    expect((await store.recent(10)).map((item) => item.requestId)).toEqual(['after', 'before']);
+  });
+
+  it('refuses appends after close() instead of reopening a file nobody closes', async () => {
+    const store = new LocalLogStore(join(dataDir, 'f'));
+    await store.append(record({ requestId: 'open' }));
+    await store.close();
+    await expect(store.append(record({ requestId: 'late' }))).rejects.toThrow(/closed/);
+    expect((await store.recent(10)).map((item) => item.requestId)).toEqual(['open']);
+  });
+
+  it('makes the log directory again when it was deleted while the store runs', async () => {
+    const store = new LocalLogStore(join(dataDir, 'g'));
+    await store.append(record({ requestId: 'first' }));
+    await rm(join(dataDir, 'g', 'logs'), { recursive: true });
+    // the next day's file is opened in a directory that is gone
+    await store.append(record({ requestId: 'next-day', createdAt: '2026-11-22T00:00:01.000Z' }));
+    await store.close();
+    expect((await store.recent(10)).map((item) => item.requestId)).toEqual(['next-day']);
   });
 
   it('truncates long messages', () => {
