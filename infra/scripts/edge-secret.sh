@@ -25,7 +25,7 @@ stack=${2:-ReviewAssistantGateway}
 prefix=${PARAMETER_PREFIX:-/review-assistant}
 current="$prefix/EDGE_SECRET"
 previous="$prefix/EDGE_SECRET_PREVIOUS"
-# stack_output, in_service_instances, run_on_instance, wait_instance_ready, unit
+# stack_output, in_service_instances, json_commands, restart_lines, run_on_instance, wait_instance_ready
 . "$(dirname "${BASH_SOURCE[0]}")/gateway-restart.sh"
 
 scratch=$(mktemp -d)
@@ -67,7 +67,7 @@ restart_gateways() {
     return 0
   fi
   for instance in $instances; do
-    run_on_instance "$instance" "review assistant: edge secret $action" "{\"commands\":[\"systemctl restart $unit\"]}" \
+    run_on_instance "$instance" "review assistant: edge secret $action" "$(json_commands "${restart_lines[@]}")" \
       || { echo "edge-secret: restarting the gateway on $instance failed" >&2; return 1; }
     echo "edge-secret: restarted the gateway on $instance"
     wait_instance_ready "$instance" \

@@ -44,17 +44,51 @@ gate_url() {
   return 1
 }
 
+# json_commands <line>...: AWS-RunShellScript parameters {"commands":[...]} (the lines JSON-escaped)
+json_commands() {
+  local line out=
+  for line in "$@"; do
+    line=${line//\\/\\\\}
+    line=${line//\"/\\\"}
+    out+="${out:+,}\"$line\""
+  done
+  printf '{"commands":[%s]}' "$out"
+}
+
+# Run Command lines (one shell script on the instance, hence set -e): restart the gateway, then wait
+# until its own /readyz answers 200 on loopback (the port of its environment file), at most
+# gate_timeout seconds, so that the command succeeds only once the gateway is ready (intent model
+# loaded). Callers may append lines.
+restart_lines=(
+  'set -e'
+  "systemctl restart $unit"
+  "port=\$(sed -n 's/^PORT=//p' /etc/review-assistant/gateway.env 2>/dev/null | tail -n 1)"
+  "timeout $gate_timeout sh -c \"until curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:\${port:-8080}/readyz; do sleep 2; done\""
+)
+
 # run_on_instance <instance> <comment> <Run Command parameters JSON>: sends the command, waits for
 # it to end successfully and sets `command` to its id (for get-command-invocation)
 run_on_instance() {
+  local deadline status
+  deadline=$((SECONDS + gate_timeout + 60))
   command=$(aws ssm send-command --instance-ids "$1" --document-name AWS-RunShellScript \
     --comment "$2" --parameters "$3" --query Command.CommandId --output text) || return 1
-  aws ssm wait command-executed --command-id "$command" --instance-id "$1"
+  # the CLI's waiter gives up after 100 s, also while the command still runs (the readiness wait)
+  until aws ssm wait command-executed --command-id "$command" --instance-id "$1"; do
+    status=$(aws ssm get-command-invocation --command-id "$command" --instance-id "$1" --query Status --output text) || return 1
+    case "$status" in
+      Pending | InProgress | Delayed) [ "$SECONDS" -lt "$deadline" ] || return 1 ;;
+      *)
+        echo "command $command on $1: $status" >&2
+        return 1
+        ;;
+    esac
+  done
 }
 
-# wait_instance_ready <instance>: with a load balancer (output TargetGroupArn, mode=ha) until the
-# instance is a healthy target again (the same /readyz health check), else (one instance) until
-# <GatewayUrl>/readyz passes the gate. Fails when it does not come back.
+# wait_instance_ready <instance>: after restart_lines, with a load balancer (output TargetGroupArn,
+# mode=ha) until the instance is a healthy target (the same /readyz health check, seen by the load
+# balancer), else (one instance) until <GatewayUrl>/readyz passes the gate. Fails when it does not.
 wait_instance_ready() {
   local target_group url
   target_group=$(stack_output TargetGroupArn) || return 1

@@ -20,7 +20,7 @@ set -euo pipefail
 
 stack=${1:?usage: rollout.sh <stack-name> <release.tgz>}
 release=${2:?usage: rollout.sh <stack-name> <release.tgz>}
-# stack_output, in_service_instances, run_on_instance, wait_instance_ready, gate_url, unit
+# stack_output, in_service_instances, json_commands, restart_lines, run_on_instance, wait_instance_ready, gate_url, unit
 . "$(dirname "${BASH_SOURCE[0]}")/gateway-restart.sh"
 
 [ -f "$release" ] || { echo "rollout: $release does not exist (npm run package:gateway -w infra)" >&2; exit 2; }
@@ -42,11 +42,15 @@ previous=$(aws s3api list-object-versions --bucket "$bucket" --prefix "$key" \
 aws s3 cp "$release" "s3://$bucket/$key" --only-show-errors
 echo "rollout: uploaded $release, sha256 $release_sha256, commit ${release_commit:-unknown} (previous version: ${previous:-none})"
 
-# Run on each instance as one shell script (AWS-RunShellScript writes the lines to one file, whose
-# exit status is its last command's: hence set -e): restart, then print the release marker of the
-# new main process. /proc/<pid>/cwd is the directory that process was started in, so a start that
-# fell back to the release already installed (download failed, bad tarball) reports the old digest.
-restart_parameters='{"commands":["set -e","systemctl restart '"$unit"'","pid=$(systemctl show --property MainPID --value '"$unit"')","test ${pid:-0} -gt 0","echo running-release-sha256=$(cat /proc/$pid/cwd/RELEASE.sha256)","grep -h commit /proc/$pid/cwd/RELEASE.json || true"]}'
+# Run on each instance as one shell script: restart and wait for the gateway's own /readyz
+# (restart_lines, gateway-restart.sh), then print the release marker of the new main process.
+# /proc/<pid>/cwd is the directory that process was started in, so a start that fell back to the
+# release already installed (download failed, bad tarball) reports the old digest.
+restart_parameters=$(json_commands "${restart_lines[@]}" \
+  "pid=\$(systemctl show --property MainPID --value $unit)" \
+  'test ${pid:-0} -gt 0' \
+  'echo running-release-sha256=$(cat /proc/$pid/cwd/RELEASE.sha256)' \
+  'grep -h commit /proc/$pid/cwd/RELEASE.json || true')
 
 # restart_all <expected sha256>
 restart_all() {

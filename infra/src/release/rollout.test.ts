@@ -19,6 +19,7 @@ interface FakeState {
   versions: { id: string; body: string }[];
   instances: Record<string, string | null>;
   calls: string[];
+  slowWaits?: number;
 }
 
 /**
@@ -54,12 +55,13 @@ describe('rollout.sh (upload, restart, check the running release, gate on /ready
     await rm(directory, { recursive: true, force: true });
   });
 
-  async function deploy(body: string, versions: FakeState['versions']) {
+  async function deploy(body: string, versions: FakeState['versions'], outputs: Record<string, string> = {}, slowWaits = 0) {
     const state: FakeState = {
-      outputs: { ReleaseUri: 's3://artifacts/releases/cloud-gateway.tgz', AutoScalingGroupName: 'gateway-group', GatewayUrl: gatewayUrl },
+      outputs: { ReleaseUri: 's3://artifacts/releases/cloud-gateway.tgz', AutoScalingGroupName: 'gateway-group', GatewayUrl: gatewayUrl, ...outputs },
       versions,
       instances: { 'i-one': versions.at(-1)?.body ?? null, 'i-two': versions.at(-1)?.body ?? null },
       calls: [],
+      slowWaits,
     };
     await writeFile(stateFile(), JSON.stringify(state));
     const release = join(directory, 'release.tgz');
@@ -119,6 +121,46 @@ describe('rollout.sh (upload, restart, check the running release, gate on /ready
     expect(code).toBe(1);
     expect(output).toContain('restart on i-one failed');
     expect(state.calls.filter((call) => call.startsWith('ssm send-command'))).toHaveLength(1);
+  });
+
+  /** The restarts and load balancer waits in the order the rollout ran them: "restart i-one", "in service i-one". */
+  const restartSteps = (state: FakeState) =>
+    state.calls.flatMap((call) => {
+      if (call.startsWith('ssm send-command')) return [`restart ${/--instance-ids (\S+)/.exec(call)?.[1]}`];
+      if (call.startsWith('elbv2 wait target-in-service')) return [`in service ${/--targets Id=(\S+)/.exec(call)?.[1]}`];
+      return [];
+    });
+  const TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/gateway/0123456789abcdef';
+
+  it('mode=ha: restarts the next instance only once the restarted one is a healthy target again', async () => {
+    const { code, output, state } = await deploy('release 2', [{ id: 'v1', body: 'release 1' }], { TargetGroupArn: TARGET_GROUP });
+    expect(code, output).toBe(0);
+    expect(restartSteps(state)).toEqual(['restart i-one', 'in service i-one', 'restart i-two', 'in service i-two']);
+    expect(state.calls).toContain(`elbv2 wait target-in-service --target-group-arn ${TARGET_GROUP} --targets Id=i-one`);
+    // the Run Command script waits for the gateway's own /readyz after the restart
+    const restart = state.calls.find((call) => call.startsWith('ssm send-command')) ?? '';
+    expect(restart).toMatch(/systemctl restart review-assistant-gateway.service.*until curl -fsS -o \/dev\/null --max-time 5 http:\/\/127.0.0.1:/);
+  });
+
+  it('mode=ha: does not restart the second instance while the first one\'s /readyz fails, although the load balancer still lists it', async () => {
+    const { code, output, state } = await deploy('release 3 (broken)', [
+      { id: 'v1', body: 'release 1' },
+      { id: 'v2', body: 'release 2' },
+    ], { TargetGroupArn: TARGET_GROUP });
+    expect(code).toBe(1);
+    expect(output).toContain('restart on i-one failed');
+    // i-one alone with the broken release, then the rollback restarts both, each back in service first
+    expect(restartSteps(state)).toEqual(['restart i-one', 'restart i-one', 'in service i-one', 'restart i-two', 'in service i-two']);
+    expect(output).toContain('rolled back');
+    expect(state.instances).toEqual({ 'i-one': 'release 2', 'i-two': 'release 2' });
+  });
+
+  it('keeps waiting for a Run Command that still runs when the CLI\'s waiter gives up (the readiness wait can outlast its 100 s)', async () => {
+    const { code, output, state } = await deploy('release 2', [{ id: 'v1', body: 'release 1' }], {}, 2);
+    expect(code, output).toBe(0);
+    expect(state.calls.filter((call) => call.startsWith('ssm wait command-executed'))).toHaveLength(4);
+    expect(state.calls.filter((call) => call.includes('--query Status'))).toHaveLength(2);
+    expect(state.instances).toEqual({ 'i-one': 'release 2', 'i-two': 'release 2' });
   });
 
   it('fails without a rollback target on the first deployment', async () => {

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // A stand-in for the AWS CLI calls of infra/scripts/rollout.sh, keeping its state in the JSON file
-// $FAKE_AWS_STATE: { outputs, versions: [{ id, body }], instances: { id: runningBody }, calls: [] }.
+// $FAKE_AWS_STATE: { outputs, versions: [{ id, body }], instances: { id: runningBody }, calls: [],
+// slowWaits? }.
 // S3 keeps every version of the release object. "ssm send-command" restarts the instance the way
 // the prepare script does (fetch the current version, then start it), except that a release whose
 // body contains "stale" is not installed and the instance keeps running what it ran (as when the
 // download fails or the tarball has no server.js), and one whose body contains "exits at start"
 // leaves no main process. The command's own shell script then really runs
 // in bash, against a started process whose working directory holds that release's RELEASE.sha256
-// (and a systemctl stand-in that names it as the main pid), and its output and exit status become
-// the command invocation's.
+// (and a systemctl stand-in that names it as the main pid, and a curl stand-in for the gateway's
+// loopback /readyz, 200 unless the release is "broken" or none runs), and its output and exit
+// status become the command invocation's. "elbv2 wait target-in-service" always succeeds (the load
+// balancer still lists a target as healthy for a while after its gateway stopped answering).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +45,10 @@ function runOnInstance(instance, commands) {
     mkdirSync(join(sandbox, 'bin'));
     writeFileSync(join(sandbox, 'bin', 'systemctl'), `#!/bin/sh\n[ "$1" = show ] && echo ${running === null ? 0 : main.pid}\nexit 0\n`);
     chmodSync(join(sandbox, 'bin', 'systemctl'), 0o755);
+    // the gateway's own /readyz on loopback: 200 only while it runs a release that is not "broken"
+    const ready = running !== null && !running.includes('broken');
+    writeFileSync(join(sandbox, 'bin', 'curl'), `#!/bin/sh\nexit ${ready ? 0 : 22}\n`);
+    chmodSync(join(sandbox, 'bin', 'curl'), 0o755);
     // as AWS-RunShellScript does: the lines as one script, its status the last command's
     const result = spawnSync('bash', ['-c', commands.join('\n')], { env: { PATH: `${join(sandbox, 'bin')}:${process.env.PATH}` }, encoding: 'utf8' });
     main.kill('SIGKILL');
@@ -78,10 +85,25 @@ if (service === 'cloudformation' && command === 'describe-stacks') {
   out = `command-${state.calls.length}`;
   state.invocations[out] = runOnInstance(instance, commands);
 } else if (service === 'ssm' && command === 'wait') {
-  // the CLI's waiter exits 255 when the command ends in a failed state
-  code = state.invocations[option('--command-id')]?.status === 0 ? 0 : 255;
+  // the CLI's waiter exits 255 when the command ends in a failed state, and also when it gives up
+  // (100 s) on a command that still runs: the first `slowWaits` waits do that
+  const invocation = state.invocations[option('--command-id')];
+  if (state.slowWaits > 0 && invocation) {
+    state.slowWaits -= 1;
+    invocation.running = true;
+    code = 255;
+  } else code = invocation?.status === 0 ? 0 : 255;
 } else if (service === 'ssm' && command === 'get-command-invocation') {
-  out = state.invocations[option('--command-id')]?.stdout.trimEnd() ?? '';
+  const invocation = state.invocations[option('--command-id')];
+  if (option('--query') === 'Status') {
+    out = invocation?.running ? 'InProgress' : invocation?.status === 0 ? 'Success' : 'Failed';
+    if (invocation) invocation.running = false;
+  }
+  else out = invocation?.stdout.trimEnd() ?? '';
+} else if (service === 'elbv2' && command === 'wait' && args[2] === 'target-in-service') {
+  // the load balancer's view lags: it still lists a restarted instance as healthy until its health
+  // checks fail (3 x 15 s), so this fake always reports the target in service
+  if (option('--target-group-arn') !== state.outputs.TargetGroupArn) code = 254;
 } else {
   code = 2;
 }
