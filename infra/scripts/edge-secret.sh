@@ -25,7 +25,7 @@ stack=${2:-ReviewAssistantGateway}
 prefix=${PARAMETER_PREFIX:-/review-assistant}
 current="$prefix/EDGE_SECRET"
 previous="$prefix/EDGE_SECRET_PREVIOUS"
-# stack_output, in_service_instances, json_commands, restart_lines, run_on_instance, wait_instance_ready
+# stack_output, in_service_instances, json_commands, restart_lines, run_on_instance, wait_instance_ready, restart_every_gateway
 . "$(dirname "${BASH_SOURCE[0]}")/gateway-restart.sh"
 
 scratch=$(mktemp -d)
@@ -57,23 +57,9 @@ new_value() {
 }
 
 # Restarts the gateway on every instance in service, one at a time, so it reads the parameters
-# again; each must serve again (healthy target / gate) before the next one restarts.
+# again (restart_every_gateway, gateway-restart.sh).
 restart_gateways() {
-  local group instances instance
-  group=$(stack_output AutoScalingGroupName)
-  instances=$(in_service_instances "$group")
-  if [ -z "$instances" ]; then
-    echo "edge-secret: no instance in service in $group; new instances read the parameters when they start"
-    return 0
-  fi
-  for instance in $instances; do
-    run_on_instance "$instance" "review assistant: edge secret $action" "$(json_commands "${restart_lines[@]}")" \
-      || { echo "edge-secret: restarting the gateway on $instance failed" >&2; return 1; }
-    echo "edge-secret: restarted the gateway on $instance"
-    wait_instance_ready "$instance" \
-      || { echo "edge-secret: the gateway on $instance did not become ready after the restart; stopping (the other instances were not restarted)" >&2; return 1; }
-    echo "edge-secret: the gateway on $instance is ready"
-  done
+  restart_every_gateway edge-secret "review assistant: edge secret $action" "new instances read the parameters when they start"
 }
 
 case "$action" in

@@ -1,4 +1,4 @@
-# Sourced by infra/scripts/rollout.sh and infra/scripts/edge-secret.sh (not run on its own):
+# Sourced by infra/scripts/rollout.sh, edge-secret.sh and restart-gateways.sh (not run on its own):
 # restarts the gateway on one instance with SSM Run Command and waits until that instance serves
 # again, so that the next instance is restarted only while another one is ready (mode=ha: the load
 # balancer always has a healthy target; `aws ssm wait command-executed` returns as soon as
@@ -99,4 +99,26 @@ wait_instance_ready() {
     url=$(stack_output GatewayUrl) || return 1
     gate_url "$url"
   fi
+}
+
+# restart_every_gateway <name> <comment> <when none>: restarts the gateway on every instance in
+# service, one at a time; each must serve again (wait_instance_ready) before the next one restarts.
+# <name> prefixes the messages, <comment> is the Run Command comment, <when none> is said when no
+# instance is in service. Fails at the first instance that does not come back (the others untouched).
+restart_every_gateway() {
+  local name=$1 comment=$2 none=$3 group instances instance
+  group=$(stack_output AutoScalingGroupName) || return 1
+  instances=$(in_service_instances "$group") || return 1
+  if [ -z "$instances" ]; then
+    echo "$name: no instance in service in $group; $none"
+    return 0
+  fi
+  for instance in $instances; do
+    run_on_instance "$instance" "$comment" "$(json_commands "${restart_lines[@]}")" \
+      || { echo "$name: restarting the gateway on $instance failed" >&2; return 1; }
+    echo "$name: restarted the gateway on $instance"
+    wait_instance_ready "$instance" \
+      || { echo "$name: the gateway on $instance did not become ready after the restart; stopping (the other instances were not restarted)" >&2; return 1; }
+    echo "$name: the gateway on $instance is ready"
+  done
 }
