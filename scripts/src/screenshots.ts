@@ -8,35 +8,27 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
+import { findFreePort } from '@review-assistant/local-worker';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const QUESTION = 'Which restaurant has good vegan options, and how is the service?';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string', default: join(repoRoot, 'docs') } } });
   const out = values.out as string;
   const dataDir = await mkdtemp(join(tmpdir(), 'screenshots-'));
-  const port = await freePort();
+  const port = await findFreePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
-    WORKER_PORT: String(await freePort()),
-    INSPECTOR_PORT: String(await freePort()),
+    WORKER_PORT: String(await findFreePort()),
+    INSPECTOR_PORT: String(await findFreePort()),
     DATA_DIR: dataDir,
     MODEL_BACKEND: 'offline',
     WORKER_SHARED_SECRET: randomBytes(32).toString('hex'),

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '@review-assistant/shared';
 import { FeatureCounts } from './feature-counts.js';
 import { countFeatures, normalizeText, type FeatureConfig } from './text-features.js';
-
-/** A small deterministic generator (mulberry32), so every run checks the same inputs. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const entriesOf = (counts: FeatureCounts): Array<[number, number]> => Array.from({ length: counts.size }, (_, entry) => [counts.ids[entry]!, counts.counts[entry]!]);
 
@@ -65,7 +54,7 @@ const punctuation = ['', '', '', ',', '!', '?', '’s', ' - ', '"', '  '];
 
 /** A few hundred texts: short and long, repeated words, unicode, punctuation, empty. */
 function sampleTexts(count: number): string[] {
-  const next = random(42);
+  const next = createRandom(42);
   const texts = ['', '   ', 'a', 'ok ok', 'the the the the the the', 'Ｈello,  WORLD’s  “best”!!', 'word '.repeat(800), 'x'.repeat(4000)];
   while (texts.length < count) {
     const length = 1 + Math.floor(next() * (next() < 0.1 ? 120 : 14));
@@ -86,7 +75,7 @@ const configs: FeatureConfig[] = [
 
 describe('FeatureCounts', () => {
   it('counts like a Map, in first-seen order, across growth and reuse', () => {
-    const next = random(7);
+    const next = createRandom(7);
     const counts = new FeatureCounts(16);
     for (let round = 0; round < 20; round += 1) {
       const reference = new Map<number, number>();

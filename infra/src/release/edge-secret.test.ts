@@ -1,44 +1,21 @@
-import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installFakeAws, restartSteps, runWithFakeAws, type FakeParametersState as FakeState } from './testing/fake-aws-parameters.js';
 
-const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../scripts/edge-secret.sh', import.meta.url));
-const fakeAws = fileURLToPath(new URL('./testing/fake-aws-parameters.mjs', import.meta.url));
-
-interface FakeState {
-  parameters: Record<string, string[]>;
-  instances: string[];
-  restarts: string[];
-  calls: string[][];
-  outputs?: Record<string, string>;
-  unready?: string[];
-  readFails?: boolean;
-}
-
 const CURRENT = '/review-assistant/EDGE_SECRET';
 const PREVIOUS = '/review-assistant/EDGE_SECRET_PREVIOUS';
 const TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/gateway/0123456789abcdef';
 
-/** The restarts and readiness waits in the order the script ran them: "restart i-one", "ready i-one". */
-function restartSteps(state: FakeState): string[] {
-  return state.calls.flatMap((call) => {
-    const id = (name: string) => call[call.indexOf(name) + 1]?.replace(/^Id=/, '');
-    if (call[1] === 'send-command') return [`restart ${id('--instance-ids')}`];
-    if (call[0] === 'elbv2' && call[2] === 'target-in-service') return [`ready ${id('--targets')}`];
-    return [];
-  });
-}
-
 /** infra/scripts/edge-secret.sh against a fake AWS CLI that keeps parameters and their versions. */
 describe('edge-secret.sh (create, rotate, finish)', () => {
   let directory: string;
+  let bin: string;
   let server: Server;
   let readyStatus = 200;
   let gatewayUrl: string;
@@ -48,9 +25,7 @@ describe('edge-secret.sh (create, rotate, finish)', () => {
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'edge-secret-'));
-    await mkdir(join(directory, 'bin'));
-    await copyFile(fakeAws, join(directory, 'bin', 'aws'));
-    await chmod(join(directory, 'bin', 'aws'), 0o755);
+    bin = await installFakeAws(directory);
     // mode=ha: two instances behind the load balancer's target group
     await writeFile(stateFile(), JSON.stringify({ parameters: {}, instances: ['i-one', 'i-two'], restarts: [], calls: [], outputs: { TargetGroupArn: TARGET_GROUP } }));
     // the public /readyz of the one-instance mode (no target group)
@@ -65,11 +40,7 @@ describe('edge-secret.sh (create, rotate, finish)', () => {
   });
 
   async function edgeSecret(...args: string[]) {
-    const env = { PATH: `${join(directory, 'bin')}:${process.env['PATH'] ?? ''}`, FAKE_AWS_STATE: stateFile(), GATE_TIMEOUT_SECONDS: '2', GATE_INTERVAL_SECONDS: '0.1' };
-    const result = await run('bash', [script, ...args], { env }).then(
-      ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
-    );
+    const result = await runWithFakeAws(script, args, bin, stateFile());
     return { ...result, state: await readState() };
   }
 
