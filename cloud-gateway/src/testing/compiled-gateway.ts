@@ -31,11 +31,12 @@ export interface CompiledGateway {
 /**
  * Starts `node <production flags> cloud-gateway/dist/server.js` as production does, on a free
  * port with its own DATA_DIR, and reads its URL from the start-up log line. `extraNodeFlags` come
- * after the production ones (e.g. {@link moduleLogFlags}).
+ * after the production ones (e.g. {@link moduleLogFlags}); `nodeBinary` runs it on another Node
+ * (production's Node 22 in the benches) instead of the one running this process.
  */
-export async function startCompiledGateway(env: Record<string, string> = {}, options: { extraNodeFlags?: string[] } = {}): Promise<CompiledGateway> {
+export async function startCompiledGateway(env: Record<string, string> = {}, options: { extraNodeFlags?: string[]; nodeBinary?: string } = {}): Promise<CompiledGateway> {
   const dataDir = await mkdtemp(join(tmpdir(), 'compiled-gateway-'));
-  const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, ...(options.extraNodeFlags ?? []), join(root, 'cloud-gateway', 'dist', 'server.js')], {
+  const child = spawn(options.nodeBinary ?? process.execPath, [...PRODUCTION_NODE_FLAGS, ...(options.extraNodeFlags ?? []), join(root, 'cloud-gateway', 'dist', 'server.js')], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { PRODUCTION_NODE_FLAGS, startCompiledGateway, startWorkerDouble, type CompiledGateway } from '@review-assistant/cloud-gateway/testing';
+import { node22Binary, NODE22_VERSION } from '@review-assistant/infra/testing';
 import type { BenchSection } from './types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -61,9 +62,50 @@ async function startHelloWorld(): Promise<{ url: string; child: ChildProcess; st
   };
 }
 
+const BENCH_GATEWAY_ENV = {
+  WORKER_SHARED_SECRET: secret,
+  CHAT_RATE_LIMIT_BURST: '100000',
+  CHAT_RATE_LIMIT_PER_MINUTE: '1000000',
+  INTENT_RATE_LIMIT_BURST: '100000',
+  INTENT_RATE_LIMIT_PER_MINUTE: '1000000',
+};
+
+/** The compiled gateway with production flags against the worker double, once it is ready (rate limits lifted: every client is 127.0.0.1). */
+async function startBenchGateway(workerUrl: string, nodeBinary?: string): Promise<CompiledGateway> {
+  const gateway = await startCompiledGateway({ ...BENCH_GATEWAY_ENV, WORKER_URLS: workerUrl }, nodeBinary === undefined ? {} : { nodeBinary });
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if ((await fetch(`${gateway.url}/readyz`)).status === 200) return gateway;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await gateway.stop();
+  throw new Error('the compiled gateway did not become ready within 30 s');
+}
+
+/**
+ * The chat-turn figures on production's Node (the Docker image and the EC2 unit run Node 22): a
+ * fresh gateway, the first block of turns after the warm-up, then the next block.
+ */
+async function turnsOnProductionNode(workerUrl: string): Promise<{ version: string; first: number; next: number } | string> {
+  let binary: string;
+  try {
+    binary = await node22Binary(join(root, '.cache', 'node22'));
+  } catch (error) {
+    return `Node ${NODE22_VERSION} could not be fetched (${(error as Error).message.slice(0, 200)}), so production's Node is not measured here.`;
+  }
+  const gateway = await startBenchGateway(workerUrl, binary);
+  try {
+    const pid = gateway.child.pid!;
+    const first = await cpuPerCall(pid, TURNS, () => chatTurn(gateway.url));
+    const next = await cpuPerCall(pid, TURNS, () => chatTurn(gateway.url), 0);
+    return { version: NODE22_VERSION, first, next };
+  } finally {
+    await gateway.stop();
+  }
+}
+
 /** CPU the process at `pid` spends per call of `call`, over `count` sequential calls after a warm-up. */
-async function cpuPerCall(pid: number, count: number, call: () => Promise<void>): Promise<number> {
-  for (let index = 0; index < WARMUP; index += 1) await call();
+async function cpuPerCall(pid: number, count: number, call: () => Promise<void>, warmup = WARMUP): Promise<number> {
+  for (let index = 0; index < warmup; index += 1) await call();
   const before = await cpuMs(pid);
   for (let index = 0; index < count; index += 1) await call();
   return ((await cpuMs(pid)) - before) / count;
@@ -106,18 +148,7 @@ export async function gatewayCpu(): Promise<BenchSection> {
   let hello: Awaited<ReturnType<typeof startHelloWorld>> | undefined;
   const loadBefore = loadavg()[0] ?? Number.NaN;
   try {
-    gateway = await startCompiledGateway({
-      WORKER_URLS: worker.url,
-      WORKER_SHARED_SECRET: secret,
-      CHAT_RATE_LIMIT_BURST: '100000',
-      CHAT_RATE_LIMIT_PER_MINUTE: '1000000',
-      INTENT_RATE_LIMIT_BURST: '100000',
-      INTENT_RATE_LIMIT_PER_MINUTE: '1000000',
-    });
-    for (let attempt = 0; attempt < 300; attempt += 1) {
-      if ((await fetch(`${gateway.url}/readyz`)).status === 200) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    gateway = await startBenchGateway(worker.url);
     hello = await startHelloWorld();
     const pid = gateway.child.pid!;
     const gatewayUrl = gateway.url;
@@ -146,6 +177,9 @@ export async function gatewayCpu(): Promise<BenchSection> {
     // optimised the hot code by then (the first block pays for that, on the main thread and in
     // the background compiler), which is how a gateway that has been up for a while runs.
     const perWarmTurn = await cpuPerCall(pid, TURNS, () => chatTurn(gatewayUrl));
+    await gateway.stop();
+    gateway = undefined;
+    const production = await turnsOnProductionNode(worker.url);
     const healthzCpuUs = (healthzCpu.ms * 1000) / healthzCpu.requests;
     const helloCpuUs = (helloCpu.ms * 1000) / helloCpu.requests;
     const healthzAverage = healthz.reduce((sum, value) => sum + value, 0) / healthz.length;
@@ -161,10 +195,17 @@ export async function gatewayCpu(): Promise<BenchSection> {
         '| --- | --- | --- | --- | --- |',
         `| CPU per chat turn (intent, routing, signing, relaying 22 events as SSE, request log, interaction record) | ${ms(perTurn)} | — | — | ≤ ${TARGETS.cpuPerTurnMs} ms: ${met(perTurn <= TARGETS.cpuPerTurnMs)} |`,
         `| the same ${TURNS} turns once more, after the intent calls and the throughput runs below (V8 has optimised the hot code by then; the row above includes that warm-up) | ${ms(perWarmTurn)} | — | — | — |`,
+        ...(typeof production === 'string'
+          ? []
+          : [
+              `| CPU per chat turn on Node ${production.version} (production's Node; the other rows run on this machine's Node ${process.version}): a fresh gateway, ${TURNS} turns after ${WARMUP} warm-up | ${ms(production.first)} | — | — | ≤ ${TARGETS.cpuPerTurnMs} ms: ${met(production.first <= TARGETS.cpuPerTurnMs)} |`,
+              `| the next ${TURNS} turns on Node ${production.version} | ${ms(production.next)} | — | — | — |`,
+            ]),
         `| CPU per \`POST /api/intent\` (prediction included) vs a JSON echo | ${ms(perIntent)} | ${ms(perEcho)} | ${(perIntent / perEcho).toFixed(2)} × | ≤ ${TARGETS.cpuPerIntentMs} ms: ${met(perIntent <= TARGETS.cpuPerIntentMs)} |`,
         `| \`GET /healthz\` req/s vs hello-world \`GET /\` (autocannon, 10 connections, ${AUTOCANNON_SECONDS} s × 2 interleaved) | ${healthzAverage.toFixed(0)} | ${helloAverage.toFixed(0)} | ${(ratio * 100).toFixed(0)} % | ≥ ${TARGETS.healthzRatio * 100} %: ${met(ratio >= TARGETS.healthzRatio)} |`,
         `| for scale: server CPU per request during those runs (hello-world ÷ gateway, what the req/s ratio would be if both servers were CPU-bound) | ${healthzCpuUs.toFixed(1)} µs | ${helloCpuUs.toFixed(1)} µs | ${((helloCpuUs / healthzCpuUs) * 100).toFixed(0)} % | — |`,
         '',
+        ...(typeof production === 'string' ? [production, ''] : []),
         `Errors or non-2xx answers during the throughput runs: ${errors}. Machine load average during the run: ${load.toFixed(1)} on ${cpus().length} cores (the machine is shared with other jobs: the req/s figures and their ratio move with the load, the CPU-time figures much less). autocannon runs in this process on the same cores, so how far each req/s figure is client-bound depends on the load; the CPU-per-request row is the steadier comparison.`,
       ].join('\n'),
     };
