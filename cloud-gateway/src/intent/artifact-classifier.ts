@@ -12,6 +12,8 @@ export class ArtifactIntentClassifier implements IntentClassifier {
   private readonly scorer: MlpScorer;
   private readonly labels: string[];
   private readonly outOfScopeIndex: number;
+  /** The probabilities of the text being predicted, reused by every prediction. */
+  private readonly probabilities: Float32Array;
 
   constructor(
     private readonly artifact: Pick<DecodedArtifact, 'manifest' | 'weights'>,
@@ -19,6 +21,7 @@ export class ArtifactIntentClassifier implements IntentClassifier {
   ) {
     const { manifest } = artifact;
     this.scorer = new MlpScorer(artifact.weights);
+    this.probabilities = new Float32Array(this.scorer.labels);
     this.labels = manifest.labels;
     this.outOfScopeIndex = manifest.labels.indexOf(manifest.outOfScopeLabel);
     this.info = {
@@ -36,7 +39,7 @@ export class ArtifactIntentClassifier implements IntentClassifier {
   }
 
   predict(text: string, topK = 5): IntentPrediction {
-    const probabilities = this.scorer.probabilities(text);
+    const probabilities = this.scorer.probabilities(text, this.probabilities);
     const order = topIndices(probabilities, Math.max(1, topK));
     const ranking: ScoredIntent[] = order.map((index) => ({
       name: this.labels[index]!,

@@ -134,18 +134,18 @@ export interface ActiveFeatures {
 }
 
 /**
- * Looks up the text's hashed n-grams in the network's rows. Pass `into` to reuse buffers (the
- * scorer does, so a prediction allocates almost nothing); they grow when a text needs more.
- * `normalized` says the text is already normalised, `counts` is a table to reuse for the counting.
+ * Looks up the hashed n-grams of an already normalised text in the network's rows. Pass `into`
+ * to reuse buffers (the scorer does, so a prediction allocates almost nothing); they grow when a
+ * text needs more. `counts` is a table to reuse for the counting.
  */
 export function activeFeatures(
-  text: string,
+  normalized: string,
   weights: Pick<MlpNetwork, 'features' | 'featureIds' | 'idf'>,
   into?: ActiveFeatures,
   rowIndex?: FeatureRowIndex,
-  reuse?: { normalized: string; counts: FeatureCounts },
+  counts = new FeatureCounts(),
 ): ActiveFeatures {
-  const counts = countFeatures(reuse?.normalized ?? normalizeText(text), weights.features, reuse?.counts ?? new FeatureCounts());
+  countFeatures(normalized, weights.features, counts);
   const target = into ?? { rows: new Int32Array(counts.size), values: new Float32Array(counts.size), count: 0 };
   if (target.rows.length < counts.size) {
     target.rows = new Int32Array(counts.size * 2);
@@ -186,11 +186,13 @@ export class MlpScorer {
   private readonly logits: Float64Array;
   /** With logit averaging: the members' logits summed, for the current text. */
   private readonly logitSums: Float64Array;
-  /** The output layers dequantised once (labels × hidden floats each, small). */
+  /** The output layers dequantised once and transposed (hidden × labels floats each, small). */
   private readonly outputs: Float32Array[];
-  /** The positive hidden units of the current network, compacted: their indices and values. */
+  /** Per label: the output bias plus the even-positioned active units' terms, and the odd ones'. */
+  private readonly evenSums: Float64Array;
+  private readonly oddSums: Float64Array;
+  /** The positive hidden units of the current network, compacted. */
   private readonly activeCols: Int32Array;
-  private readonly activeHidden: Float64Array;
   private readonly active: ActiveFeatures = { rows: new Int32Array(512), values: new Float32Array(512), count: 0 };
   private readonly rowIndexes: FeatureRowIndex[];
   /** The word-vector input layers dequantised once and transposed (hidden × 2 dims floats each, small). */
@@ -198,6 +200,8 @@ export class MlpScorer {
   private readonly vectors: WordVectors | undefined;
   private readonly pooled: Float32Array;
   private readonly wordRows: number[] = [];
+  /** The normalised text being scored, shared by the members, and their counting table. */
+  private normalized = '';
   private readonly counts = new FeatureCounts(1024);
 
   constructor(private readonly weights: IntentModelWeights) {
@@ -208,9 +212,10 @@ export class MlpScorer {
     this.logits = new Float64Array(this.labels);
     this.logitSums = new Float64Array(this.labels);
     this.rowIndexes = weights.networks.map(({ featureIds }) => new FeatureRowIndex(featureIds));
-    this.outputs = weights.networks.map(({ output }) => dequantize(output));
+    this.outputs = weights.networks.map(({ output }) => dequantizeTransposed(output));
+    this.evenSums = new Float64Array(this.labels);
+    this.oddSums = new Float64Array(this.labels);
     this.activeCols = new Int32Array(first.embedding.cols);
-    this.activeHidden = new Float64Array(first.embedding.cols);
     this.vectorInputs = weights.networks.map(({ vectorInput }) => (vectorInput === undefined ? undefined : dequantizeTransposed(vectorInput)));
     const needsVectors = weights.networks.some((network) => network.vectorInput !== undefined);
     if (needsVectors && weights.wordVectors === undefined) throw new Error('the model has word-vector networks but no word vectors');
@@ -218,29 +223,49 @@ export class MlpScorer {
     this.pooled = new Float32Array(2 * (this.vectors?.dims ?? 0));
   }
 
-  /** The members' softmax probabilities, averaged (or the softmax of their averaged logits). */
-  probabilities(text: string): Float32Array {
-    const result = new Float32Array(this.labels);
-    const logits = this.weights.averaging === 'logits';
-    if (logits) this.logitSums.fill(0);
-    // normalised once for every network and the word vectors
-    const reuse = { normalized: normalizeText(text), counts: this.counts };
-    if (this.vectors !== undefined) this.vectors.pool(this.vectors.rowsOf(wordsOf(reuse.normalized), this.wordRows), this.pooled);
-    this.weights.networks.forEach((network, index) => {
-      // a network over the word vectors alone has no n-gram rows to look up
-      const active = network.featureIds.length === 0 ? NO_FEATURES : activeFeatures(text, network, this.active, this.rowIndexes[index], reuse);
-      const networkLogits = this.logitsOf(network, this.outputs[index]!, this.vectorInputs[index], active);
-      if (!logits) softmaxInto(networkLogits, 1, networkLogits);
-      const sums = logits ? this.logitSums : result;
-      for (let label = 0; label < this.labels; label += 1) sums[label] = sums[label]! + networkLogits[label]!;
-    });
-    const members = this.weights.networks.length;
-    if (logits) {
-      softmaxInto(this.logitSums, 1 / members, result);
-      return result;
+  /**
+   * The members' softmax probabilities, averaged (or the softmax of their averaged logits), into
+   * `into` (a new array unless given; the classifier reuses one).
+   */
+  probabilities(text: string, into: Float32Array = new Float32Array(this.labels)): Float32Array {
+    const labels = this.labels;
+    const networks = this.weights.networks;
+    const averageLogits = this.weights.averaging === 'logits';
+    const sums = averageLogits ? this.logitSums : into;
+    sums.fill(0);
+    this.prepare(text);
+    for (let index = 0; index < networks.length; index += 1) {
+      const networkLogits = this.networkLogits(index);
+      if (!averageLogits) softmaxInto(networkLogits, 1, networkLogits);
+      for (let label = 0; label < labels; label += 1) sums[label] = sums[label]! + networkLogits[label]!;
     }
-    for (let label = 0; label < this.labels; label += 1) result[label] = result[label]! / members;
-    return result;
+    if (averageLogits) {
+      softmaxInto(this.logitSums, 1 / networks.length, into);
+      return into;
+    }
+    for (let label = 0; label < labels; label += 1) into[label] = into[label]! / networks.length;
+    return into;
+  }
+
+  /** One member's logits for a text (a copy): what `probabilities` combines, for tests and diagnostics. */
+  memberLogits(text: string, member: number): Float64Array {
+    if (member < 0 || member >= this.weights.networks.length) throw new RangeError(`no member ${member}`);
+    this.prepare(text);
+    return this.networkLogits(member).slice();
+  }
+
+  /** Normalises the text once for every network and pools its word vectors. */
+  private prepare(text: string): void {
+    this.normalized = normalizeText(text);
+    if (this.vectors !== undefined) this.vectors.pool(this.vectors.rowsOf(wordsOf(this.normalized), this.wordRows), this.pooled);
+  }
+
+  /** Member `index`'s logits for the prepared text (a buffer reused by the next call). */
+  private networkLogits(index: number): Float64Array {
+    const network = this.weights.networks[index]!;
+    // a network over the word vectors alone has no n-gram rows to look up
+    const active = network.featureIds.length === 0 ? NO_FEATURES : activeFeatures(this.normalized, network, this.active, this.rowIndexes[index], this.counts);
+    return this.logitsOf(network, this.outputs[index]!, this.vectorInputs[index], active);
   }
 
   /** The network's logits for the current text (a buffer reused by the next call). */
@@ -252,64 +277,69 @@ export class MlpScorer {
     const hidden = this.hidden;
     const bias = network.hiddenBias;
     for (let col = 0; col < width; col += 1) hidden[col] = bias[col]!;
-    const rows = active.rows;
-    const activeValues = active.values;
-    for (let index = 0; index < active.count; index += 1) {
-      const row = rows[index]!;
-      addScaledRow(hidden, values, row * width, width, activeValues[index]! * scales[row]!);
+    addScaledRows(hidden, values, scales, width, active);
+    if (vectorInput !== undefined) addVectorInput(hidden, this.pooled, vectorInput, width);
+    // output layer over the active hidden units only (ReLU zeroes about half of them), stored
+    // transposed: each active unit adds its contiguous row of label weights into two partial sums
+    // per label (even positions into the first, odd into the second, as a dot product per label
+    // unrolled by two would), so each label's float64 sum is added up in the same order
+    const labelWeights = output;
+    const even = this.evenSums;
+    const odd = this.oddSums;
+    const outputBias = network.outputBias;
+    for (let label = 0; label < labels; label += 1) {
+      even[label] = outputBias[label]!;
+      odd[label] = 0;
     }
-    if (vectorInput !== undefined) {
-      // hidden[c] += Σᵢ pooled[i] · W[i][c], with W stored transposed: one dot product per hidden
-      // unit, accumulated in registers (four partial sums) instead of 2 × dims passes over `hidden`
-      const pooled = this.pooled;
-      // the mean's inputs come first: a network that reads only the mean stops there
-      const inputs = vectorInput.length / width;
-      const unrolledInputs = inputs - (inputs % 4);
-      for (let col = 0; col < width; col += 1) {
-        const base = col * inputs;
-        let sum0 = 0;
-        let sum1 = 0;
-        let sum2 = 0;
-        let sum3 = 0;
-        let input = 0;
-        for (; input < unrolledInputs; input += 4) {
-          sum0 += pooled[input]! * vectorInput[base + input]!;
-          sum1 += pooled[input + 1]! * vectorInput[base + input + 1]!;
-          sum2 += pooled[input + 2]! * vectorInput[base + input + 2]!;
-          sum3 += pooled[input + 3]! * vectorInput[base + input + 3]!;
-        }
-        for (; input < inputs; input += 1) sum0 += pooled[input]! * vectorInput[base + input]!;
-        hidden[col] = hidden[col]! + sum0 + sum1 + sum2 + sum3;
-      }
-    }
-    // output layer over the active hidden units only (ReLU zeroes about half of them): one dot
-    // product per label over the compacted active units, accumulated in registers
     const activeCols = this.activeCols;
-    const activeHidden = this.activeHidden;
     let positive = 0;
     for (let col = 0; col < width; col += 1) {
-      const activation = hidden[col]!;
-      if (activation > 0) {
+      if (hidden[col]! > 0) {
         activeCols[positive] = col;
-        activeHidden[positive] = activation;
         positive += 1;
       }
     }
-    const logits = this.logits;
-    const outputBias = network.outputBias;
-    const unrolledPositive = positive - (positive % 2);
-    for (let label = 0; label < labels; label += 1) {
-      const base = label * width;
-      let sum0 = outputBias[label]!;
-      let sum1 = 0;
-      let index = 0;
-      for (; index < unrolledPositive; index += 2) {
-        sum0 += activeHidden[index]! * output[base + activeCols[index]!]!;
-        sum1 += activeHidden[index + 1]! * output[base + activeCols[index + 1]!]!;
+    // eight units per pass over the labels (four into each sum), then pairs, then the last one
+    let index = 0;
+    for (; index + 8 <= positive; index += 8) {
+      const h0 = hidden[activeCols[index]!]!;
+      const h1 = hidden[activeCols[index + 1]!]!;
+      const h2 = hidden[activeCols[index + 2]!]!;
+      const h3 = hidden[activeCols[index + 3]!]!;
+      const h4 = hidden[activeCols[index + 4]!]!;
+      const h5 = hidden[activeCols[index + 5]!]!;
+      const h6 = hidden[activeCols[index + 6]!]!;
+      const h7 = hidden[activeCols[index + 7]!]!;
+      const b0 = activeCols[index]! * labels;
+      const b1 = activeCols[index + 1]! * labels;
+      const b2 = activeCols[index + 2]! * labels;
+      const b3 = activeCols[index + 3]! * labels;
+      const b4 = activeCols[index + 4]! * labels;
+      const b5 = activeCols[index + 5]! * labels;
+      const b6 = activeCols[index + 6]! * labels;
+      const b7 = activeCols[index + 7]! * labels;
+      for (let label = 0; label < labels; label += 1) {
+        even[label] = even[label]! + h0 * labelWeights[b0 + label]! + h2 * labelWeights[b2 + label]! + h4 * labelWeights[b4 + label]! + h6 * labelWeights[b6 + label]!;
+        odd[label] = odd[label]! + h1 * labelWeights[b1 + label]! + h3 * labelWeights[b3 + label]! + h5 * labelWeights[b5 + label]! + h7 * labelWeights[b7 + label]!;
       }
-      if (index < positive) sum0 += activeHidden[index]! * output[base + activeCols[index]!]!;
-      logits[label] = sum0 + sum1;
     }
+    for (; index + 2 <= positive; index += 2) {
+      const h0 = hidden[activeCols[index]!]!;
+      const h1 = hidden[activeCols[index + 1]!]!;
+      const b0 = activeCols[index]! * labels;
+      const b1 = activeCols[index + 1]! * labels;
+      for (let label = 0; label < labels; label += 1) {
+        even[label] = even[label]! + h0 * labelWeights[b0 + label]!;
+        odd[label] = odd[label]! + h1 * labelWeights[b1 + label]!;
+      }
+    }
+    if (index < positive) {
+      const h0 = hidden[activeCols[index]!]!;
+      const b0 = activeCols[index]! * labels;
+      for (let label = 0; label < labels; label += 1) even[label] = even[label]! + h0 * labelWeights[b0 + label]!;
+    }
+    const logits = this.logits;
+    for (let label = 0; label < labels; label += 1) logits[label] = even[label]! + odd[label]!;
     return logits;
   }
 }
@@ -329,12 +359,6 @@ function softmaxInto(logits: Float64Array, scale: number, into: Float32Array | F
   for (let label = 0; label < labels; label += 1) into[label] = into[label]! * inverse;
 }
 
-function dequantize(matrix: QuantizedMatrix): Float32Array {
-  const dense = new Float32Array(matrix.values.length);
-  for (let index = 0; index < dense.length; index += 1) dense[index] = matrix.values[index]! * matrix.scales[Math.floor(index / matrix.cols)]!;
-  return dense;
-}
-
 /** The matrix as floats, transposed (cols × rows), so that a column is contiguous. */
 function dequantizeTransposed(matrix: QuantizedMatrix): Float32Array {
   const dense = new Float32Array(matrix.values.length);
@@ -345,15 +369,105 @@ function dequantizeTransposed(matrix: QuantizedMatrix): Float32Array {
   return dense;
 }
 
-/** hidden[c] += factor × values[base + c] for c < width, unrolled by four. */
-function addScaledRow(hidden: Float64Array, values: Int8Array, base: number, width: number, factor: number): void {
-  const unrolled = width - (width % 4);
-  let col = 0;
-  for (; col < unrolled; col += 4) {
-    hidden[col] = hidden[col]! + factor * values[base + col]!;
-    hidden[col + 1] = hidden[col + 1]! + factor * values[base + col + 1]!;
-    hidden[col + 2] = hidden[col + 2]! + factor * values[base + col + 2]!;
-    hidden[col + 3] = hidden[col + 3]! + factor * values[base + col + 3]!;
+/**
+ * hidden[c] += value[i] × scale[row i] × values[row i][c] for each active row i in order. Eight
+ * rows per pass over the columns: a column's sum is still added up row by row in the same order
+ * (the same float64 roundings), but `hidden` is read and written once per eight rows, not per row.
+ */
+function addScaledRows(hidden: Float64Array, values: Int8Array, scales: Float32Array, width: number, active: ActiveFeatures): void {
+  const rows = active.rows;
+  const activeValues = active.values;
+  const count = active.count;
+  const grouped = count - (count % 8);
+  let index = 0;
+  for (; index < grouped; index += 8) {
+    const f0 = activeValues[index]! * scales[rows[index]!]!;
+    const f1 = activeValues[index + 1]! * scales[rows[index + 1]!]!;
+    const f2 = activeValues[index + 2]! * scales[rows[index + 2]!]!;
+    const f3 = activeValues[index + 3]! * scales[rows[index + 3]!]!;
+    const f4 = activeValues[index + 4]! * scales[rows[index + 4]!]!;
+    const f5 = activeValues[index + 5]! * scales[rows[index + 5]!]!;
+    const f6 = activeValues[index + 6]! * scales[rows[index + 6]!]!;
+    const f7 = activeValues[index + 7]! * scales[rows[index + 7]!]!;
+    const b0 = rows[index]! * width;
+    const b1 = rows[index + 1]! * width;
+    const b2 = rows[index + 2]! * width;
+    const b3 = rows[index + 3]! * width;
+    const b4 = rows[index + 4]! * width;
+    const b5 = rows[index + 5]! * width;
+    const b6 = rows[index + 6]! * width;
+    const b7 = rows[index + 7]! * width;
+    for (let col = 0; col < width; col += 1) {
+      hidden[col] = hidden[col]! + f0 * values[b0 + col]! + f1 * values[b1 + col]! + f2 * values[b2 + col]! + f3 * values[b3 + col]! + f4 * values[b4 + col]! + f5 * values[b5 + col]! + f6 * values[b6 + col]! + f7 * values[b7 + col]!;
+    }
   }
-  for (; col < width; col += 1) hidden[col] = hidden[col]! + factor * values[base + col]!;
+  for (; index < count; index += 1) {
+    const row = rows[index]!;
+    const factor = activeValues[index]! * scales[row]!;
+    const base = row * width;
+    for (let col = 0; col < width; col += 1) hidden[col] = hidden[col]! + factor * values[base + col]!;
+  }
+}
+
+/**
+ * hidden[c] += Σᵢ pooled[i] · W[i][c], with W stored transposed (a hidden unit's weights
+ * contiguous): one dot product per hidden unit in four partial sums (input i into sum i mod 4,
+ * the inputs past the last multiple of four into the first), added to hidden[c] in that order.
+ * Two units per pass, so that each pooled input is read once for both. The mean's inputs come
+ * first: a network that reads only the mean has half as many.
+ */
+function addVectorInput(hidden: Float64Array, pooled: Float32Array, vectorInput: Float32Array, width: number): void {
+  const inputs = vectorInput.length / width;
+  const unrolledInputs = inputs - (inputs % 4);
+  const pairedCols = width - (width % 2);
+  let col = 0;
+  for (; col < pairedCols; col += 2) {
+    const base = col * inputs;
+    const next = base + inputs;
+    let sum0 = 0;
+    let sum1 = 0;
+    let sum2 = 0;
+    let sum3 = 0;
+    let other0 = 0;
+    let other1 = 0;
+    let other2 = 0;
+    let other3 = 0;
+    let input = 0;
+    for (; input < unrolledInputs; input += 4) {
+      const p0 = pooled[input]!;
+      const p1 = pooled[input + 1]!;
+      const p2 = pooled[input + 2]!;
+      const p3 = pooled[input + 3]!;
+      sum0 += p0 * vectorInput[base + input]!;
+      sum1 += p1 * vectorInput[base + input + 1]!;
+      sum2 += p2 * vectorInput[base + input + 2]!;
+      sum3 += p3 * vectorInput[base + input + 3]!;
+      other0 += p0 * vectorInput[next + input]!;
+      other1 += p1 * vectorInput[next + input + 1]!;
+      other2 += p2 * vectorInput[next + input + 2]!;
+      other3 += p3 * vectorInput[next + input + 3]!;
+    }
+    for (; input < inputs; input += 1) {
+      sum0 += pooled[input]! * vectorInput[base + input]!;
+      other0 += pooled[input]! * vectorInput[next + input]!;
+    }
+    hidden[col] = hidden[col]! + sum0 + sum1 + sum2 + sum3;
+    hidden[col + 1] = hidden[col + 1]! + other0 + other1 + other2 + other3;
+  }
+  for (; col < width; col += 1) {
+    const base = col * inputs;
+    let sum0 = 0;
+    let sum1 = 0;
+    let sum2 = 0;
+    let sum3 = 0;
+    let input = 0;
+    for (; input < unrolledInputs; input += 4) {
+      sum0 += pooled[input]! * vectorInput[base + input]!;
+      sum1 += pooled[input + 1]! * vectorInput[base + input + 1]!;
+      sum2 += pooled[input + 2]! * vectorInput[base + input + 2]!;
+      sum3 += pooled[input + 3]! * vectorInput[base + input + 3]!;
+    }
+    for (; input < inputs; input += 1) sum0 += pooled[input]! * vectorInput[base + input]!;
+    hidden[col] = hidden[col]! + sum0 + sum1 + sum2 + sum3;
+  }
 }
