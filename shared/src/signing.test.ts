@@ -91,6 +91,13 @@ describe('request signing', () => {
     expect(reason(() => verify(second, { cache }))).toBeUndefined();
   });
 
+  it('gives every request its own 16-byte nonce, also across refills of the random pool', () => {
+    // 1,000 requests draw from four fills of the 256-nonce pool: none may repeat or be short.
+    const nonces = Array.from({ length: 1000 }, () => signRequest({ secret, method: 'POST', path: '/v1/chat', body: '' })[NONCE_HEADER]);
+    for (const value of nonces) expect(value).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(nonces).size).toBe(nonces.length);
+  });
+
   it('does not remember nonces of forged requests', () => {
     const cache = new NonceCache();
     const forged = signRequest({ secret: 'wrong-secret-000000', method: 'POST', path: '/v1/chat', body: '{"message":"hi"}', timestamp: 1_000_000_000, nonce });
