@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeSseWriter, sseFrame } from './sse-writer.js';
 
@@ -33,6 +34,23 @@ async function stream(keepAliveMs: number, silenceMs: number): Promise<{ body: s
   await sleep(Math.min(keepAliveMs * 4, 200));
   return { body, writesAfterEnd };
 }
+
+describe('sseFrame', () => {
+  it('frames an answer-delta exactly as the whole event serialised (property: any text, quotes, newlines, lone surrogates)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '"', '\\', '\n\r\u2028', '\ud800', '</script>')), (text) => {
+        const event = { type: 'answer-delta' as const, text };
+        expect(sseFrame(event)).toBe(`event: answer-delta\ndata: ${JSON.stringify(event)}\n\n`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('frames other events as their JSON on one data line', () => {
+    const event = { type: 'error' as const, code: 'no_worker', message: 'line one\nline two', retryable: true };
+    expect(sseFrame(event)).toBe(`event: error\ndata: ${JSON.stringify(event)}\n\n`);
+  });
+});
 
 describe('NodeSseWriter keep-alive', () => {
   it('sends comment lines while the stream is silent, then the event, and nothing after the end', async () => {

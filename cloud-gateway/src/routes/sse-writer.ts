@@ -12,8 +12,17 @@ export const CLIENT_WRITE_TIMEOUT_MS = 30_000;
 /** Text of one tick written at once rather than at the end of the tick (about the socket's high-water mark). */
 const FLUSH_AT_CHARS = 16 * 1024;
 
-/** One stream event as an SSE frame. `JSON.stringify` never emits a raw newline, so one `data:` line is exact. */
+/** What every `answer-delta` frame starts with, up to its text. */
+const ANSWER_DELTA_FRAME_START = 'event: answer-delta\ndata: {"type":"answer-delta","text":';
+
+/**
+ * One stream event as an SSE frame. `JSON.stringify` never emits a raw newline, so one `data:` line
+ * is exact. The hot `answer-delta` (about 20 per turn) is its constant start plus its quoted text:
+ * the bytes `JSON.stringify` gives for the event's two fields in the schema's order (`type`,
+ * `text`), without walking an object per token.
+ */
 export function sseFrame(event: StreamEvent): string {
+  if (event.type === 'answer-delta') return `${ANSWER_DELTA_FRAME_START}${JSON.stringify(event.text)}}\n\n`;
   return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
