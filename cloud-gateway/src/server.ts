@@ -22,6 +22,7 @@ import { WorkerUrlPolicy } from './pool/worker-url-policy.js';
 import { IntentRoutingPolicy } from './routing/intent-routing-policy.js';
 import type { RoutingPolicy } from './routing/policy.js';
 import { collectStartUpGarbage } from './start-up-gc.js';
+import { stdoutLog, type StdoutLog } from './stdout-log.js';
 
 const mebibytes = (bytes: number) => Math.round(bytes / 2 ** 17) / 8;
 
@@ -45,12 +46,11 @@ export interface RunningGateway {
 
 /** Builds the real collaborators from config and listens. Port 0 picks a free port. */
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
-  // Buffered asynchronous stdout: a write syscall per 4 KiB of log lines instead of per line (log
-  // writes were the largest single CPU cost per chat turn in the benchmark profile), flushed at
-  // least once a second so a quiet gateway's lines still appear promptly.
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'gateway' } }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
-  const flushTimer = setInterval(() => logger.flush(), 1000);
-  flushTimer.unref();
+  // Buffered stdout: one write per 4 KiB of log lines instead of one per line (log writes were the
+  // largest single CPU cost per chat turn in the benchmark profile), at least once a second, and
+  // what is buffered at exit is written (stdout-log.ts).
+  let stdout: StdoutLog | undefined;
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'gateway' } }, (stdout = stdoutLog()).stream);
   if (!config.workerSharedSecret) {
     logger.warn('WORKER_SHARED_SECRET is not set: requests to workers go unsigned (workers will refuse them) and heartbeats are refused');
   }
@@ -143,7 +143,6 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const close = (graceMs = 10_000) => {
     closing ??= (async () => {
       pool.stopSweeping();
-      clearInterval(flushTimer);
       const stopped = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
       gateway.closeWebSockets();
       server.closeIdleConnections();
@@ -155,7 +154,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       await emf?.stop().catch(() => undefined);
       await registry.close().catch(() => undefined);
       await rateLimitStore?.close().catch(() => undefined);
-      await new Promise<void>((resolveFlush) => logger.flush(() => resolveFlush()));
+      if (stdout) stdout.close();
+      else await new Promise<void>((resolveFlush) => logger.flush(() => resolveFlush()));
     })();
     return closing;
   };
