@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { answerMalformedRequests, malformedRequestResponse } from '@review-assistant/shared';
+import { EdgeServerResponse } from '@review-assistant/shared/edge';
 import type { GatewayApp } from './app.js';
 
 /**
@@ -9,7 +10,8 @@ import type { GatewayApp } from './app.js';
  * method, headers over the limit) are still answered in the error shape.
  */
 export async function listenGateway(gateway: GatewayApp, port: number, host: string): Promise<Server> {
-  const server = createServer(getRequestListener(gateway.app.fetch, { hostname: host, errorHandler: malformedRequestResponse }));
+  // EdgeServerResponse: the headers every response carries go out in its one `writeHead`.
+  const server = createServer({ ServerResponse: EdgeServerResponse }, getRequestListener(gateway.app.fetch, { hostname: host, errorHandler: malformedRequestResponse }));
   answerMalformedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -8,5 +8,5 @@ export { signatureMiddleware, signatureVerified, type SignatureMiddlewareOptions
 export { describeIssues, jsonBody, parseJsonBody, parseQuery, type ParseJsonBodyOptions } from './json-body.js';
 export { requestContext, routeLabel, type FinishedRequest, type RequestContextOptions, type RequestContextVariables, type RequestLogger } from './request-context.js';
 export { requestHeader } from './request-header.js';
-export { setResponseHeaders } from './response-headers.js';
+export { EdgeServerResponse, setResponseHeaders, type HeaderList } from './response-headers.js';
 export { createErrorRenderer, errorResponse, toErrorResponse, type ErrorLogger, type ErrorRendererOptions, type ErrorShape, type ErrorShapes } from './error-renderer.js';
