@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { RouteSchema } from '@review-assistant/shared';
 
@@ -42,5 +42,5 @@ export function truncateMessage(message: string): string {
  * group together (across gateways too) while the id a client holds never reaches the log.
  */
 export function hashSessionId(sessionId: string | undefined): string {
-  return sessionId === undefined ? 'anonymous' : createHash('sha256').update(sessionId, 'utf8').digest('hex').slice(0, 32);
+  return sessionId === undefined ? 'anonymous' : hash('sha256', sessionId, 'hex').slice(0, 32);
 }

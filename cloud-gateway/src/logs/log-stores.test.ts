@@ -164,6 +164,12 @@ describe('LocalLogStore', () => {
     expect((await store.recent(10)).map((item) => item.requestId)).toEqual(['next-day']);
   });
 
+  it('stores a session id as the first 32 hex digits of its UTF-8 SHA-256 (sha256sum of the bytes)', () => {
+    expect(hashSessionId('session-1')).toBe('84097828fc31a8c8d29210df48901a85');
+    expect(hashSessionId('séance 🍝')).toBe('cb0794a12ed12d0d440fd35392dcec80');
+    expect(hashSessionId(undefined)).toBe('anonymous');
+  });
+
   it('truncates long messages', () => {
     expect(truncateMessage('x'.repeat(2000))).toHaveLength(501);
     expect(truncateMessage('short')).toBe('short');
