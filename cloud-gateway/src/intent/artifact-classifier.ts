@@ -65,11 +65,15 @@ export function topIndices(values: Float32Array, count: number): number[] {
   const top: number[] = [];
   for (let index = 0; index < values.length; index += 1) {
     const value = values[index]!;
-    if (top.length === count && value <= values[top[count - 1]!]!) continue;
-    let position = top.length === count ? count - 1 : top.length;
-    while (position > 0 && values[top[position - 1]!]! < value) position -= 1;
-    top.splice(position, 0, index);
-    if (top.length > count) top.pop();
+    const full = top.length === count;
+    if (full && value <= values[top[count - 1]!]!) continue;
+    // insertion by shifting the smaller ones down (splice would allocate the array it returns)
+    let position = full ? count - 1 : top.length;
+    for (; position > 0 && values[top[position - 1]!]! < value; position -= 1) {
+      if (position < count) top[position] = top[position - 1]!;
+    }
+    if (full || position < top.length) top[position] = index;
+    else top.push(index);
   }
   return top;
 }

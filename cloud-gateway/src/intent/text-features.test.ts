@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extractFeatures, normalizeText, type FeatureConfig } from './text-features.js';
+import { createRandom } from '@review-assistant/shared';
+import { extractFeatures, normalizeText, normalizeUnicode, type FeatureConfig } from './text-features.js';
 
 const charsOnly = (charScope: FeatureConfig['charScope']): FeatureConfig => ({ wordNgrams: [], charMin: 3, charMax: 3, hashBits: 22, charScope });
 const idsOf = (text: string, config: FeatureConfig): number[] => [...extractFeatures(text, config).ids].sort((a, b) => a - b);
@@ -27,5 +28,17 @@ describe('extractFeatures', () => {
 
   it('normalises case, unicode and punctuation', () => {
     expect(normalizeText('  Ｈello,  WORLD’s  “best”!! ')).toBe("hello world's best");
+  });
+
+  it('gives an ASCII text the same string as the general path', () => {
+    // every ASCII character, weighted towards the ones the rules treat specially
+    const special = ["'", '`', ' ', ' ', '\t', '\n', '\r', '\v', '\f', '.', ',', '!', '?', '-', '"', '\u0000', '\u001f', '\u007f', 'A', 'Z', 'a', 'z', '0', '9'];
+    const next = createRandom(17);
+    const pick = (): string => (next() < 0.6 ? special[Math.floor(next() * special.length)]! : String.fromCharCode(Math.floor(next() * 128)));
+    const texts = ['', ' ', "'", "''", '`', "it's", "'quoted'", "rock 'n' roll", "O'Brien's", 'ends with apostrophe\'', "a '' b", "a''b", "x'' 'y", 'Which restaurant has the best pasta?', 'CAPS and 123 digits'];
+    for (let count = 0; count < 5000; count += 1) texts.push(Array.from({ length: Math.floor(next() * 24) }, pick).join(''));
+    for (const text of texts) expect(normalizeText(text)).toBe(normalizeUnicode(text));
+    // and a text with one character above ASCII takes the general path
+    expect(normalizeText("Café's  ‘best’")).toBe("café's best");
   });
 });

@@ -43,8 +43,18 @@ export function wordVectorInputs(features: FeatureConfig, dims: number): number 
 
 export const defaultFeatureConfig: FeatureConfig = { wordNgrams: [1, 2], charMin: 3, charMax: 5, hashBits: 22 };
 
-/** Lower-case, unify apostrophes, drop punctuation except inner apostrophes, squeeze spaces. */
+/**
+ * Lower-case, unify apostrophes, drop punctuation except inner apostrophes, squeeze spaces. A text
+ * of ASCII characters alone (most messages) takes a single pass that gives the same string as the
+ * general path (`normalizeUnicode`) without its NFKC pass and four regular-expression passes.
+ */
 export function normalizeText(text: string): string {
+  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) >= 0x80) return normalizeUnicode(text);
+  return normalizeAscii(text);
+}
+
+/** The normalisation of any text: NFKC, lower case, then the regular expressions. */
+export function normalizeUnicode(text: string): string {
   return text
     .normalize('NFKC')
     .toLowerCase()
@@ -53,6 +63,52 @@ export function normalizeText(text: string): string {
     .replace(/(^|\s)'+|'+(?=\s|$)/g, '$1')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+const APOSTROPHE = 0x27;
+const BACKTICK = 0x60;
+
+/** An ASCII letter or digit (what `\p{L}` and `\p{N}` match below 0x80). */
+function isWordChar(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39);
+}
+
+/** The output of `normalizeAscii`, reused (it grows for a longer text). */
+let asciiOutput = Buffer.alloc(256);
+
+/**
+ * `normalizeUnicode` for a text of ASCII characters: NFKC leaves ASCII as it is and lower case is
+ * A–Z → a–z; every other character but letters, digits and apostrophes (` is one) is a space,
+ * punctuation included. A run of apostrophes is dropped when a space or the text's start comes
+ * before it or a space or the end after it, kept otherwise; runs of spaces become one, none at
+ * either end.
+ */
+function normalizeAscii(text: string): string {
+  if (asciiOutput.length < text.length) asciiOutput = Buffer.alloc(text.length * 2);
+  const output = asciiOutput;
+  let length = 0;
+  let space = false;
+  let index = 0;
+  while (index < text.length) {
+    const code = text.charCodeAt(index);
+    if (isWordChar(code)) {
+      if (space && length > 0) output[length++] = 0x20;
+      space = false;
+      output[length++] = code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
+      index += 1;
+    } else if (code === APOSTROPHE || code === BACKTICK) {
+      let end = index + 1;
+      while (end < text.length && (text.charCodeAt(end) === APOSTROPHE || text.charCodeAt(end) === BACKTICK)) end += 1;
+      // the characters either side are letters, digits or spaces: a run is inner when both are letters or digits
+      const inner = index > 0 && end < text.length && isWordChar(text.charCodeAt(index - 1)) && isWordChar(text.charCodeAt(end));
+      if (inner) for (let apostrophe = index; apostrophe < end; apostrophe += 1) output[length++] = APOSTROPHE;
+      index = end;
+    } else {
+      space = true;
+      index += 1;
+    }
+  }
+  return output.toString('latin1', 0, length);
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -85,35 +141,92 @@ export function extractFeatures(text: string, config: FeatureConfig): SparseFeat
   return { ids, weights };
 }
 
+/** The pads the word n-grams see before the first word and after the last. */
+const START = '<s>';
+const END = '</s>';
+
 /**
  * Counts the hashed n-grams of an already normalised text into `counts` (cleared first), which
  * the scorer reuses across networks and predictions; sublinear weights are 1 + ln(count).
+ *
+ * Straight from the text, without splitting it: a normalised text is its words joined by single
+ * spaces, so a word is a range of the text, and the character pieces (` text ` or each ` word `)
+ * are ranges of the text with a space on either side. The grams, their hashes and their order are
+ * those of the words and pieces as strings.
  */
 export function countFeatures(normalized: string, config: FeatureConfig, counts: FeatureCounts): FeatureCounts {
   counts.clear();
   const mask = config.hashBits >= 32 ? 0xffffffff : (1 << config.hashBits) - 1;
-  const add = (hash: number): void => counts.add((hash & mask) >>> 0);
-  const words = normalized.length === 0 ? [] : normalized.split(' ');
-  const padded = ['<s>', ...words, '</s>'];
+  const length = normalized.length;
+  // word w (1-based; 0 and words + 1 are the pads) spans [starts[w], ends[w]) of the text
+  const words = length === 0 ? 0 : wordRanges(normalized);
+  const { starts, ends } = ranges;
+  const padded = words + 2;
   for (const order of config.wordNgrams) {
     const first = order === 1 ? 1 : 0;
-    const last = order === 1 ? padded.length - 1 : padded.length;
+    const last = order === 1 ? padded - 1 : padded;
     for (let start = first; start + order <= last; start += 1) {
       let hash = WORD_SEED ^ order;
       for (let offset = 0; offset < order; offset += 1) {
-        const word = padded[start + offset]!;
-        hash = hashRange(hash, word, 0, word.length);
+        const word = start + offset;
+        if (word === 0) hash = hashRange(hash, START, 0, START.length);
+        else if (word === padded - 1) hash = hashRange(hash, END, 0, END.length);
+        else hash = hashRange(hash, normalized, starts[word]!, ends[word]!);
         hash = Math.imul(hash ^ 0x20, FNV_PRIME) >>> 0;
       }
-      add(hash);
+      counts.add((hash & mask) >>> 0);
     }
   }
-  const pieces = config.charScope === 'words' ? words.map((word) => ` ${word} `) : [` ${normalized} `];
   for (let size = config.charMin; size <= config.charMax; size += 1) {
     const seed = Math.imul(CHAR_SEED ^ size, FNV_PRIME) >>> 0;
-    for (const chars of pieces) {
-      for (let start = 0; start + size <= chars.length; start += 1) add(hashRange(seed, chars, start, start + size));
+    if (config.charScope === 'words') {
+      for (let word = 1; word <= words; word += 1) addPieceGrams(counts, mask, seed, size, normalized, starts[word]!, ends[word]!);
+    } else {
+      addPieceGrams(counts, mask, seed, size, normalized, 0, length);
     }
   }
   return counts;
+}
+
+/** Word ranges of the text being counted, reused (they grow for a longer text). */
+const ranges = { starts: new Int32Array(64), ends: new Int32Array(64) };
+
+/** Fills `ranges` with the words of a non-empty normalised text (1-based); returns their number. */
+function wordRanges(normalized: string): number {
+  let word = 1;
+  let start = 0;
+  for (let index = 0; index <= normalized.length; index += 1) {
+    if (index < normalized.length && normalized.charCodeAt(index) !== SPACE) continue;
+    if (word + 1 >= ranges.starts.length) {
+      const starts = new Int32Array(ranges.starts.length * 2);
+      const ends = new Int32Array(ranges.starts.length * 2);
+      starts.set(ranges.starts);
+      ends.set(ranges.ends);
+      ranges.starts = starts;
+      ranges.ends = ends;
+    }
+    ranges.starts[word] = start;
+    ranges.ends[word] = index;
+    word += 1;
+    start = index + 1;
+  }
+  return word - 1;
+}
+
+const SPACE = 0x20;
+
+/**
+ * Counts the `size`-character grams of the piece ` text[from, to) ` (the range with a space on
+ * either side): character i of the piece is a space at either end, text[from + i - 1] inside.
+ */
+function addPieceGrams(counts: FeatureCounts, mask: number, seed: number, size: number, text: string, from: number, to: number): void {
+  const pieceLength = to - from + 2;
+  for (let start = 0; start + size <= pieceLength; start += 1) {
+    let hash = seed;
+    for (let index = start; index < start + size; index += 1) {
+      hash ^= index === 0 || index === pieceLength - 1 ? SPACE : text.charCodeAt(from + index - 1);
+      hash = Math.imul(hash, FNV_PRIME);
+    }
+    counts.add(((hash >>> 0) & mask) >>> 0);
+  }
 }
