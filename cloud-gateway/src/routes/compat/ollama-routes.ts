@@ -7,6 +7,7 @@ import { API_KEY, errorResponses, jsonResponse } from '../route-responses.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
 import { collectAnswer, startCompatTurn } from './compat-stream.js';
+import { stringFieldsFrame } from './frame-template.js';
 import { streamFrames, type Frame } from '../stream-frames.js';
 import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED, withoutLatestTag } from './compat-models.js';
@@ -59,6 +60,14 @@ const embedRoute = declareRoute({
 
 const nanoseconds = (ms: number | null) => Math.round((ms ?? 0) * 1e6);
 const ndjson = (value: unknown) => `${JSON.stringify(value)}\n`;
+
+let lastIso = { ms: Number.NaN, iso: '' };
+/** Now as ISO 8601 (Ollama's `created_at`), formatted again only when the millisecond changed: the lines of one worker chunk share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastIso.ms) lastIso = { ms, iso: new Date(ms).toISOString() };
+  return lastIso.iso;
+}
 
 function tag(name: string, family: string) {
   return {
@@ -119,7 +128,8 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
       ...(maxTokens === undefined ? {} : { maxTokens }),
       firstPieceWaitMs: body.stream === false ? undefined : streaming.firstPieceWaitMs,
     });
-    const line = (content: string) => ({ model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content } });
+    const line = (content: string, createdAt = isoNow()) => ({ model: body.model, created_at: createdAt, message: { role: 'assistant', content } });
+    const textLine = stringFieldsFrame((createdAt, content) => ndjson({ ...line(content, createdAt), done: false }));
 
     if (body.stream === false) {
       const { content, end } = await collectAnswer(pieces);
@@ -128,7 +138,7 @@ export function createOllamaRoutes(options: CompatRoutesOptions): Hono<GatewayEn
 
     async function* frames(source: AsyncGenerator<CompatTurnPiece>): AsyncGenerator<Frame> {
       for await (const piece of source) {
-        if (piece.type === 'text') yield { text: ndjson({ ...line(piece.text), done: false }) };
+        if (piece.type === 'text') yield { text: textLine(isoNow(), piece.text) };
         // Ollama reports a failure inside a stream as an `{"error": ...}` line; its clients raise it.
         else if (piece.type === 'error') yield { text: ndjson({ error: piece.message }), last: true };
         else yield { text: ndjson({ ...line(''), ...doneFields(piece) }), last: true };

@@ -7,6 +7,7 @@ import { API_KEY, errorResponses, jsonResponse } from '../route-responses.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
 import { collectAnswer, startCompatTurn } from './compat-stream.js';
+import { stringFieldFrame } from './frame-template.js';
 import { streamFrames, type Frame } from '../stream-frames.js';
 import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED } from './compat-models.js';
@@ -154,10 +155,11 @@ export function createOpenAiRoutes(options: CompatRoutesOptions): Hono<GatewayEn
       ...extra,
     });
     const delta = (value: Record<string, unknown>, finishReason: string | null = null) => ({ index: 0, delta: value, finish_reason: finishReason, logprobs: null });
+    const textFrame = stringFieldFrame((content) => sse(chunk([delta({ content })])));
     async function* frames(source: AsyncGenerator<CompatTurnPiece>): AsyncGenerator<Frame> {
       yield { text: sse(chunk([delta({ role: 'assistant', content: '' })])) };
       for await (const piece of source) {
-        if (piece.type === 'text') yield { text: sse(chunk([delta({ content: piece.text })])) };
+        if (piece.type === 'text') yield { text: textFrame(piece.text) };
         else if (piece.type === 'error') {
           // OpenAI's streams report a failure as an `error` event; the SDKs raise it as an APIError.
           yield { text: sse(openAiErrorShape({ code: piece.code, message: piece.message }, 502)), last: true };
