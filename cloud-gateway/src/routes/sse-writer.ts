@@ -182,13 +182,22 @@ export class NodeSseWriter {
  * (request id, security headers), without the already-sent marker, for `NodeSseWriter.open`.
  */
 export function bindNodeResponse(outgoing: ServerResponse, middlewareHeaders: Headers, controller: AbortController): Record<string, string> {
-  if (outgoing.destroyed) controller.abort();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) controller.abort();
-  });
+  abortWhenClientLeaves(outgoing, controller);
   const headers: Record<string, string> = {};
   middlewareHeaders.forEach((value, name) => {
     if (name !== X_ALREADY_SENT) headers[name] = value;
   });
   return headers;
+}
+
+/**
+ * Aborts `controller` when the client goes away: the response closes before it finished (what
+ * @hono/node-server's request signal follows, without the WHATWG `Request` that reading
+ * `c.req.raw.signal` makes it build).
+ */
+export function abortWhenClientLeaves(outgoing: ServerResponse, controller: AbortController): void {
+  if (outgoing.destroyed) controller.abort();
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) controller.abort();
+  });
 }
