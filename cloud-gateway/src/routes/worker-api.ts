@@ -12,6 +12,7 @@ import {
 import { outcomeStatus } from '../chat/chat-turn-outcome.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { apiKeyAccess } from './compat/api-key-access.js';
+import { clientAbort } from './compat/compat-stream.js';
 import type { GatewayEnv } from '../middleware/gateway-env.js';
 import { addRoute, declareRoute } from './route-declaration.js';
 import { API_KEY, errorResponses, jsonResponse } from './route-responses.js';
@@ -58,7 +59,7 @@ export function createWorkerApiRoutes(options: WorkerApiRoutesOptions): Hono<Gat
       let status = 'ok';
       let workerId: string | null = null;
       try {
-        const result = await options.pool.callJson(workerPath, c.req.valid('json'), { requestId, signal: c.req.raw.signal });
+        const result = await options.pool.callJson(workerPath, c.req.valid('json'), { requestId, signal: clientAbort(c).signal });
         workerId = result.workerId;
         const parsed = responseSchema.safeParse(result.body);
         if (!parsed.success) throw new AppError('worker_unavailable', `worker ${result.workerId} sent an unexpected ${workerPath} response`);
