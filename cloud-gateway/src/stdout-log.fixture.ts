@@ -5,9 +5,11 @@ import { stdoutLog } from './stdout-log.js';
 
 const log = stdoutLog({ flushIntervalMs: 60_000 });
 const logger = pino({ base: { service: 'gateway' } }, log.stream);
-for (let index = 0; index < 3; index += 1) logger.info({ index }, 'buffered line');
 const how = process.argv[2];
-if (how === 'exit') process.exit(3);
+// 'many': about 20 KiB of lines, written in several batches before the exit hook writes the rest
+const count = how === 'many' ? 200 : 3;
+for (let index = 0; index < count; index += 1) logger.info({ index, padding: 'x'.repeat(50) }, 'buffered line');
+if (how === 'exit' || how === 'many') process.exit(3);
 if (how === 'throw') throw new Error('crash after logging');
 if (how === 'rejection') void Promise.reject(new Error('unhandled after logging'));
 if (how === 'close') log.close();

@@ -32,4 +32,10 @@ describe('stdoutLog (the gateway log destination)', () => {
       ['buffered line', 2, 'gateway'],
     ]);
   });
+
+  it('writes many lines whole and in order across batches', async () => {
+    const result = await run('many');
+    expect(result.code).toBe(3);
+    expect(result.lines.map((line) => line.index)).toEqual(Array.from({ length: 200 }, (_, index) => index));
+  });
 });

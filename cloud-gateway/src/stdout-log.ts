@@ -1,34 +1,57 @@
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 
-/** What the gateway's logger writes to, and how it is flushed and closed. */
+/** What the gateway's logger writes to, and how it is closed. */
 export interface StdoutLog {
-  stream: ReturnType<typeof pino.destination>;
+  stream: DestinationStream & { flush(callback?: (error?: Error) => void): void };
   /** Stops the periodic flush and writes what is still buffered (graceful shutdown). */
   close(): void;
 }
 
+/** Characters of log lines collected before they are written (about 15 request lines). */
+const BATCH_CHARS = 4096;
+
 /**
- * The gateway's log destination: lines are buffered and written to stdout in one synchronous
- * `write` per 4 KiB (per ~15 request lines), at least once a second, and whatever is buffered when
- * the process exits (`process.exit`, an uncaught exception) is written by an `exit` hook. Measured
- * against pino's asynchronous destination with the same buffer (`sync: false`: each batch is an
- * `fs.write` on the thread pool, a wake-up of the event loop for its callback, and an `fsync` per
- * periodic flush): 1.6 µs instead of 2.8 µs of CPU per request line. A write blocks the event loop
- * only while the pipe is full, which is what `process.stdout` does on a pipe anyway.
+ * The gateway's log destination: lines are collected and written to stdout together, one
+ * synchronous `write` per ~4 KiB (pino's `sonic-boom` destination does the write: partial writes,
+ * a full pipe, a closed one), at least once a second, and whatever is collected when the process
+ * exits (`process.exit`, an uncaught exception, an unhandled rejection) is written by an `exit` hook.
+ * CPU per request line measured against pino's destinations with the same 4 KiB batch (pino
+ * micro-benchmark into a pipe, 300k lines, Node 20): 1.2 µs, against 1.7 µs for `sync: true,
+ * minLength: 4096` (sonic-boom appends each line to one string and measures that string's UTF-8
+ * length again for every line) and 2.9 µs for `sync: false` (each batch an `fs.write` on the thread
+ * pool and a wake-up of the event loop, an `fsync` per periodic flush). A write blocks the event
+ * loop only while the pipe is full, as `process.stdout` does on a pipe anyway.
  */
 export function stdoutLog(options: { fd?: number; flushIntervalMs?: number } = {}): StdoutLog {
-  const stream = pino.destination({ dest: options.fd ?? 1, sync: true, minLength: 4096 });
-  // `flush()` without a callback writes the buffer and nothing else (with one, sonic-boom also fsyncs).
-  const timer = setInterval(() => stream.flush(), options.flushIntervalMs ?? 1000);
+  const destination = pino.destination({ dest: options.fd ?? 1, sync: true });
+  let lines: string[] = [];
+  let chars = 0;
+  const flush = () => {
+    if (lines.length === 0) return;
+    const text = lines.join('');
+    lines = [];
+    chars = 0;
+    destination.write(text);
+  };
+  const timer = setInterval(flush, options.flushIntervalMs ?? 1000);
   timer.unref();
-  const onExit = () => stream.flushSync();
-  process.once('exit', onExit);
+  process.once('exit', flush);
   return {
-    stream,
+    stream: {
+      write(line: string) {
+        lines.push(line);
+        chars += line.length;
+        if (chars >= BATCH_CHARS) flush();
+      },
+      flush(callback) {
+        flush();
+        callback?.();
+      },
+    },
     close: () => {
       clearInterval(timer);
-      process.off('exit', onExit);
-      stream.flushSync();
+      process.off('exit', flush);
+      flush();
     },
   };
 }
