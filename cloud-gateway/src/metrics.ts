@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { InteractionRecord } from './logs/interaction-record.js';
 import type { WorkerSnapshot } from './pool/types.js';
+import { RequestMetrics } from './request-metrics.js';
 
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -12,6 +13,8 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
+  /** Records each finished request in `httpRequests` and `httpDuration` (the request context calls it). */
+  readonly requests: RequestMetrics;
   readonly activeStreams: Gauge<'channel'>;
   readonly timeToFirstToken: Histogram<'route'>;
   readonly chatTurns: Counter<'channel' | 'route' | 'status'>;
@@ -23,7 +26,17 @@ export class GatewayMetrics {
 
   constructor(options: { listWorkers?: () => WorkerSnapshot[]; defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.httpRequests = new Counter({ name: 'gateway_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['method', 'route', 'status'], registers });
+    // Counted per request by `requests` (no label object per request), read into the counter when scraped.
+    const drainRequests = (counter: Counter<'method' | 'route' | 'status'>) => this.requests.drainInto(counter);
+    this.httpRequests = new Counter({
+      name: 'gateway_http_requests_total',
+      help: 'HTTP requests by route and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+      collect() {
+        drainRequests(this);
+      },
+    });
     this.httpDuration = new Histogram({
       name: 'gateway_http_request_duration_seconds',
       help: 'Time to response headers by route (streams: until the stream starts).',
@@ -31,6 +44,7 @@ export class GatewayMetrics {
       buckets: latencyBuckets,
       registers,
     });
+    this.requests = new RequestMetrics(this.httpDuration);
     this.activeStreams = new Gauge({ name: 'gateway_active_streams', help: 'Chat streams in progress.', labelNames: ['channel'], registers });
     this.timeToFirstToken = new Histogram({
       name: 'gateway_time_to_first_token_seconds',

@@ -16,9 +16,6 @@ export function requestContext(logger: Logger, metrics: GatewayMetrics, failedAt
     logger,
     responseHeaders: SECURITY_HEADERS,
     onStart: (c) => (c as Context<GatewayEnv>).set('failedAttempts', failedAttempts),
-    onFinish: ({ method, route, status, ms }) => {
-      metrics.httpRequests.inc({ method, route, status: String(status) });
-      metrics.httpDuration.observe({ method, route }, ms / 1000);
-    },
+    onFinish: ({ method, route, status, ms }) => metrics.requests.record(method, route, status, ms / 1000),
   });
 }
