@@ -53,6 +53,15 @@ describe('newRequestId', () => {
     const ids = Array.from({ length: 1000 }, () => make());
     expect(new Set(ids).size).toBe(1000);
   });
+
+  it('counts up by one in the last 12 hex digits, across the carry into the upper half and the wrap at 2^48', () => {
+    for (const start of [2 ** 24 - 3, 5 * 2 ** 24 - 2, 2 ** 48 - 3]) {
+      const make = requestIdMaker(start);
+      const ids = Array.from({ length: 6 }, () => make());
+      expect(new Set(ids.map((id) => id.slice(0, 24))).size).toBe(1);
+      expect(ids.map((id) => id.slice(24))).toEqual([1, 2, 3, 4, 5, 6].map((step) => ((start + step) % 2 ** 48).toString(16).padStart(12, '0')));
+    }
+  });
 });
 
 describe('requestHeader', () => {

@@ -40,22 +40,34 @@ export interface RequestContextOptions {
 /** Request ids we accept from clients: short, and only characters that are safe in logs and headers. */
 const SAFE_REQUEST_ID = /^[\w\-=.:]{1,128}$/;
 
-const COUNTER_LIMIT = 2 ** 48;
+/** The 48-bit counter is kept as two 24-bit halves: small integers, which V8 prints in hex much faster than a 48-bit number. */
+const HALF = 2 ** 24;
+/** `n` (below 2^24) as 6 hex digits. */
+const hex6 = (n: number) => (n + HALF).toString(16).slice(1);
 
 /**
  * A request id maker: ids in UUID layout (8-4-4-4-12 hex digits), 80 random bits drawn once (the
- * first 20 hex digits) and a 48-bit counter that starts at a random offset, so the ids a client
- * reads in `X-Request-Id` do not tell how many requests the process served. Unique across the
- * gateways and workers that share a log (a collision needs two makers drawing the same 80 bits)
+ * first 20 hex digits) and a 48-bit counter that starts at a random offset (or `start`), so the ids
+ * a client reads in `X-Request-Id` do not tell how many requests the process served. Unique across
+ * the gateways and workers that share a log (a collision needs two makers drawing the same 80 bits)
  * at the price of a string concatenation. Request ids label logs and records; nothing uses them as
  * a secret, so they need not be unguessable.
  */
-export function requestIdMaker(): () => string {
+export function requestIdMaker(start?: number): () => string {
   const prefix = randomBytes(10).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})$/, '$1-$2-$3-$4-');
-  let counter = randomBytes(6).readUIntBE(0, 6);
+  const first = start ?? randomBytes(6).readUIntBE(0, 6);
+  let high = Math.floor(first / HALF) % HALF;
+  let low = first % HALF;
+  // the prefix and the counter's upper half, rebuilt when the lower half wraps
+  let head = prefix + hex6(high);
   return () => {
-    counter = counter === COUNTER_LIMIT - 1 ? 0 : counter + 1;
-    return prefix + counter.toString(16).padStart(12, '0');
+    low += 1;
+    if (low === HALF) {
+      low = 0;
+      high = high === HALF - 1 ? 0 : high + 1;
+      head = prefix + hex6(high);
+    }
+    return head + hex6(low);
   };
 }
 
