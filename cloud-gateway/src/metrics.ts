@@ -88,6 +88,9 @@ export class GatewayMetrics {
         }
       },
     });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+    // Event-loop delay sampled every 100 ms instead of prom-client's 10 ms: its timer woke an idle
+    // gateway 100 times a second (idle main thread 2.7-4.7 ms of CPU per second, 0.6-0.9 at 100 ms).
+    // Stalls of 100 ms or more are still always seen, shorter ones in proportion to their length.
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'gateway_', eventLoopMonitoringPrecision: 100 });
   }
 }
