@@ -19,8 +19,10 @@ const BATCH_CHARS = 4096;
  * micro-benchmark into a pipe, 300k lines, Node 20): 1.2 µs, against 1.7 µs for `sync: true,
  * minLength: 4096` (sonic-boom appends each line to one string and measures that string's UTF-8
  * length again for every line) and 2.9 µs for `sync: false` (each batch an `fs.write` on the thread
- * pool and a wake-up of the event loop, an `fsync` per periodic flush). A write blocks the event
- * loop only while the pipe is full, as `process.stdout` does on a pipe anyway.
+ * pool and a wake-up of the event loop, an `fsync` per periodic flush). Production's stdout is a
+ * file (the systemd unit's `StandardOutput=append:`), where a write lands in the page cache. On a
+ * pipe whose reader falls behind, a write waits for it (sonic-boom retries every 100 ms when the
+ * pipe is non-blocking) where the asynchronous destination buffered without bound.
  */
 export function stdoutLog(options: { fd?: number; flushIntervalMs?: number } = {}): StdoutLog {
   const destination = pino.destination({ dest: options.fd ?? 1, sync: true });
