@@ -38,6 +38,10 @@ function app(): Hono {
     outgoing(c).end('implicit');
     return new Response(null, { headers: { 'x-hono-already-sent': '1' } });
   });
+  routes.get('/node-no-reason', (c) => {
+    outgoing(c).writeHead(200, undefined, { 'Content-Type': 'text/plain', 'X-Frame-Options': 'SAMEORIGIN' }).end('no reason');
+    return new Response(null, { headers: { 'x-hono-already-sent': '1' } });
+  });
   routes.get('/node-raw', (c) => {
     outgoing(c).writeHead(200, ['Content-Type', 'text/plain', 'X-Frame-Options', 'SAMEORIGIN']).end('raw');
     return new Response(null, { headers: { 'x-hono-already-sent': '1' } });
@@ -109,6 +113,7 @@ describe('EdgeServerResponse and setResponseHeaders', () => {
     for (const [path, body] of [
       ['/node-write-head', 'direct'],
       ['/node-implicit', 'implicit'],
+      ['/node-no-reason', 'no reason'],
       ['/node-raw', 'raw'],
     ] as const) {
       const direct = await get(running, path);

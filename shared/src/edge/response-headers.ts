@@ -30,7 +30,11 @@ export class EdgeServerResponse<Request extends IncomingMessage = IncomingMessag
     if (lists !== undefined) {
       this[defaultsKey] = undefined;
       if (typeof reasonOrHeaders === 'string') headers = this.withDefaults(lists, headers);
-      else reasonOrHeaders = this.withDefaults(lists, reasonOrHeaders ?? headers);
+      else {
+        // writeHead(status, headers) or writeHead(status, undefined, headers): one list, in the second place
+        reasonOrHeaders = this.withDefaults(lists, reasonOrHeaders ?? headers);
+        headers = undefined;
+      }
     }
     return super.writeHead(statusCode, reasonOrHeaders as string, headers);
   }
