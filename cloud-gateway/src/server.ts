@@ -46,7 +46,7 @@ export interface RunningGateway {
 
 /** Builds the real collaborators from config and listens. Port 0 picks a free port. */
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
-  // Buffered stdout: one write per 4 KiB of log lines instead of one per line (log writes were the
+  // Buffered stdout: one write per 16 KiB of log lines instead of one per line (log writes were the
   // largest single CPU cost per chat turn in the benchmark profile), at least once a second, and
   // what is buffered at exit is written (stdout-log.ts).
   let stdout: StdoutLog | undefined;

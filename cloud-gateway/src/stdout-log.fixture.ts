@@ -1,4 +1,4 @@
-// Child process of stdout-log.test.ts: logs a few short lines (less than the 4 KiB batch, so they
+// Child process of stdout-log.test.ts: logs a few short lines (less than the 16 KiB batch, so they
 // are still buffered) through the gateway's destination, then ends the way argv[2] says.
 import { pino } from 'pino';
 import { stdoutLog } from './stdout-log.js';

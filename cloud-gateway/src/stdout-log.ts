@@ -7,12 +7,16 @@ export interface StdoutLog {
   close(): void;
 }
 
-/** Characters of log lines collected before they are written (about 15 request lines). */
-const BATCH_CHARS = 4096;
+/**
+ * Characters of log lines collected before they are written (about 60 request lines). A quarter of
+ * a pipe's 64 KiB buffer, so a reader that keeps up never makes a write wait; per `GET /healthz`
+ * 21.4 µs of CPU against 23.6 µs with 4 KiB batches (interleaved, 3 runs each, load ~4).
+ */
+const BATCH_CHARS = 16 * 1024;
 
 /**
  * The gateway's log destination: lines are collected and written to stdout together, one
- * synchronous `write` per ~4 KiB (pino's `sonic-boom` destination does the write: partial writes,
+ * synchronous `write` per ~16 KiB (pino's `sonic-boom` destination does the write: partial writes,
  * a full pipe, a closed one), at least once a second, and whatever is collected when the process
  * exits (`process.exit`, an uncaught exception, an unhandled rejection) is written by an `exit` hook.
  * CPU per request line measured against pino's destinations with the same 4 KiB batch (pino
