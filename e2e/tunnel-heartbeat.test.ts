@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEventSchema, type StreamEvent } from '@review-assistant/shared';
-import { createUndiciTransport } from '@review-assistant/cloud-gateway';
-import { createTestCertificate, createTestGateway, readSse, type TestCertificate, type TestGateway, startWorkerDouble } from '@review-assistant/cloud-gateway/testing';
+import { createNodeHttpTransport } from '@review-assistant/cloud-gateway';
+import { createTestGateway, readSse, type TestGateway, startWorkerDouble } from '@review-assistant/cloud-gateway/testing';
 import { startWorker, type RunningWorker, type EmbeddedChroma } from '@review-assistant/local-worker';
 import { FakeNgrokEdge } from './support/fake-ngrok-edge.js';
 import { startChromaWithReviews } from './support/review-corpus.js';
+import { createTestCertificate, type TestCertificate } from './support/test-certificate.js';
 
 /**
  * A real worker (H2b's server, offline backend, real Chroma) publishes itself through an injected
@@ -31,8 +32,8 @@ async function startGateway(options: { secret: string; workerUrls?: string[] }):
       firstByteTimeoutMs: 15_000,
       idleTimeoutMs: 15_000,
       requestBudgetMs: 60_000,
-      // the production transport (undici), trusting only this run's edge certificate
-      transport: createUndiciTransport({ ca: certificate.cert }),
+      // the production transport (node:https), trusting only this run's edge certificate
+      transport: createNodeHttpTransport({ ca: certificate.cert }),
     },
   });
   gateway.deps.pool.startSweeping(100);

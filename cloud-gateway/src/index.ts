@@ -20,7 +20,7 @@ export type { IntentService, IntentClassifier, IntentPrediction, IntentModelStat
 export type { RoutingPolicy, RouteDecision } from './routing/policy.js';
 export { IntentRoutingPolicy } from './routing/intent-routing-policy.js';
 export { createIntentRoutes } from './routes/intent.js';
-export { createUndiciTransport, type UndiciTransportOptions } from './pool/undici-transport.js';
+export { createNodeHttpTransport } from './pool/worker-transport.js';
 export { dynamoClientConfig } from './dynamodb/client-config.js';
 export { ensureTable } from './dynamodb/ensure-tables.js';
 export type { RateLimiter } from './limits/rate-limiter.js';

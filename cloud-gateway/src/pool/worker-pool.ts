@@ -10,8 +10,7 @@ import { relayStream } from './relay.js';
 import { SignedWorkerClient, type OpenedStream, type WorkerCallContext } from './signed-client.js';
 import type { WorkerSnapshot } from './types.js';
 import { WorkerCallError } from './worker-call-error.js';
-import { createUndiciTransport } from './undici-transport.js';
-import { createFetchTransport, type WorkerTransport } from './worker-transport.js';
+import { createFetchTransport, createNodeHttpTransport, type WorkerTransport } from './worker-transport.js';
 import { WorkerUrlPolicy } from './worker-url-policy.js';
 import { WorkerReservation, type PoolAdmission } from './worker-reservation.js';
 
@@ -117,7 +116,7 @@ export class WorkerPool {
     this.streamBufferBytes = options.streamBufferBytes ?? 1024 * 1024;
     this.client = new SignedWorkerClient({
       secret: options.secret,
-      transport: options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : createUndiciTransport()),
+      transport: options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : createNodeHttpTransport()),
       limits: {
         connectMs: options.connectTimeoutMs ?? 5_000,
         firstByteMs: options.firstByteTimeoutMs ?? 45_000,

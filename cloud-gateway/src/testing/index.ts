@@ -11,6 +11,5 @@ export * from './gateway-harness.js';
 export * from './module-log.js';
 export { readServerSentEvents, type ServerSentMessage } from '../ui/client/sse-parser.js';
 export * from './s3-double.js';
-export * from './test-certificate.js';
 export * from './tiny-intent-artifact.js';
 export * from './worker-double.js';
