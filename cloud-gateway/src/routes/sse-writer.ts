@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 // The header that tells @hono/node-server the handler has answered on the Node response itself.
 import { X_ALREADY_SENT } from '@hono/node-server/utils/response/constants';
 import type { StreamEvent } from '@review-assistant/shared';
+import { stringFieldFrame } from './frame-template.js';
 
 /** Longest silence on an SSE stream before a comment line keeps the connection busy. */
 export const SSE_KEEP_ALIVE_MS = 15_000;
@@ -12,18 +13,19 @@ export const CLIENT_WRITE_TIMEOUT_MS = 30_000;
 /** Text of one tick written at once rather than at the end of the tick (about the socket's high-water mark). */
 const FLUSH_AT_CHARS = 16 * 1024;
 
-/** What every `answer-delta` frame starts with, up to its text. */
-const ANSWER_DELTA_FRAME_START = 'event: answer-delta\ndata: {"type":"answer-delta","text":';
+/** An event's SSE frame: `event: <type>` and one `data:` line (`JSON.stringify` never emits a raw newline). */
+const eventFrame = (event: StreamEvent) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+
+/** The `answer-delta` frame, rendered once and filled with each text (`stringFieldFrame`: the same bytes). */
+const answerDeltaFrame = stringFieldFrame((text) => eventFrame({ type: 'answer-delta', text }));
 
 /**
- * One stream event as an SSE frame. `JSON.stringify` never emits a raw newline, so one `data:` line
- * is exact. The hot `answer-delta` (about 20 per turn) is its constant start plus its quoted text:
- * the bytes `JSON.stringify` gives for the event's two fields in the schema's order (`type`,
- * `text`), without walking an object per token.
+ * One stream event as an SSE frame. The hot `answer-delta` (about 20 per turn) is its frame's
+ * constant text around its quoted text, without walking an object per token; it goes out with
+ * its fields in the schema's order (`type`, `text`), whatever order the worker sent them in.
  */
 export function sseFrame(event: StreamEvent): string {
-  if (event.type === 'answer-delta') return `${ANSWER_DELTA_FRAME_START}${JSON.stringify(event.text)}}\n\n`;
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  return event.type === 'answer-delta' ? answerDeltaFrame(event.text) : eventFrame(event);
 }
 
 /**

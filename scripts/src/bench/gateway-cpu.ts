@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { PRODUCTION_NODE_FLAGS, startCompiledGateway, startWorkerDouble, type CompiledGateway } from '@review-assistant/cloud-gateway/testing';
 import { node22Binary, NODE22_VERSION } from '@review-assistant/infra/testing';
-import type { BenchSection } from './types.js';
+import { percentile, type BenchSection } from './types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const secret = 'bench-secret-0123456789abcdef';
@@ -97,13 +97,9 @@ async function freshGatewayTurns(workerUrl: string, nodeBinary?: string): Promis
 }
 
 /** Median of a few samples, with their range (the first block of a fresh gateway varies from start to start: V8's compiler timing, the host). */
-function spread(values: number[]): { median: number; min: number; max: number; text: string } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  const min = sorted[0]!;
-  const max = sorted[sorted.length - 1]!;
-  return { median, min, max, text: `${ms(median)} (${min.toFixed(3)}–${max.toFixed(3)}, ${values.length} gateways)` };
+function spread(values: number[]): { median: number; text: string } {
+  const median = percentile(values, 50);
+  return { median, text: `${ms(median)} (${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}, ${values.length} gateways)` };
 }
 
 /**
@@ -207,6 +203,7 @@ export async function gatewayCpu(): Promise<BenchSection> {
     for (let run = 1; run < FRESH_GATEWAYS; run += 1) firstBlocks.push((await freshGatewayTurns(worker.url)).first);
     const turns = spread(firstBlocks);
     const production = await turnsOnProductionNode(worker.url);
+    const productionTurns = typeof production === 'string' ? undefined : { version: production.version, first: spread(production.first), next: spread(production.next) };
     const healthzCpuUs = (healthzCpu.ms * 1000) / healthzCpu.requests;
     const helloCpuUs = (helloCpu.ms * 1000) / helloCpu.requests;
     const healthzAverage = healthz.reduce((sum, value) => sum + value, 0) / healthz.length;
@@ -222,11 +219,11 @@ export async function gatewayCpu(): Promise<BenchSection> {
         '| --- | --- | --- | --- | --- |',
         `| CPU per chat turn (intent, routing, signing, relaying 22 events as SSE, request log, interaction record) | ${turns.text} | — | — | ≤ ${TARGETS.cpuPerTurnMs} ms (median): ${met(turns.median <= TARGETS.cpuPerTurnMs)} |`,
         `| the same ${TURNS} turns once more, after the intent calls and the throughput runs below (V8 has optimised the hot code by then; the row above includes that warm-up) | ${ms(perWarmTurn)} | — | — | — |`,
-        ...(typeof production === 'string'
+        ...(productionTurns === undefined
           ? []
           : [
-              `| CPU per chat turn on Node ${production.version} (production's Node; the other rows run on this machine's Node ${process.version}): fresh gateways, ${TURNS} turns after ${WARMUP} warm-up each | ${spread(production.first).text} | — | — | ≤ ${TARGETS.cpuPerTurnMs} ms (median): ${met(spread(production.first).median <= TARGETS.cpuPerTurnMs)} |`,
-              `| the next ${TURNS} turns of each on Node ${production.version} | ${spread(production.next).text} | — | — | — |`,
+              `| CPU per chat turn on Node ${productionTurns.version} (production's Node; the other rows run on this machine's Node ${process.version}): fresh gateways, ${TURNS} turns after ${WARMUP} warm-up each | ${productionTurns.first.text} | — | — | ≤ ${TARGETS.cpuPerTurnMs} ms (median): ${met(productionTurns.first.median <= TARGETS.cpuPerTurnMs)} |`,
+              `| the next ${TURNS} turns of each on Node ${productionTurns.version} | ${productionTurns.next.text} | — | — | — |`,
             ]),
         `| CPU per \`POST /api/intent\` (prediction included) vs a JSON echo | ${ms(perIntent)} | ${ms(perEcho)} | ${(perIntent / perEcho).toFixed(2)} × | ≤ ${TARGETS.cpuPerIntentMs} ms: ${met(perIntent <= TARGETS.cpuPerIntentMs)} |`,
         `| \`GET /healthz\` req/s vs hello-world \`GET /\` (autocannon, 10 connections, ${AUTOCANNON_SECONDS} s × 2 interleaved) | ${healthzAverage.toFixed(0)} | ${helloAverage.toFixed(0)} | ${(ratio * 100).toFixed(0)} % | ≥ ${TARGETS.healthzRatio * 100} %: ${met(ratio >= TARGETS.healthzRatio)} |`,

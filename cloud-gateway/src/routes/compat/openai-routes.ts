@@ -7,7 +7,7 @@ import { API_KEY, errorResponses, jsonResponse } from '../route-responses.js';
 import { apiKeyAccess } from './api-key-access.js';
 import { embedWithWorker, MAX_GENERATION_TOKENS, streamingOf, type CompatRoutesOptions } from './compat-options.js';
 import { collectAnswer, startCompatTurn } from './compat-stream.js';
-import { stringFieldFrame } from './frame-template.js';
+import { stringFieldFrame } from '../frame-template.js';
 import { streamFrames, type Frame } from '../stream-frames.js';
 import type { CompatTurnEnd, CompatTurnPiece } from './compat-turn.js';
 import { CHAT_MODEL_ID, EMBEDDING_MODEL_ID, MODELS_CREATED } from './compat-models.js';

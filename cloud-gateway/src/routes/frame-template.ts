@@ -16,8 +16,8 @@ function splitAt(text: string, placeholders: readonly string[]): string[] | unde
 }
 
 /**
- * The frames of one stream that differ only in one string field (the answer's text pieces of the
- * OpenAI stream, about 25 per answer): `render` runs once with a placeholder, and each frame is the
+ * The frames of one stream that differ only in one string field (the answer's text pieces: the
+ * chat's `answer-delta` SSE frames, the OpenAI stream's chunks, about 20–25 per answer): `render` runs once with a placeholder, and each frame is the
  * constant text around `JSON.stringify(value)`. The same bytes as `render(value)`, since a string
  * serialises the same wherever it sits, without building and walking the object per frame (about
  * a tenth of the CPU). Falls back to `render` if the placeholder does not split its output.
